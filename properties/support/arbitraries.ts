@@ -1,0 +1,129 @@
+/**
+ * fast-check generators of GM layer cases. Besides ordinary N(0,1)-like draws they
+ * aim at the hard regions on purpose: |t| up to 37 (σ rescaled against m), σ = 0
+ * components, negative σ, x = 0 rows, sparse image-like rows, tiny and subnormal
+ * entries, and d = 784.
+ */
+import fc from 'fast-check';
+import type { GMParams, Matrix } from '../../reference/types.js';
+
+export interface GeneratedCase {
+  params: GMParams;
+  x: Matrix;
+  /** Upstream gradient G: B×L */
+  G: Matrix;
+}
+
+export interface CaseLimits {
+  maxK?: number;
+  maxD?: number;
+  maxL?: number;
+  maxB?: number;
+  minD?: number;
+}
+
+type Entry = fc.Arbitrary<number>;
+
+/** A double in [min, max] (no NaN, no infinities). */
+export const real = (min: number, max: number): Entry => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
+
+/** Exactly 0 or at least 0.2 in absolute value: keeps s ≥ 0.04 or s = 0 (for finite differences). */
+export const separated: Entry = fc.oneof(fc.constant(0), real(0.2, 2), real(-2, -0.2));
+
+/** Ordinary values, exact zeros, and a few tiny and subnormal ones. */
+export const hardEntry: Entry = fc.oneof(
+  { weight: 6, arbitrary: real(-3, 3) },
+  { weight: 2, arbitrary: fc.constantFrom(0, -0) },
+  { weight: 1, arbitrary: fc.constantFrom(1e-300, -1e-300, 5e-324, 1e-8, -1e-8) },
+);
+
+/** Image-like pixels: mostly 0, else in [0, 1]. */
+export const pixel: Entry = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: real(0, 1) });
+
+export const matrix = (rows: number, cols: number, entry: Entry): fc.Arbitrary<Matrix> =>
+  fc.array(fc.array(entry, { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows });
+
+export interface Entries {
+  mu: Entry;
+  sigma: Entry;
+  U: Entry;
+  v: Entry;
+  x: Entry;
+}
+
+export const ordinaryEntries: Entries = {
+  mu: real(-2, 2),
+  sigma: real(-2, 2),
+  U: real(-2, 2),
+  v: real(-2, 2),
+  x: real(-2, 2),
+};
+
+export const separatedEntries: Entries = {
+  mu: real(-2, 2),
+  sigma: separated,
+  U: real(-2, 2),
+  v: real(-2, 2),
+  x: separated,
+};
+
+export const hardEntries: Entries = {
+  mu: hardEntry,
+  sigma: hardEntry,
+  U: real(-3, 3),
+  v: real(-3, 3),
+  x: fc.oneof(hardEntry, pixel),
+};
+
+/**
+ * Rescales σ_k so that t = m/s takes the target value on the first row of x (when
+ * both m and s are nonzero there): σ_k ← σ_k · |m| / (s·|t|). This reaches |t| up to
+ * 37, where Φ(−|t|) ≈ 1e−300, without waiting for chance to get there.
+ */
+function aimT(params: GMParams, x: Matrix, targets: (number | null)[]): GMParams {
+  if (x.length === 0) return params;
+  const x0 = x[0];
+  const sigma = params.sigma.map((sk, k) => {
+    const target = targets[k];
+    if (target === null) return sk;
+    const m = params.mu[k].reduce((acc, mu, i) => acc + mu * x0[i], 0);
+    const s = Math.hypot(...sk.map((sigma, i) => sigma * x0[i]));
+    if (m === 0 || s === 0 || !Number.isFinite(m / s)) return sk;
+    const scale = Math.abs(m) / (s * target);
+    return sk.map((sigma) => sigma * scale);
+  });
+  return { ...params, sigma };
+}
+
+/** Random GM cases with the given entry distributions and optional |t| targeting. */
+export function gmCase(limits: CaseLimits = {}, entries: Entries = ordinaryEntries, aim = false): fc.Arbitrary<GeneratedCase> {
+  const { maxK = 3, maxD = 5, maxL = 3, maxB = 3, minD = 1 } = limits;
+  return fc
+    .record({
+      K: fc.integer({ min: 1, max: maxK }),
+      d: fc.integer({ min: minD, max: maxD }),
+      L: fc.integer({ min: 1, max: maxL }),
+      B: fc.integer({ min: 1, max: maxB }),
+    })
+    .chain(({ K, d, L, B }) =>
+      fc.record({
+        mu: matrix(K, d, entries.mu),
+        sigma: matrix(K, d, entries.sigma),
+        U: fc.array(matrix(L, d, entries.U), { minLength: K, maxLength: K }),
+        v: matrix(K, L, entries.v),
+        x: matrix(B, d, entries.x),
+        G: matrix(B, L, real(-2, 2)),
+        targets: fc.array(aim ? fc.option(real(0.5, 37), { freq: 2 }) : fc.constant(null), {
+          minLength: K,
+          maxLength: K,
+        }),
+      }),
+    )
+    .map(({ mu, sigma, U, v, x, G, targets }) => {
+      const params = aimT({ mu, sigma, U, v }, x, targets);
+      return { params, x, G };
+    });
+}
+
+/** The hard regions on purpose (see the module comment). */
+export const hardCase = (limits: CaseLimits = {}) => gmCase(limits, hardEntries, true);

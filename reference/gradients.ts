@@ -1,0 +1,98 @@
+/**
+ * Exact gradients of the GM layer's closed form (closed-form.ts), in float64.
+ *
+ * For an upstream G: B×L the loss is ℓ = Σ_{b,l} G_bl h_bl. Per row b and component k,
+ * with c = ⟨G_b, w_k⟩ and e = ⟨G_b, q_k⟩ (MATH.md, "Gradients"):
+ *
+ *   ∂a/∂m = Φ(t)   ∂a/∂s = φ(t)   ∂b/∂m = φ(t)/s   ∂b/∂s = −tφ(t)/s
+ *   ∂ℓ/∂m = (c Φ(t) + e φ(t)/s)/K              ∂ℓ/∂s = (c φ(t) − e tφ(t)/s)/K
+ *   ∂m/∂μ_ki = x_i   ∂m/∂x_i = μ_ki   ∂s/∂σ_ki = σ_ki x_i²/s   ∂s/∂x_i = σ_ki² x_i/s
+ *
+ * plus the direct paths through w_k = U_k μ_k + v_k (weight a_k/K) and through
+ * q_k = U_k (σ_k² ⊙ x) (weight b_k/K).
+ *
+ * At s = 0 the gradient is the limit along s → 0 for m ≠ 0: the φ(t)/s terms vanish
+ * (e = 0 there too, since σ_k ⊙ x = 0) and ∂a/∂m = H(m). At m = s = 0 (for instance
+ * x = 0) h is not differentiable; we return the symmetric derivative, the value that
+ * central finite differences converge to: ∂a/∂m = H(0) = ½ and no contribution through
+ * s (s(σ ± δ) is even in δ there).
+ */
+import { componentMoments, outputMeans } from './closed-form.js';
+import { dot, matTVec, matVec, zeros } from './linalg.js';
+import { validateInput, validateParams, validateUpstream } from './validate.js';
+import type { GMGradients, GMParams, Matrix } from './types.js';
+
+/** The output and the gradients of Σ G ⊙ h. */
+export interface GMForwardBackward {
+  /** h: B×L */
+  y: Matrix;
+  grad: GMGradients;
+}
+
+/**
+ * Forward pass and exact gradients of ℓ = Σ_{b,l} G_bl h_bl.
+ *
+ * @param params   μ: K×d, σ: K×d, U: K×L×d, v: K×L.
+ * @param x        B×d, B ≥ 0.
+ * @param upstream G: B×L; all ones when omitted (the gradient of Σ h).
+ * @returns        y = h(x): B×L and ∂ℓ/∂{μ, σ, U, v, x} in the shapes of their arguments.
+ * @throws GMShapeError / GMValueError on bad shapes or non-finite entries.
+ */
+export function gmGradients(params: GMParams, x: Matrix, upstream?: Matrix): GMForwardBackward {
+  const dims = validateParams(params);
+  const B = validateInput(x, dims);
+  const { K, d, L } = dims;
+  const G = upstream === undefined ? zeros(B, L).map((row) => row.fill(1)) : validateUpstream(upstream, B, L);
+  const { mu, sigma, U } = params;
+  const w = outputMeans(params);
+
+  const y = zeros(B, L);
+  const grad: GMGradients = {
+    mu: zeros(K, d),
+    sigma: zeros(K, d),
+    U: Array.from({ length: K }, () => zeros(L, d)),
+    v: zeros(K, L),
+    x: zeros(B, d),
+  };
+
+  for (let b = 0; b < B; b++) {
+    const xb = x[b];
+    const Gb = G[b];
+    for (let k = 0; k < K; k++) {
+      const mom = componentMoments(mu[k], sigma[k], xb);
+      const sigma2x = sigma[k].map((sk, i) => sk * sk * xb[i]); // σ_k² ⊙ x
+      const q = matVec(U[k], sigma2x);
+      for (let l = 0; l < L; l++) y[b][l] += (w[k][l] * mom.a + q[l] * mom.b) / K;
+
+      // Upstream weights of a_k and b_k.
+      const dA = dot(Gb, w[k]) / K; // c/K
+      const dB = dot(Gb, q) / K; //    e/K
+
+      // ∂ℓ/∂m and ∂ℓ/∂s. (dB/s) is bounded by ‖G‖‖U_k‖ max|σ_k|/K, so it is formed first.
+      const dBOverS = mom.s > 0 ? dB / mom.s : 0;
+      const tPdf = mom.pdf === 0 ? 0 : mom.t * mom.pdf; // t may be ±∞ where φ(t) = 0
+      const dm = dA * mom.b + dBOverS * mom.pdf;
+      const ds = mom.s > 0 ? dA * mom.pdf - dBOverS * tPdf : 0;
+
+      // Direct paths: w_k a_k/K and q_k b_k/K.
+      const UtG = matTVec(U[k], Gb); // U_kᵀ G_b
+      for (let l = 0; l < L; l++) {
+        const gl = Gb[l] / K;
+        grad.v[k][l] += gl * mom.a;
+        const Ukl = grad.U[k][l];
+        for (let i = 0; i < d; i++) Ukl[i] += gl * (mom.a * mu[k][i] + mom.b * sigma2x[i]);
+      }
+      for (let i = 0; i < d; i++) {
+        const sk = sigma[k][i];
+        const xi = xb[i];
+        const dQ = (UtG[i] * mom.b) / K; // ∂ℓ/∂(σ_ki² x_i)
+        // σx/s ∈ [−1, 1] since |σ_ki x_i| ≤ s; 0 when s = 0 (symmetric derivative).
+        const unit = mom.s > 0 ? (sk * xi) / mom.s : 0;
+        grad.mu[k][i] += (UtG[i] * mom.a) / K + dm * xi;
+        grad.sigma[k][i] += 2 * sk * xi * dQ + ds * unit * xi;
+        grad.x[b][i] += dm * mu[k][i] + ds * unit * sk + sk * sk * dQ;
+      }
+    }
+  }
+  return { y, grad };
+}

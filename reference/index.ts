@@ -1,0 +1,18 @@
+/**
+ * gmlayer's float64 reference: the GM layer of Chewi, Rigollet & Yan (arXiv 2508.04883)
+ * in plain TypeScript, written to be read and ported. Nothing here depends on tfjs.
+ */
+export * from './types.js';
+export * from './errors.js';
+export { shapeOf, validateParams, validateInput, validateUpstream } from './validate.js';
+export { normalPdf, normalCdf, expectedRelu, millsRatio, erfc, erfcx, upperTail } from './normal.js';
+export type { UpperTail } from './normal.js';
+export { gmForward, componentMoments, outputMeans, steinTerm, heaviside } from './closed-form.js';
+export type { ComponentMoments } from './closed-form.js';
+export { gmGradients } from './gradients.js';
+export type { GMForwardBackward } from './gradients.js';
+export { gmMonteCarlo } from './monte-carlo.js';
+export type { MonteCarloOptions, MonteCarloResult } from './monte-carlo.js';
+export { normalStream } from './random.js';
+export { parseCase } from './case.js';
+export type { GMCase } from './case.js';

@@ -1,0 +1,212 @@
+/**
+ * Monte Carlo estimator of the GM layer (Chewi, Rigollet & Yan, eq. 6), an oracle
+ * that shares no algebra with the closed form:
+ *
+ *   h(x) = 1/K Σ_k E_{β ~ N(μ_k, diag σ_k²)} [ (U_k β + v_k) ReLU(⟨β, x⟩) ]
+ *
+ * estimated with N draws β = μ_k + σ_k ⊙ ε, ε ~ N(0, I_d), independently for each
+ * component, together with its standard error. Gradients use the reparameterisation
+ * (pathwise) estimator: for f(β) = ⟨G, U_k β + v_k⟩ ReLU(⟨β, x⟩), which is Lipschitz
+ * in β, ∂/∂μ_k E f = E ∇_β f and ∂/∂σ_k E f = E[∇_β f ⊙ ε], where
+ *
+ *   ∇_β f = ReLU(z) U_kᵀ G + ⟨G, U_k β + v_k⟩ 1{z > 0} x,   z = ⟨β, x⟩,
+ *   ∂f/∂U_k = ReLU(z) G βᵀ,   ∂f/∂v_k = ReLU(z) G,   ∂f/∂x = ⟨G, U_k β + v_k⟩ 1{z > 0} β.
+ *
+ * Antithetic sampling averages each draw with its mirror μ_k − σ_k ⊙ ε; the pair
+ * averages are i.i.d., and the standard error is computed from them.
+ *
+ * Standard errors: the K components use independent draws, so
+ *   Var(ĥ) = 1/K² Σ_k Var(mean of component k),
+ * and each Var(mean) is the unbiased sample variance over the N i.i.d. (pair) samples
+ * divided by N.
+ */
+import { validateInput, validateParams, validateUpstream } from './validate.js';
+import { GMValueError } from './errors.js';
+import { normalStream } from './random.js';
+import { addObservation, emptyMoments, varianceOfMean } from './running-moments.js';
+import { zeros } from './linalg.js';
+import type { GMGradients, GMParams, Matrix, Vector } from './types.js';
+
+export interface MonteCarloOptions {
+  /** Draws of β per component, N ≥ 2 (even with antithetic: N/2 mirrored pairs). */
+  samples: number;
+  /** Seed of the normal stream; the same seed gives the same estimate. */
+  seed: string | number;
+  /** Average each draw with its mirror μ − σ ⊙ ε (default false). */
+  antithetic?: boolean;
+  /** Also estimate the gradients of Σ G ⊙ h (default true). */
+  gradients?: boolean;
+}
+
+export interface MonteCarloResult {
+  /** Estimate of h(x): B×L */
+  y: Matrix;
+  /** Standard error of each entry of y: B×L */
+  stderr: Matrix;
+  /** Estimates of ∂ℓ/∂(μ, σ, U, v, x), ℓ = Σ G ⊙ h (present when gradients were asked for). */
+  grad?: GMGradients;
+  /** Standard errors of grad, same shapes. */
+  gradStderr?: GMGradients;
+}
+
+/** Offsets of the pieces of one flattened per-sample observation. */
+function layout(B: number, d: number, L: number, withGradients: boolean) {
+  const y = 0;
+  const mu = y + B * L;
+  const sigma = mu + d;
+  const U = sigma + d;
+  const v = U + L * d;
+  const x = v + L;
+  return { y, mu, sigma, U, v, x, size: withGradients ? x + B * d : mu };
+}
+
+function checkSamples(options: MonteCarloOptions): void {
+  const { samples, antithetic } = options;
+  if (!Number.isInteger(samples) || samples < 2) {
+    throw new GMValueError('samples', 'an integer N ≥ 2', String(samples));
+  }
+  if (antithetic && samples % 2 !== 0) {
+    throw new GMValueError('samples', 'an even N with antithetic sampling (N/2 mirrored pairs)', String(samples));
+  }
+}
+
+/**
+ * Adds to `out` (a flat observation, see layout) the values and, if asked, the
+ * pathwise gradients of f at one draw β = μ_k + σ_k ⊙ ε, multiplied by `weight`.
+ */
+function accumulateDraw(
+  out: Float64Array,
+  at: ReturnType<typeof layout>,
+  Uk: Matrix,
+  vk: Vector,
+  beta: Vector,
+  eps: Vector,
+  x: Matrix,
+  G: Matrix,
+  weight: number,
+  withGradients: boolean,
+): void {
+  const d = beta.length;
+  const L = vk.length;
+  const omega = Uk.map((row, l) => row.reduce((acc, u, i) => acc + u * beta[i], vk[l])); // U_k β + v_k
+  const reluG = new Float64Array(L); // Σ_b ReLU(z_b) G_b
+  const gradBeta = new Float64Array(d); // Σ_b ⟨G_b, ω⟩ 1{z_b > 0} x_b, the second part of ∇_β f
+  for (let b = 0; b < x.length; b++) {
+    const xb = x[b];
+    let z = 0;
+    for (let i = 0; i < d; i++) z += beta[i] * xb[i];
+    const relu = Math.max(z, 0);
+    for (let l = 0; l < L; l++) out[at.y + b * L + l] += weight * omega[l] * relu;
+    if (!withGradients || z <= 0) continue;
+    let gOmega = 0;
+    for (let l = 0; l < L; l++) {
+      reluG[l] += relu * G[b][l];
+      gOmega += G[b][l] * omega[l];
+    }
+    for (let i = 0; i < d; i++) {
+      gradBeta[i] += gOmega * xb[i];
+      out[at.x + b * d + i] += weight * gOmega * beta[i];
+    }
+  }
+  if (!withGradients) return;
+  for (let l = 0; l < L; l++) {
+    out[at.v + l] += weight * reluG[l];
+    for (let i = 0; i < d; i++) {
+      gradBeta[i] += reluG[l] * Uk[l][i]; // + U_kᵀ Σ_b ReLU(z_b) G_b
+      out[at.U + l * d + i] += weight * reluG[l] * beta[i];
+    }
+  }
+  for (let i = 0; i < d; i++) {
+    out[at.mu + i] += weight * gradBeta[i];
+    out[at.sigma + i] += weight * gradBeta[i] * eps[i];
+  }
+}
+
+/**
+ * Monte Carlo estimate of h(x) and (optionally) of the gradients of ℓ = Σ G ⊙ h,
+ * each with its standard error.
+ *
+ * @param params   μ: K×d, σ: K×d, U: K×L×d, v: K×L.
+ * @param x        B×d, B ≥ 0.
+ * @param options  samples N per component, seed, antithetic, gradients.
+ * @param upstream G: B×L; all ones when omitted.
+ * @returns        y, stderr: B×L; grad, gradStderr in the shapes of the arguments.
+ * @throws GMShapeError / GMValueError on bad input or a bad sample count.
+ */
+export function gmMonteCarlo(
+  params: GMParams,
+  x: Matrix,
+  options: MonteCarloOptions,
+  upstream?: Matrix,
+): MonteCarloResult {
+  const dims = validateParams(params);
+  const B = validateInput(x, dims);
+  checkSamples(options);
+  const { K, d, L } = dims;
+  const G = upstream === undefined ? zeros(B, L).map((row) => row.fill(1)) : validateUpstream(upstream, B, L);
+  const withGradients = options.gradients ?? true;
+  const antithetic = options.antithetic ?? false;
+  const at = layout(B, d, L, withGradients);
+  const draw = normalStream(options.seed);
+  const draws = antithetic ? options.samples / 2 : options.samples;
+
+  // Sums over k of the component means and of their variances of the mean.
+  const mean = new Float64Array(at.size);
+  const variance = new Float64Array(at.size);
+  const perComponent: { mean: Float64Array; variance: Float64Array }[] = [];
+  for (let k = 0; k < K; k++) {
+    const moments = emptyMoments(at.size);
+    const observation = new Float64Array(at.size);
+    const mu = params.mu[k];
+    const sigma = params.sigma[k];
+    for (let n = 0; n < draws; n++) {
+      observation.fill(0);
+      const eps = Array.from({ length: d }, draw);
+      const beta = mu.map((m, i) => m + sigma[i] * eps[i]);
+      if (antithetic) {
+        accumulateDraw(observation, at, params.U[k], params.v[k], beta, eps, x, G, 0.5, withGradients);
+        const mirror = mu.map((m, i) => m - sigma[i] * eps[i]);
+        const negEps = eps.map((e) => -e);
+        accumulateDraw(observation, at, params.U[k], params.v[k], mirror, negEps, x, G, 0.5, withGradients);
+      } else {
+        accumulateDraw(observation, at, params.U[k], params.v[k], beta, eps, x, G, 1, withGradients);
+      }
+      addObservation(moments, observation);
+    }
+    const varMean = varianceOfMean(moments);
+    perComponent.push({ mean: moments.mean, variance: varMean });
+    // Output y and ∂/∂x collect every component; μ, σ, U, v only their own.
+    for (const [from, to] of [
+      [at.y, at.mu],
+      [at.x, at.size],
+    ]) {
+      for (let j = from; j < to; j++) {
+        mean[j] += moments.mean[j];
+        variance[j] += varMean[j];
+      }
+    }
+  }
+
+  const scaled = (values: Float64Array, from: number, rows: number, cols: number, f: (z: number) => number) =>
+    Array.from({ length: rows }, (_, r) =>
+      Array.from(values.subarray(from + r * cols, from + (r + 1) * cols), f),
+    );
+  const perMean = (z: number) => z / K;
+  const perStderr = (z: number) => Math.sqrt(z) / K;
+  const result: MonteCarloResult = {
+    y: scaled(mean, at.y, B, L, perMean),
+    stderr: scaled(variance, at.y, B, L, perStderr),
+  };
+  if (withGradients) {
+    const collect = (pick: 'mean' | 'variance', f: (z: number) => number): GMGradients => ({
+      mu: perComponent.map((c) => Array.from(c[pick].subarray(at.mu, at.mu + d), f)),
+      sigma: perComponent.map((c) => Array.from(c[pick].subarray(at.sigma, at.sigma + d), f)),
+      U: perComponent.map((c) => scaled(c[pick], at.U, L, d, f)),
+      v: perComponent.map((c) => Array.from(c[pick].subarray(at.v, at.v + L), f)),
+      x: scaled(pick === 'mean' ? mean : variance, at.x, B, d, f),
+    });
+    result.grad = collect('mean', perMean);
+    result.gradStderr = collect('variance', perStderr);
+  }
+  return result;
+}
