@@ -6,7 +6,7 @@
  * products by ordinary summation, and evaluates Φ, φ, g to within a few ulps, returns
  * ĥ with
  *
- *     |ĥ − h| ≤ 4·n·u · M                                             (†)
+ *     |ĥ − h| ≤ 4·n·u · M + F                                         (†)
  *
  * entry by entry, where n counts the roundings along the longest chain of operations
  * and M is the "magnitude" below: the same formula evaluated with the absolute value of
@@ -19,6 +19,12 @@
  * by φ(t)·n·u·τ, and φ(t)/s by (|t|φ(t)/s)·n·u·τ. τ is large only where s is small
  * compared with Σ|μ_i x_i|, where b = Φ(t) is nearly a step; there its multiplier
  * q_k = U_k(σ_k² ⊙ x) is O(s) and the product stays bounded, as it must.
+ *
+ * F covers underflow: each operation may also add an absolute error up to the smallest
+ * normal number λ (with flush-to-zero; 2⁻¹⁰⁷⁵ with gradual underflow), which later
+ * products by bounded factors can enlarge. F = 10⁸·λ (2.2e−300 in float64, 1.2e−30 in
+ * float32) covers n ≤ 10⁴ operations and factors up to 10⁴, and is far below any value
+ * a real bug produces.
  *
  * These bounds are what the fixtures' tolerances, the float64 identity tests and the
  * float32 tfjs tests use; they are worst-case, not statistical.
@@ -41,14 +47,26 @@ export function roundingFactor(dims: { K: number; d: number; L: number }, B: num
   return 4 * operationCount(dims, B) * unitRoundoff;
 }
 
+/**
+ * The absolute floor F of (†) for a format with the given unit roundoff: 10⁸ times its
+ * smallest normal number (float64: 2⁻¹⁰²², float32: 2⁻¹²⁶; other formats are rejected).
+ */
+export function underflowFloor(unitRoundoff: number): number {
+  if (unitRoundoff === 2 ** -53) return 1e8 * 2 ** -1022;
+  if (unitRoundoff === 2 ** -24) return 1e8 * 2 ** -126;
+  throw new RangeError(`underflowFloor: expected the unit roundoff of float64 (2^-53) or float32 (2^-24), got ${unitRoundoff}`);
+}
+
 /** Per-row, per-component magnitudes shared by the forward and backward bounds. */
 function componentMagnitudes(params: GMParams, xb: number[], k: number) {
   const mom = componentMoments(params.mu[k], params.sigma[k], xb);
   const d = xb.length;
   let Mm = 0; // Σ_i |μ_ki x_i|
   for (let i = 0; i < d; i++) Mm += Math.abs(params.mu[k][i] * xb[i]);
-  const tau = mom.s > 0 ? (Mm + Math.abs(mom.m)) / mom.s : 0; // condition of t
-  const absT = Number.isFinite(mom.t) ? Math.abs(mom.t) : 0;
+  // Where φ(t) has underflowed to 0 every term it multiplies vanishes, even if τ or |t|
+  // overflowed: 0·∞ is read as 0 (the true product φ(t)·|t|^k is far below any floor).
+  const tau = mom.s > 0 && mom.pdf > 0 ? (Mm + Math.abs(mom.m)) / mom.s : 0; // condition of t
+  const absT = mom.pdf > 0 ? Math.abs(mom.t) : 0;
   // |a| + its error scale; |b| + its error scale.
   const Ma = 2 * Mm + mom.s + mom.a;
   const Mb = mom.b + mom.pdf * tau;

@@ -16,14 +16,20 @@
  * averages are i.i.d., and the standard error is computed from them.
  *
  * Standard errors: the K components use independent draws, so
- *   Var(ĥ) = 1/K² Σ_k Var(mean of component k),
- * and each Var(mean) is the unbiased sample variance over the N i.i.d. (pair) samples
- * divided by N.
+ *   SE(ĥ) = 1/K · √(Σ_k SE_k²),
+ * where SE_k is the standard error of component k's mean over its N i.i.d. (pair)
+ * samples (running-moments.ts; computed without underflow for tiny values).
+ *
+ * Domain: like any sampler, it sees only events it draws. Where P(z > 0) = Φ(t) is far
+ * below 1/N (t ≪ −√(2 ln N)) it returns 0 ± 0 for contributions that are really
+ * ~Φ(t); and where the products β_i x_i underflow (entries below ~1e−150) the sign of
+ * z is lost. Use the closed form there; use this estimator as an independent check
+ * where N·Φ(t) is large.
  */
 import { validateInput, validateParams, validateUpstream } from './validate.js';
 import { GMValueError } from './errors.js';
 import { normalStream } from './random.js';
-import { addObservation, emptyMoments, varianceOfMean } from './running-moments.js';
+import { addObservation, emptyMoments, sampleMean, standardError } from './running-moments.js';
 import { zeros } from './linalg.js';
 import type { GMGradients, GMParams, Matrix, Vector } from './types.js';
 
@@ -150,10 +156,8 @@ export function gmMonteCarlo(
   const draw = normalStream(options.seed);
   const draws = antithetic ? options.samples / 2 : options.samples;
 
-  // Sums over k of the component means and of their variances of the mean.
-  const mean = new Float64Array(at.size);
-  const variance = new Float64Array(at.size);
-  const perComponent: { mean: Float64Array; variance: Float64Array }[] = [];
+  // Per component: the mean and standard error of every entry of the observation.
+  const perComponent: { mean: Float64Array; stderr: Float64Array }[] = [];
   for (let k = 0; k < K; k++) {
     const moments = emptyMoments(at.size);
     const observation = new Float64Array(at.size);
@@ -173,40 +177,41 @@ export function gmMonteCarlo(
       }
       addObservation(moments, observation);
     }
-    const varMean = varianceOfMean(moments);
-    perComponent.push({ mean: moments.mean, variance: varMean });
-    // Output y and ∂/∂x collect every component; μ, σ, U, v only their own.
-    for (const [from, to] of [
-      [at.y, at.mu],
-      [at.x, at.size],
-    ]) {
-      for (let j = from; j < to; j++) {
-        mean[j] += moments.mean[j];
-        variance[j] += varMean[j];
-      }
+    perComponent.push({ mean: sampleMean(moments), stderr: standardError(moments) });
+  }
+
+  // y and ∂/∂x collect every component (1/K Σ_k; SEs add in quadrature); μ, σ, U, v
+  // only their own.
+  const mean = new Float64Array(at.size);
+  const stderrAll = new Float64Array(at.size);
+  for (const [from, to] of [
+    [at.y, at.mu],
+    [at.x, at.size],
+  ]) {
+    for (let j = from; j < to; j++) {
+      mean[j] = perComponent.reduce((acc, c) => acc + c.mean[j], 0);
+      stderrAll[j] = Math.hypot(...perComponent.map((c) => c.stderr[j]));
     }
   }
 
-  const scaled = (values: Float64Array, from: number, rows: number, cols: number, f: (z: number) => number) =>
+  const scaled = (values: Float64Array, from: number, rows: number, cols: number) =>
     Array.from({ length: rows }, (_, r) =>
-      Array.from(values.subarray(from + r * cols, from + (r + 1) * cols), f),
+      Array.from(values.subarray(from + r * cols, from + (r + 1) * cols), (z) => z / K),
     );
-  const perMean = (z: number) => z / K;
-  const perStderr = (z: number) => Math.sqrt(z) / K;
   const result: MonteCarloResult = {
-    y: scaled(mean, at.y, B, L, perMean),
-    stderr: scaled(variance, at.y, B, L, perStderr),
+    y: scaled(mean, at.y, B, L),
+    stderr: scaled(stderrAll, at.y, B, L),
   };
   if (withGradients) {
-    const collect = (pick: 'mean' | 'variance', f: (z: number) => number): GMGradients => ({
-      mu: perComponent.map((c) => Array.from(c[pick].subarray(at.mu, at.mu + d), f)),
-      sigma: perComponent.map((c) => Array.from(c[pick].subarray(at.sigma, at.sigma + d), f)),
-      U: perComponent.map((c) => scaled(c[pick], at.U, L, d, f)),
-      v: perComponent.map((c) => Array.from(c[pick].subarray(at.v, at.v + L), f)),
-      x: scaled(pick === 'mean' ? mean : variance, at.x, B, d, f),
+    const collect = (pick: 'mean' | 'stderr', all: Float64Array): GMGradients => ({
+      mu: perComponent.map((c) => Array.from(c[pick].subarray(at.mu, at.mu + d), (z) => z / K)),
+      sigma: perComponent.map((c) => Array.from(c[pick].subarray(at.sigma, at.sigma + d), (z) => z / K)),
+      U: perComponent.map((c) => scaled(c[pick], at.U, L, d)),
+      v: perComponent.map((c) => Array.from(c[pick].subarray(at.v, at.v + L), (z) => z / K)),
+      x: scaled(all, at.x, B, d),
     });
-    result.grad = collect('mean', perMean);
-    result.gradStderr = collect('variance', perStderr);
+    result.grad = collect('mean', mean);
+    result.gradStderr = collect('stderr', stderrAll);
   }
   return result;
 }

@@ -43,14 +43,16 @@ function centralDifference(c: GeneratedCase, row: number[], i: number, h: number
 
 /**
  * Cases on which ℓ is smooth enough for differences: σ and x entries are 0 or at least
- * 0.2 in size, so s = 0 or s ≥ 0.04. Where s = 0 we require m = 0 (x = 0, symmetric) or
- * |m| > 0.01 ≫ H, so that no step crosses the kink of ReLU(m).
+ * 0.2 in size, so s = 0 or s ≥ 0.04. Where s = 0 we require x = 0 (h is then exactly
+ * odd-plus-even, so central differences are exact) or |m| > 0.01 ≫ H, so that no step
+ * crosses the kink of ReLU(m): at s = m = 0 with x ≠ 0 the layer is not differentiable
+ * and central differences are only O(H) accurate.
  */
 const smoothCase = gmCase({ maxK: 3, maxD: 5, maxL: 3, maxB: 3 }, separatedEntries).filter((c) =>
   c.x.every((xb) =>
     c.params.mu.every((_, k) => {
       const { m, s } = componentMoments(c.params.mu[k], c.params.sigma[k], xb);
-      return s > 0 || m === 0 || Math.abs(m) > 0.01;
+      return s > 0 || xb.every((xi) => xi === 0) || Math.abs(m) > 0.01;
     }),
   ),
 );

@@ -37,6 +37,15 @@ export const hardEntry: Entry = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(1e-300, -1e-300, 5e-324, 1e-8, -1e-8) },
 );
 
+/** 0 or at least 1e−6 in size: no product of a few entries underflows. */
+const moderate = (entry: Entry): Entry => entry.map((value) => (Math.abs(value) < 1e-6 ? 0 : value));
+
+/** Like hardEntry without the tiny and subnormal values (for the Monte Carlo oracle). */
+export const moderateEntry: Entry = fc.oneof(
+  { weight: 6, arbitrary: moderate(real(-3, 3)) },
+  { weight: 2, arbitrary: fc.constantFrom(0, -0) },
+);
+
 /** Image-like pixels: mostly 0, else in [0, 1]. */
 export const pixel: Entry = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: real(0, 1) });
 
@@ -49,23 +58,23 @@ export interface Entries {
   U: Entry;
   v: Entry;
   x: Entry;
+  /** the upstream gradient */
+  G: Entry;
 }
 
+/** A double in [−2, 2] that is 0 or at least 1e−100 in size: no subnormal products. */
+const ordinary: Entry = real(-2, 2).map((value) => (Math.abs(value) < 1e-100 ? 0 : value));
+
 export const ordinaryEntries: Entries = {
-  mu: real(-2, 2),
-  sigma: real(-2, 2),
-  U: real(-2, 2),
-  v: real(-2, 2),
-  x: real(-2, 2),
+  mu: ordinary,
+  sigma: ordinary,
+  U: ordinary,
+  v: ordinary,
+  x: ordinary,
+  G: ordinary,
 };
 
-export const separatedEntries: Entries = {
-  mu: real(-2, 2),
-  sigma: separated,
-  U: real(-2, 2),
-  v: real(-2, 2),
-  x: separated,
-};
+export const separatedEntries: Entries = { ...ordinaryEntries, sigma: separated, x: separated };
 
 export const hardEntries: Entries = {
   mu: hardEntry,
@@ -73,6 +82,16 @@ export const hardEntries: Entries = {
   U: real(-3, 3),
   v: real(-3, 3),
   x: fc.oneof(hardEntry, pixel),
+  G: real(-2, 2),
+};
+
+export const moderateEntries: Entries = {
+  mu: moderateEntry,
+  sigma: moderateEntry,
+  U: moderateEntry,
+  v: moderateEntry,
+  x: fc.oneof(moderateEntry, moderate(pixel)),
+  G: moderateEntry,
 };
 
 /**
@@ -90,7 +109,9 @@ function aimT(params: GMParams, x: Matrix, targets: (number | null)[]): GMParams
     const s = Math.hypot(...sk.map((sigma, i) => sigma * x0[i]));
     if (m === 0 || s === 0 || !Number.isFinite(m / s)) return sk;
     const scale = Math.abs(m) / (s * target);
-    return sk.map((sigma) => sigma * scale);
+    const scaled = sk.map((sigma) => sigma * scale);
+    return scaled.every((sigma) => Math.abs(sigma) <= 1e6) ? scaled : sk; // no overflow later
+
   });
   return { ...params, sigma };
 }
@@ -112,7 +133,7 @@ export function gmCase(limits: CaseLimits = {}, entries: Entries = ordinaryEntri
         U: fc.array(matrix(L, d, entries.U), { minLength: K, maxLength: K }),
         v: matrix(K, L, entries.v),
         x: matrix(B, d, entries.x),
-        G: matrix(B, L, real(-2, 2)),
+        G: matrix(B, L, entries.G),
         targets: fc.array(aim ? fc.option(real(0.5, 37), { freq: 2 }) : fc.constant(null), {
           minLength: K,
           maxLength: K,

@@ -1,0 +1,137 @@
+/**
+ * The Monte Carlo estimator against the closed form: two routes that share no algebra
+ * (sampling β and averaging (Uβ + v)ReLU(⟨β, x⟩) versus Stein's lemma and Φ, φ).
+ *
+ * False-failure budget: every check is a two-sided z-test |MC − exact| ≤ z·SE (+ the
+ * closed form's rounding bound, for σ = 0 components where SE = 0). The suite makes at
+ * most MAX_CHECKS checks (counted and asserted below); with z = 6.11, Bonferroni gives a
+ * total false-failure probability below 1000 · P(|Z| > 6.11) = 1000 · 1.0e−9 = 1e−6 per
+ * run of fresh seeds. N is large (≥ 20,000 per component), so the estimated SE is within
+ * a percent of the true one, and antithetic pairs keep the summands' skew small.
+ * The seeds are fixed, so CI itself is deterministic.
+ *
+ * The z-test needs the normal approximation, and a sampler sees only the events it
+ * draws. So every (row, component) must either be deterministic in sign (s = 0, m ≠ 0)
+ * or see both signs of z at least 1000 times: N·min(Φ(t), 1 − Φ(t)) ≥ 1000. Otherwise
+ * the rare side's contribution (≈ φ(t)·poly(t), which the closed form includes) goes
+ * unseen while the estimated SE can be tiny or exactly 0: with antithetic pairs, f is
+ * linear on almost every pair and each pair averages to f(μ) exactly. The tails are
+ * checked elsewhere: Φ and g against the mpmath table, the φ(t)/s gradient terms by
+ * finite differences, and the exact identities. At s = m = 0 the layer is not
+ * differentiable (z ≡ 0): the sampler's 1{z > 0} gives a one-sided derivative, the
+ * closed form the symmetric one (checked by finite differences).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { gmGradients } from '../../reference/gradients.js';
+import { gmMonteCarlo } from '../../reference/monte-carlo.js';
+import type { GMGradients, Matrix } from '../../reference/types.js';
+import { componentMoments } from '../../reference/closed-form.js';
+import { gmCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
+import { forwardTolerance, gradientTolerance } from '../support/tolerance.js';
+
+const Z = 6.11;
+const MAX_CHECKS = 1000;
+let checks = 0;
+
+type Nested = number | Nested[];
+const flat = (value: Nested): number[] => (typeof value === 'number' ? [value] : value.flatMap(flat));
+
+function zCheck(label: string, estimate: Nested, stderr: Nested, exact: Nested, rounding: Nested): void {
+  const [e, s, x, r] = [flat(estimate), flat(stderr), flat(exact), flat(rounding)];
+  for (let j = 0; j < e.length; j++) {
+    checks += 1;
+    const allowed = Z * s[j] + r[j];
+    if (!(Math.abs(e[j] - x[j]) <= allowed)) {
+      throw new Error(`${label}[${j}]: Monte Carlo ${e[j]} ± ${s[j]} vs closed form ${x[j]} (${(Math.abs(e[j] - x[j]) / s[j]).toFixed(2)} SE)`);
+    }
+  }
+}
+
+const gradientParts = (g: GMGradients): [string, Nested][] => [
+  ['mu', g.mu],
+  ['sigma', g.sigma],
+  ['U', g.U],
+  ['v', g.v],
+  ['x', g.x],
+];
+
+const SAMPLES = 20_000;
+const sampleable = (c: GeneratedCase) =>
+  c.x.every((xb) =>
+    c.params.mu.every((mu, k) => {
+      const { m, s, b } = componentMoments(mu, c.params.sigma[k], xb);
+      return s === 0 ? m !== 0 : SAMPLES * Math.min(b, 1 - b) >= 1000;
+    }),
+  );
+// Twelve fixed cases: zeros, negative σ, sparse pixels (moderate entries).
+const cases: GeneratedCase[] = fc.sample(
+  gmCase({ maxK: 3, maxD: 4, maxL: 2, maxB: 2 }, moderateEntries).filter(sampleable),
+  { seed: 7, numRuns: 12 },
+);
+
+describe('Monte Carlo agrees with the closed form', () => {
+  it.each(cases.map((c, j) => [j, c] as const))('case %i: y and every gradient within z·SE', (_j, c) => {
+    for (const antithetic of [false, true]) {
+      const mc = gmMonteCarlo(c.params, c.x, { samples: SAMPLES, seed: `case-${_j}-${antithetic}`, antithetic }, c.G);
+      const exact = gmGradients(c.params, c.x, c.G);
+      zCheck('y', mc.y, mc.stderr, exact.y, forwardTolerance(c.params, c.x));
+      const tolerance = gradientTolerance(c.params, c.x, c.G);
+      const stderr = gradientParts(mc.gradStderr!);
+      const rounding = gradientParts(tolerance);
+      gradientParts(mc.grad!).forEach(([name, estimate], p) =>
+        zCheck(`grad.${name}`, estimate, stderr[p][1], gradientParts(exact.grad)[p][1], rounding[p][1]),
+      );
+    }
+  });
+
+  it('stays within the false-failure budget', () => {
+    expect(checks).toBeGreaterThan(100);
+    expect(checks).toBeLessThanOrEqual(MAX_CHECKS);
+  });
+});
+
+describe('Monte Carlo error', () => {
+  const c: GeneratedCase = {
+    params: {
+      mu: [[0.3, -0.5, 0.8]],
+      sigma: [[0.7, -0.4, 0.5]],
+      U: [[[1, -0.5, 0.25], [0.2, 0.1, -1]]],
+      v: [[0.1, -0.3]],
+    },
+    x: [[1, 0.5, -0.25]],
+    G: [[1, 1]],
+  };
+
+  it('shrinks as 1/√N: SE(N)/SE(4N) ≈ 2', () => {
+    // The relative SD of an SE estimate from N draws is about √((κ − 1)/(4N)), κ the
+    // kurtosis; for κ ≤ 20 and N = 50,000 that is ≤ 1%, so the ratio of two
+    // independent estimates lies within 2·(1 ± 0.1) with more than 6 SD to spare.
+    const se = (samples: number, seed: string) => gmMonteCarlo(c.params, c.x, { samples, seed, gradients: false }).stderr[0];
+    const small = se(50_000, 'a');
+    const large = se(200_000, 'b');
+    small.forEach((value, l) => {
+      expect(value / large[l]).toBeGreaterThan(1.8);
+      expect(value / large[l]).toBeLessThan(2.2);
+    });
+  });
+
+  it('is reproducible from its seed and changes with it', () => {
+    const run = (seed: string) => gmMonteCarlo(c.params, c.x, { samples: 100, seed });
+    expect(run('s').y).toEqual(run('s').y);
+    expect(run('s').y).not.toEqual(run('t').y);
+  });
+
+  it('is exact with zero standard error when σ = 0 (β = μ surely)', () => {
+    const zero = { ...c.params, sigma: [[0, 0, 0]] };
+    const mc = gmMonteCarlo(zero, c.x, { samples: 10, seed: 1 });
+    const exact = gmGradients(zero, c.x, c.G);
+    expect(flat(mc.stderr as Matrix).every((s) => s === 0)).toBe(true);
+    mc.y[0].forEach((value, l) => expect(Math.abs(value - exact.y[0][l])).toBeLessThanOrEqual(1e-15));
+  });
+
+  it('rejects a bad sample count with the field named', () => {
+    expect(() => gmMonteCarlo(c.params, c.x, { samples: 1, seed: 0 })).toThrow(/samples: expected an integer N ≥ 2, got 1/);
+    expect(() => gmMonteCarlo(c.params, c.x, { samples: 11, seed: 0, antithetic: true })).toThrow(/even N/);
+  });
+});
