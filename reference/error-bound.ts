@@ -9,8 +9,10 @@
  *     |ĥ − h| ≤ 4·n·u · M + F                                         (†)
  *
  * entry by entry, where n counts the roundings along the longest chain of operations
- * and M is the "magnitude" below: the same formula evaluated with the absolute value of
- * every term, so cancellation between terms is paid for, but nothing else. The factor 4
+ * and M is the "magnitude" below: a first-order running error analysis of the same
+ * formulas, in which each intermediate X carries a value bound V(X) ≥ |X| and an error
+ * scale E(X) ≥ |δX|/γ, with E(XY) = E(X)|Y| + |X|E(Y) and each rounded sum adding
+ * Σ|terms|. So cancellation between terms is paid for, but nothing else. The factor 4
  * covers the product of up to three rounded factors in each term (γ_n ≈ n·u for a
  * length-n sum; Higham, Accuracy and Stability of Numerical Algorithms, §3.1).
  *
@@ -29,22 +31,28 @@
  * These bounds are what the fixtures' tolerances, the float64 identity tests and the
  * float32 tfjs tests use; they are worst-case, not statistical.
  */
-import { componentMoments } from './closed-form.js';
-import { zeros } from './linalg.js';
+import { componentMoments, outputMeans } from './closed-form.js';
+import { dot, matTVec, matVec, zeros } from './linalg.js';
 import type { GMGradients, GMParams, Matrix } from './types.js';
 
 /**
- * The n in (†): the longest chain of roundings. Dot products over d, sums over K
- * components, L outputs and B rows (for gradients), plus 32 for the special functions
- * and the input rounding (a float32 Φ accurate to ~1e-6 is ~16 float32 ulps).
+ * The n in (†): the longest chain of roundings. The forward pass sums over d (m, s,
+ * w_k, q_k) and K; gradients also sum over L (⟨G, w_k⟩, U_kᵀG) and B (parameter
+ * gradients). 32 more cover the special functions and the input rounding (a float32 Φ
+ * accurate to ~1e−6 is ~16 float32 ulps).
  */
-export function operationCount(dims: { K: number; d: number; L: number }, B: number): number {
-  return dims.d + dims.K + dims.L + B + 32;
+export function operationCount(dims: { K: number; d: number; L: number }, B: number, pass: 'forward' | 'gradient'): number {
+  return dims.d + dims.K + 32 + (pass === 'gradient' ? dims.L + B : 0);
 }
 
 /** The factor 4·n·u of (†). */
-export function roundingFactor(dims: { K: number; d: number; L: number }, B: number, unitRoundoff: number): number {
-  return 4 * operationCount(dims, B) * unitRoundoff;
+export function roundingFactor(
+  dims: { K: number; d: number; L: number },
+  B: number,
+  unitRoundoff: number,
+  pass: 'forward' | 'gradient',
+): number {
+  return 4 * operationCount(dims, B, pass) * unitRoundoff;
 }
 
 /**
@@ -57,46 +65,64 @@ export function underflowFloor(unitRoundoff: number): number {
   throw new RangeError(`underflowFloor: expected the unit roundoff of float64 (2^-53) or float32 (2^-24), got ${unitRoundoff}`);
 }
 
-/** Per-row, per-component magnitudes shared by the forward and backward bounds. */
-function componentMagnitudes(params: GMParams, xb: number[], k: number) {
+/**
+ * Values and error scales of the per-(row, component) quantities: |X| ≤ V and
+ * |δX| ≤ γ·E, where γ = n·u. Errors propagate to first order:
+ * E(XY) = E(X)|Y| + |X|E(Y), and a rounded sum adds the sum of its terms' |values|.
+ */
+function componentErrors(params: GMParams, xb: number[], k: number) {
   const mom = componentMoments(params.mu[k], params.sigma[k], xb);
-  const d = xb.length;
-  let Mm = 0; // Σ_i |μ_ki x_i|
-  for (let i = 0; i < d; i++) Mm += Math.abs(params.mu[k][i] * xb[i]);
-  // Where φ(t) has underflowed to 0 every term it multiplies vanishes, even if τ or |t|
-  // overflowed: 0·∞ is read as 0 (the true product φ(t)·|t|^k is far below any floor).
-  const tau = mom.s > 0 && mom.pdf > 0 ? (Mm + Math.abs(mom.m)) / mom.s : 0; // condition of t
-  const absT = mom.pdf > 0 ? Math.abs(mom.t) : 0;
-  // |a| + its error scale; |b| + its error scale.
-  const Ma = 2 * Mm + mom.s + mom.a;
-  const Mb = mom.b + mom.pdf * tau;
-  return { mom, Mm, tau, absT, Ma, Mb };
+  let Em = 0; // Σ_i |μ_ki x_i|: the error scale of m
+  for (let i = 0; i < xb.length; i++) Em += Math.abs(params.mu[k][i] * xb[i]);
+  // s is a root of a sum of squares: relative error γ, so E(s) = s.
+  // t = m/s: E(t) = (E(m) + |t|E(s))/s = τ. Where φ(t) has underflowed to 0, every term it
+  // multiplies vanishes even if τ or |t| overflowed (0·∞ is read as 0).
+  const pdf = mom.pdf;
+  const tau = mom.s > 0 && pdf > 0 ? (Em + Math.abs(mom.m)) / mom.s : 0;
+  const absT = pdf > 0 ? Math.abs(mom.t) : 0;
+  return {
+    mom,
+    absT,
+    tau,
+    /** E(a): Φ(t)E(m) + φ(t)E(s) + own rounding */
+    Ea: Em + mom.s + mom.a,
+    /** E(b): φ(t)E(t) + own rounding */
+    Eb: pdf * tau + mom.b,
+    /** E(φ(t)): |t|φ(t)E(t) + own rounding */
+    Epdf: absT * pdf * tau + pdf,
+    /** E(tφ(t)): |1 − t²|φ(t)E(t) + own rounding */
+    EtPdf: Math.abs(1 - absT * absT) * pdf * tau + absT * pdf,
+  };
 }
 
-/** Σ_i |U_kli| |y_i| for each l: the magnitude of U_k y. */
+/** Σ_i |U_kli| |y_i| for each l: the error scale (and bound) of U_k y. */
 function absMatVec(Uk: Matrix, y: number[]): number[] {
   return Uk.map((row) => row.reduce((acc, u, i) => acc + Math.abs(u * y[i]), 0));
 }
 
-/** M_kl = Σ_i |U_kli μ_ki| + |v_kl|, the magnitude of w_k = U_k μ_k + v_k. */
-function outputMeanMagnitudes(params: GMParams): Matrix {
+/** E(w_kl) = Σ_i |U_kli μ_ki| + |v_kl|, the error scale of w_k = U_k μ_k + v_k. */
+function outputMeanErrors(params: GMParams): Matrix {
   return params.U.map((Uk, k) => absMatVec(Uk, params.mu[k]).map((value, l) => value + Math.abs(params.v[k][l])));
 }
 
 /**
  * Magnitude M of each output h_bl for (†): B×L.
- *   M_bl = 1/K Σ_k [ Mw_kl (|a| + Ma) + Mq_bkl (b + Mb) ]
- * with Mw, Mq the magnitudes of w_k and q_k, and Ma, Mb the error scales of a and b.
+ *   M_bl = 1/K Σ_k [ E(w_kl)|a| + |w_kl|E(a) + E(q_bkl) b + |q_bkl| E(b) ]
  */
 export function forwardMagnitude(params: GMParams, x: Matrix): Matrix {
   const K = params.mu.length;
-  const Mw = outputMeanMagnitudes(params);
+  const Ew = outputMeanErrors(params);
+  const w = outputMeans(params);
   return x.map((xb) => {
     const out = new Array<number>(params.v[0].length).fill(0);
     for (let k = 0; k < K; k++) {
-      const { mom, Ma, Mb } = componentMagnitudes(params, xb, k);
-      const Mq = absMatVec(params.U[k], params.sigma[k].map((s, i) => s * s * xb[i]));
-      for (let l = 0; l < out.length; l++) out[l] += (Mw[k][l] * (mom.a + Ma) + Mq[l] * (mom.b + Mb)) / K;
+      const { mom, Ea, Eb } = componentErrors(params, xb, k);
+      const sigma2x = params.sigma[k].map((s, i) => s * s * xb[i]);
+      const q = matVec(params.U[k], sigma2x);
+      const Eq = absMatVec(params.U[k], sigma2x);
+      for (let l = 0; l < out.length; l++) {
+        out[l] += (Ew[k][l] * mom.a + Math.abs(w[k][l]) * Ea + Eq[l] * mom.b + Math.abs(q[l]) * Eb) / K;
+      }
     }
     return out;
   });
@@ -104,14 +130,15 @@ export function forwardMagnitude(params: GMParams, x: Matrix): Matrix {
 
 /**
  * Magnitude of each gradient entry of ℓ = Σ G ⊙ h for (†), in the shapes of the
- * gradients: the backward formulas of gradients.ts with every term in absolute value
- * and the error scales of a, b, ∂ℓ/∂m and ∂ℓ/∂s in place of the values.
+ * gradients: the backward formulas of gradients.ts with every product and sum replaced
+ * by its first-order error scale (value magnitudes included for the sums' own rounding).
  */
 export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGradients {
   const K = params.mu.length;
   const d = params.mu[0].length;
   const L = params.v[0].length;
-  const Mw = outputMeanMagnitudes(params);
+  const Ew = outputMeanErrors(params);
+  const w = outputMeans(params);
   const out: GMGradients = {
     mu: zeros(K, d),
     sigma: zeros(K, d),
@@ -120,33 +147,45 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
     x: zeros(x.length, d),
   };
   x.forEach((xb, b) => {
-    const absG = G[b].map(Math.abs);
+    const Gb = G[b];
+    const absG = Gb.map(Math.abs);
     for (let k = 0; k < K; k++) {
-      const { mom, tau, absT, Ma, Mb } = componentMagnitudes(params, xb, k);
-      const absSigma2x = params.sigma[k].map((s, i) => s * s * Math.abs(xb[i]));
-      const Mq = absMatVec(params.U[k], absSigma2x);
-      const MdA = absG.reduce((acc, g, l) => acc + g * Mw[k][l], 0) / K;
-      const MdBOverS = mom.s > 0 ? absG.reduce((acc, g, l) => acc + g * Mq[l], 0) / K / mom.s : 0;
-      const pdf = mom.pdf;
-      // Error scales of ∂ℓ/∂m = dA Φ + dB φ/s and ∂ℓ/∂s = dA φ − dB tφ/s.
-      const Mdm = MdA * Mb + MdBOverS * pdf * (2 + absT * tau);
-      const Mds = MdA * pdf * (1 + absT * tau) + MdBOverS * pdf * (2 * absT + Math.abs(1 - absT * absT) * tau);
-      const UtG = params.U[k][0].map((_, i) => params.U[k].reduce((acc, row, l) => acc + Math.abs(row[i]) * absG[l], 0));
+      const { mom, absT, Ea, Eb, Epdf, EtPdf } = componentErrors(params, xb, k);
+      const { a, s, pdf } = mom;
+      const Uk = params.U[k];
+      const sigma2x = params.sigma[k].map((sk, i) => sk * sk * xb[i]);
+      const q = matVec(Uk, sigma2x);
+      const Eq = absMatVec(Uk, sigma2x);
+      // c = ⟨G, w_k⟩, e = ⟨G, q⟩ and their error scales.
+      const c = Math.abs(dot(Gb, w[k]));
+      const Ec = absG.reduce((acc, g, l) => acc + g * Ew[k][l], 0);
+      const e = Math.abs(dot(Gb, q));
+      const Ee = absG.reduce((acc, g, l) => acc + g * Eq[l], 0);
+      // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division by s adds E(s)/s = 1).
+      const over = s > 0 ? 1 / s : 0;
+      const Vdm = (c * mom.b + e * pdf * over) / K;
+      const Edm = (Ec * mom.b + c * Eb + (Ee * pdf + e * (Epdf + pdf)) * over) / K + Vdm;
+      const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
+      const Eds = s > 0 ? (Ec * pdf + c * Epdf + (Ee * absT * pdf + e * (EtPdf + absT * pdf)) * over) / K + Vds : 0;
+      // U_kᵀG: value and error scale.
+      const UtG = matTVec(Uk, Gb).map(Math.abs);
+      const EUtG = matTVec(Uk.map((row) => row.map(Math.abs)), absG);
       for (let l = 0; l < L; l++) {
         const gl = absG[l] / K;
-        out.v[k][l] += gl * (mom.a + Ma);
+        out.v[k][l] += gl * (Ea + a);
         for (let i = 0; i < d; i++) {
-          out.U[k][l][i] += gl * ((mom.a + Ma) * Math.abs(params.mu[k][i]) + (mom.b + Mb) * absSigma2x[i]);
+          const mu = Math.abs(params.mu[k][i]);
+          out.U[k][l][i] += gl * ((Ea + a) * mu + (Eb + mom.b) * Math.abs(sigma2x[i]));
         }
       }
       for (let i = 0; i < d; i++) {
-        const s = Math.abs(params.sigma[k][i]);
+        const sk = Math.abs(params.sigma[k][i]);
         const xi = Math.abs(xb[i]);
-        const unit = mom.s > 0 ? (s * xi) / mom.s : 0;
-        const dQ = (UtG[i] * (mom.b + Mb)) / K;
-        out.mu[k][i] += (UtG[i] * (mom.a + Ma)) / K + Mdm * xi;
-        out.sigma[k][i] += 2 * s * xi * dQ + Mds * unit * xi;
-        out.x[b][i] += Mdm * Math.abs(params.mu[k][i]) + Mds * unit * s + s * s * dQ;
+        const unit = s > 0 ? (sk * xi) / s : 0;
+        const EdQ = (EUtG[i] * mom.b + UtG[i] * (Eb + mom.b)) / K; // E(∂ℓ/∂(σ²x)) incl. its value
+        out.mu[k][i] += (EUtG[i] * a + UtG[i] * (Ea + a)) / K + Edm * xi;
+        out.sigma[k][i] += 2 * sk * xi * EdQ + Eds * unit * xi;
+        out.x[b][i] += Edm * Math.abs(params.mu[k][i]) + Eds * unit * sk + sk * sk * EdQ;
       }
     }
   });

@@ -14,14 +14,14 @@ function dimsOf(params: GMParams) {
 
 /** Bound on the rounding error of each entry of h(x): B×L. */
 export function forwardTolerance(params: GMParams, x: Matrix, unitRoundoff = FLOAT64_UNIT_ROUNDOFF): Matrix {
-  const factor = roundingFactor(dimsOf(params), x.length, unitRoundoff);
+  const factor = roundingFactor(dimsOf(params), x.length, unitRoundoff, 'forward');
   const floor = underflowFloor(unitRoundoff);
   return forwardMagnitude(params, x).map((row) => row.map((m) => factor * m + floor));
 }
 
 /** Bound on the rounding error of each gradient entry, in the gradients' shapes. */
 export function gradientTolerance(params: GMParams, x: Matrix, G: Matrix, unitRoundoff = FLOAT64_UNIT_ROUNDOFF): GMGradients {
-  const factor = roundingFactor(dimsOf(params), x.length, unitRoundoff);
+  const factor = roundingFactor(dimsOf(params), x.length, unitRoundoff, 'gradient');
   const floor = underflowFloor(unitRoundoff);
   const M = gradientMagnitude(params, x, G);
   const scale = (a: Matrix) => a.map((row) => row.map((m) => factor * m + floor));

@@ -1,0 +1,91 @@
+/**
+ * The command line, run in-process through runCli (the same code the bin calls) and
+ * once through the built bin to check the wiring.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run.js';
+import { gmGradients } from '../reference/gradients.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gmlayer-cli-'));
+const write = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const ok = {
+  params: { mu: [[0.5, -1], [0.2, 0.3]], sigma: [[0.4, -0.2], [0, 0]], U: [[[1, 2]], [[0.5, -0.5]]], v: [[0.1], [-0.2]] },
+  x: [[1, 2], [0, 0], [-1, 0.5]],
+  upstream: [[1], [2], [-1]],
+};
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+describe('gmlayer eval', () => {
+  it('prints the reference output and gradients as JSON', async () => {
+    const r = await run('eval', write('ok.json', ok));
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const expected = gmGradients(ok.params, ok.x, ok.upstream);
+    expect(out.impl).toBe('reference');
+    expect(out.y).toEqual(expected.y);
+    expect(out.grad).toEqual(expected.grad);
+  });
+
+  it('defaults the upstream to ones', async () => {
+    const { upstream: _, ...noUpstream } = ok;
+    const out = JSON.parse((await run('eval', write('ones.json', noUpstream))).stdout);
+    expect(out.grad).toEqual(gmGradients(ok.params, ok.x).grad);
+  });
+
+  it('runs the Monte Carlo estimator with standard errors', async () => {
+    const r = await run('eval', write('mc.json', ok), '--impl', 'montecarlo', '--samples', '2000', '--seed', '5', '--antithetic');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ impl: 'montecarlo', samples: 2000, seed: '5', antithetic: true });
+    expect(out.stderr).toHaveLength(3);
+    expect(Object.keys(out.gradStderr)).toEqual(['mu', 'sigma', 'U', 'v', 'x']);
+  });
+
+  it.each([
+    [['eval', '/nonexistent/case.json'], /cannot read case file/],
+    [['eval'], /expected "eval CASE.json"/],
+    [['frobnicate', 'x.json'], /expected "eval CASE.json"/],
+    [['eval', 'x.json', '--bogus'], /Unknown option '--bogus'/],
+    [['eval', 'x.json', '--impl', 'nope'], /--impl: expected one of reference, montecarlo/],
+    [['eval', 'x.json', '--samples', '1'], /--samples: expected an integer ≥ 2, got 1/],
+  ])('exits 2 with one line on stderr for %j', async (argv, message) => {
+    write('x.json', ok);
+    const r = await run(...argv.map((a) => (a === 'x.json' ? join(dir, 'x.json') : a)));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 2 naming the field for bad case contents', async () => {
+    const r = await run('eval', write('bad.json', { ...ok, x: [[1, 2], [3]] }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('gmlayer: x[1]: expected length 2 like x[0] (ragged array), got length 1\n');
+    const nan = await run('eval', write('nan.json', '{"params": {"mu": [[NaN]]}}'));
+    expect(nan.code).toBe(2);
+    expect(nan.stderr).toMatch(/not valid JSON/);
+  });
+
+  it('works through the built bin, reading the case from stdin', () => {
+    const bin = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, [bin, 'eval', '-'], { input: JSON.stringify(ok) }).toString();
+    expect(JSON.parse(out).y).toEqual(gmGradients(ok.params, ok.x, ok.upstream).y);
+    const bad = spawnSync(process.execPath, [bin, 'eval', '-'], { input: '{"params": 1, "x": []}' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.toString()).toMatch(/^gmlayer: params: expected an object/);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Bad input gets a typed error that names the field, the expected and the actual value.
+ */
+import { describe, expect, it } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { GMShapeError, GMValueError } from '../../reference/errors.js';
+import { gmForward } from '../../reference/closed-form.js';
+import { gmGradients } from '../../reference/gradients.js';
+import { parseCase } from '../../reference/case.js';
+import { gmCase } from '../support/arbitraries.js';
+
+const good = () => ({
+  params: {
+    mu: [[1, 2, 3], [0, -1, 0.5]],
+    sigma: [[0.5, 0.5, 0.5], [-1, 0, 2]],
+    U: [[[1, 0, 0], [0, 1, 0]], [[0, 0, 1], [1, 1, 1]]],
+    v: [[0, 1], [2, 3]],
+  },
+  x: [[1, 1, 1]],
+});
+
+function thrown(f: () => unknown): Error {
+  try {
+    f();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error, none was thrown');
+}
+
+describe('shape errors name the field, the expected and the actual shape', () => {
+  it.each([
+    ['K = 0', (c: any) => (c.params = { mu: [], sigma: [], U: [], v: [] }), 'params.mu', /K ≥ 1.*got K = 0/],
+    ['d = 0', (c: any) => (c.params.mu = [[], []]), 'params.mu', /d ≥ 1/],
+    ['ragged μ', (c: any) => (c.params.mu[1] = [0, 1]), 'params.mu[1]', /length 3 like params\.mu\[0\].*got length 2/],
+    ['σ with the wrong d', (c: any) => (c.params.sigma = [[1, 2], [3, 4]]), 'params.sigma', /shape \[K=2, d=3\], got shape \[2, 2\]/],
+    ['U with the wrong K', (c: any) => c.params.U.pop(), 'params.U', /shape \[K=2, L=2, d=3\]/],
+    ['ragged U', (c: any) => c.params.U[1][0].push(4), 'params.U[1][0]', /ragged/],
+    ['v with the wrong L', (c: any) => (c.params.v = [[0], [1]]), 'params.v', /shape \[K=2, L=2\], got shape \[2, 1\]/],
+    ['L = 0', (c: any) => (c.params.U = [[], []]), 'params.U', /L ≥ 1/],
+    ['x with the wrong d', (c: any) => (c.x = [[1, 2]]), 'x', /shape \[B=1, d=3\], got shape \[1, 2\]/],
+    ['ragged x', (c: any) => c.x.push([1, 2]), 'x[1]', /length 3 like x\[0\]/],
+    ['x not an array', (c: any) => (c.x = 'abc'), 'x', /an array/],
+    ['params missing', (c: any) => delete c.params, 'params', /an object with fields mu, sigma, U, v/],
+    ['a field missing', (c: any) => delete c.params.v, 'params.v', /a field/],
+    ['upstream with the wrong L', (c: any) => (c.upstream = [[1, 2, 3]]), 'upstream', /shape \[B=1, L=2\]/],
+  ])('%s', (_name, mutate, field, message) => {
+    const c = good();
+    mutate(c);
+    const error = thrown(() => parseCase(c));
+    expect(error).toBeInstanceOf(GMShapeError);
+    expect((error as GMShapeError).field).toBe(field);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('value errors name the entry', () => {
+  it.each([
+    ['NaN in x', (c: any) => (c.x[0][2] = NaN), 'x[0][2]', /a finite number, got NaN/],
+    ['Infinity in σ', (c: any) => (c.params.sigma[1][0] = Infinity), 'params.sigma[1][0]', /got Infinity/],
+    ['−Infinity in U', (c: any) => (c.params.U[0][1][2] = -Infinity), 'params.U[0][1][2]', /got -Infinity/],
+    ['a string in v', (c: any) => (c.params.v[1][1] = '3'), 'params.v[1][1]', /got "3"/],
+    ['null in μ', (c: any) => (c.params.mu[0][0] = null), 'params.mu[0][0]', /got null/],
+  ])('%s', (_name, mutate, field, message) => {
+    const c = good();
+    mutate(c);
+    const error = thrown(() => parseCase(c));
+    expect(error).toBeInstanceOf(GMValueError);
+    expect((error as GMValueError).field).toBe(field);
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('empty batches', () => {
+  it('B = 0 gives an empty output and empty x-gradient', () => {
+    const c = good();
+    expect(gmForward(c.params, [])).toEqual([]);
+    const { y, grad } = gmGradients(c.params, []);
+    expect(y).toEqual([]);
+    expect(grad.x).toEqual([]);
+    expect(grad.mu).toEqual([[0, 0, 0], [0, 0, 0]]);
+  });
+});
+
+describe('every entry point rejects NaN wherever it appears', () => {
+  test.prop([gmCase(), fc.nat(), fc.constantFrom(NaN, Infinity, -Infinity)])('gmForward and gmGradients', (c, at, bad) => {
+    const slots = [c.params.mu, c.params.sigma, ...c.params.U, c.params.v, c.x].flatMap((m) => m);
+    const row = slots[at % slots.length];
+    row[at % row.length] = bad;
+    expect(() => gmForward(c.params, c.x)).toThrow(GMValueError);
+    expect(() => gmGradients(c.params, c.x, c.G)).toThrow(GMValueError);
+  });
+});
