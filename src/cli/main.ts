@@ -2,7 +2,7 @@
 /**
  * gmlayer command line.
  *
- *   gmlayer eval CASE.json [--impl reference|montecarlo] [--samples N] [--seed S] [--antithetic]
+ *   gmlayer eval CASE.json [--impl reference|montecarlo|tfjs] [--samples N] [--seed S] [--antithetic] [--backend NAME]
  *
  * Reads a case (reference/case.ts; `-` reads standard input) and prints one JSON object:
  *   { "impl", "y": B×L, "grad": { "mu", "sigma", "U", "v", "x" } }

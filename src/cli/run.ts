@@ -8,17 +8,18 @@ import { parseCase, type GMCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { gmMonteCarlo } from '../../reference/monte-carlo.js';
 
-export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo] [--samples N] [--seed S] [--antithetic]
+export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo|tfjs] [--samples N] [--seed S] [--antithetic] [--backend NAME]
 
   CASE.json  {"params": {"mu": K×d, "sigma": K×d, "U": K×L×d, "v": K×L},
               "x": B×d, "upstream": B×L (optional, ones when absent)}; "-" reads stdin
-  --impl     reference (float64 closed form, default) or montecarlo
+  --impl     reference (float64 closed form, default), montecarlo, or tfjs (float32 layer)
   --samples  draws of β per component for montecarlo (default 10000)
   --seed     seed of the Monte Carlo stream (default 0)
   --antithetic  mirrored draws for montecarlo
+  --backend  for tfjs: auto (default; or GMLAYER_BACKEND), tensorflow, wasm, cpu
 
 Prints {"impl", "y", "grad": {"mu", "sigma", "U", "v", "x"}} as JSON (montecarlo adds
-"stderr" and "gradStderr"). Exit code 2 on bad input or usage.`;
+"stderr" and "gradStderr"; tfjs adds "backend"). Exit code 2 on bad input or usage.`;
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -57,6 +58,7 @@ const impls: Record<string, CliImpl> = {
       antithetic: o.antithetic,
     };
   },
+  tfjs: async (c, o) => (await import('./tfjs-impl.js')).runTfjs(c, o),
 };
 
 /** Lets another module (the tfjs layer) add an implementation, e.g. `tfjs`. */
@@ -133,6 +135,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     const [command, path, ...rest] = positionals;
     if (command !== 'eval' || path === undefined || rest.length > 0) {
       throw new CliUsageError(`expected "eval CASE.json", got "${positionals.join(' ')}" (see gmlayer --help)`);
+    }
+    if (values.backend !== undefined && values.impl !== 'tfjs') {
+      throw new CliUsageError(`--backend: applies to --impl tfjs only, got --impl ${values.impl}`);
     }
     const impl = impls[values.impl];
     if (!impl) {

@@ -1,0 +1,301 @@
+/**
+ * The tfjs op (src/gm-op.ts) held against the float64 reference on every backend
+ * present: forward and every gradient, the identities, the hand-written backward
+ * against autodiff, no NaN, no leaks, and the typed errors.
+ *
+ * Tolerances: the reference is evaluated on the same float32-rounded inputs the op
+ * sees, and the difference must stay within the rounding bound (†) of
+ * reference/error-bound.ts with u = 2⁻²⁴: |ĥ − h| ≤ 4·n·u·M + F. Its n includes 32
+ * roundings for the special functions, which covers their measured float32 error
+ * (g: 6.8e−6 relative ≈ 114 ulps, below 4·33·2⁻²⁴ = 7.9e−6).
+ *
+ * The op's documented domain limit: where ‖σ_k ⊙ x‖/max|x| is positive but at most
+ * 1e−18 (its square leaves float32's normal range) it is taken as 0. Generated cases in
+ * that window are skipped here; the effect on h is below 1e−18·(|w_k| + Σ|U_k σ_k|)·max|x|.
+ *
+ * Where s = 0 the gradient jumps with the sign of m (∂a/∂m = H(m)), so cases where
+ * float32 cannot settle that sign are skipped too: |m| within the bound (†) of its own
+ * computation, which includes the underflow floor F (wasm flushes subnormals to zero).
+ * The forward is continuous there and is checked.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { componentMoments } from '../../reference/closed-form.js';
+import { roundingFactor, underflowFloor } from '../../reference/error-bound.js';
+import { GMShapeError, GMValueError } from '../../reference/errors.js';
+import { gmGradients } from '../../reference/gradients.js';
+import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
+import { gmLayer, gmLayerAutodiff, type GMTensors } from '../../src/gm-op.js';
+import { normalStream } from '../../reference/random.js';
+import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
+import { describeEachBackend } from '../support/backends.js';
+import { expectClose } from '../support/compare.js';
+import { reluNetwork } from '../support/relu-network.js';
+import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
+
+const S_MIN = 1e-18;
+const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
+
+/** The case as float32 would hold it. */
+function toFloat32(c: GeneratedCase): GeneratedCase {
+  const p = c.params;
+  return { params: { mu: fround(p.mu), sigma: fround(p.sigma), U: p.U.map(fround), v: fround(p.v) }, x: fround(c.x), G: fround(c.G) };
+}
+
+/** False where some (row, component) has 0 < ‖σ_k ⊙ x‖/max|x| ≤ 1e−18·10 (the op's threshold window). */
+function clearOfThreshold(c: GeneratedCase): boolean {
+  return c.x.every((xb) => {
+    const scale = Math.max(...xb.map(Math.abs));
+    if (scale === 0) return true;
+    const xh = xb.map((xi) => xi / scale);
+    return c.params.mu.every((mu, k) => {
+      const { s } = componentMoments(mu, c.params.sigma[k], xh);
+      return s === 0 || s > 10 * S_MIN;
+    });
+  });
+}
+
+/**
+ * False where s = 0 and float32 cannot settle the sign of m: |m| within the bound (†)
+ * of its own computation, 4·n·u·Σ|μ_i x̂_i| + F (F the float32 underflow floor, which
+ * also covers backends that flush subnormals), with x̂ scaled as the op scales it.
+ */
+function signsDetermined(c: GeneratedCase): boolean {
+  const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
+  const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'forward');
+  return c.x.every((xb) => {
+    const max = Math.max(...xb.map(Math.abs));
+    const xh = max === 0 ? xb : xb.map((xi) => xi / 2 ** Math.round(Math.log2(max)));
+    return c.params.mu.every((mu, k) => {
+      const { m, s } = componentMoments(mu, c.params.sigma[k], xh);
+      if (s > 0) return true;
+      const Em = mu.reduce((acc, mi, i) => acc + Math.abs(mi * xh[i]), 0);
+      return Em === 0 || Math.abs(m) > gamma * Em + underflowFloor(FLOAT32_UNIT_ROUNDOFF);
+    });
+  });
+}
+
+const tensors = (p: GMParams): GMTensors => ({
+  mu: tf.tensor2d(p.mu),
+  sigma: tf.tensor2d(p.sigma),
+  U: tf.tensor3d(p.U),
+  v: tf.tensor2d(p.v),
+});
+
+type Op = typeof gmLayer;
+
+/** y and the gradients of Σ G ⊙ y through the given op, as nested arrays. */
+function evaluate(op: Op, c: GeneratedCase): { y: Matrix; grad: GMGradients } {
+  return tf.tidy(() => {
+    const p = tensors(c.params);
+    const x = tf.tensor2d(c.x);
+    const G = tf.tensor2d(c.G);
+    const loss = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor) =>
+      tf.sum(tf.mul(op(xx as tf.Tensor2D, { mu, sigma, U, v } as GMTensors), G));
+    const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, p.mu, p.sigma, p.U, p.v]);
+    return {
+      y: op(x, p).arraySync(),
+      grad: {
+        mu: gmu.arraySync() as Matrix,
+        sigma: gsigma.arraySync() as Matrix,
+        U: gU.arraySync() as Matrix[],
+        v: gv.arraySync() as Matrix,
+        x: gx.arraySync() as Matrix,
+      },
+    };
+  });
+}
+
+function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradients, label: string): void {
+  expectClose(got.mu, want.mu, tol.mu, `${label} grad.mu`);
+  expectClose(got.sigma, want.sigma, tol.sigma, `${label} grad.sigma`);
+  expectClose(got.U, want.U, tol.U, `${label} grad.U`);
+  expectClose(got.v, want.v, tol.v, `${label} grad.v`);
+  expectClose(got.x, want.x, tol.x, `${label} grad.x`);
+}
+
+/** tfjs result vs the reference on the same float32 inputs, within the float32 bound. */
+function checkAgainstReference(c32: GeneratedCase): void {
+  const got = evaluate(gmLayer, c32);
+  const want = gmGradients(c32.params, c32.x, c32.G);
+  expectClose(got.y, want.y, forwardTolerance(c32.params, c32.x, FLOAT32_UNIT_ROUNDOFF), 'y');
+  expectGradientsClose(got.grad, want.grad, gradientTolerance(c32.params, c32.x, c32.G, FLOAT32_UNIT_ROUNDOFF), '');
+}
+
+const hard32 = hardCase({ maxK: 4, maxD: 6, maxL: 3, maxB: 3 })
+  .map(toFloat32)
+  .filter((c) => clearOfThreshold(c) && signsDetermined(c));
+
+describeEachBackend('gmLayer against the float64 reference', () => {
+  test.prop([hard32], { numRuns: 60 })('forward and all gradients within the float32 bound (hard regions)', (c) => {
+    checkAgainstReference(c);
+  });
+
+  it.each([
+    ['paper initialisation, d = 784, K = 20, L = 10', 0.5, 0.5],
+    ['sparse image-like x, d = 784', 0.5, 0.2],
+  ])('%s', (_name, gamma, density) => {
+    const z = normalStream(`d784-${density}`);
+    const gauss = () => gamma * z();
+    const uniform = () => Math.abs(z()) % 1;
+    const K = 20;
+    const L = 10;
+    const d = 784;
+    const M = (rows: number, cols: number, f: () => number) => Array.from({ length: rows }, () => Array.from({ length: cols }, f));
+    const c: GeneratedCase = toFloat32({
+      params: { mu: M(K, d, gauss), sigma: M(K, d, () => gamma), U: Array.from({ length: K }, () => M(L, d, gauss)), v: M(K, L, gauss) },
+      x: M(4, d, () => (uniform() < density ? uniform() : 0)),
+      G: M(4, L, z),
+    });
+    checkAgainstReference(c);
+  });
+});
+
+describeEachBackend('identities of the float32 op', () => {
+  const forward = (c: GeneratedCase) => tf.tidy(() => gmLayer(tf.tensor2d(c.x), tensors(c.params)).arraySync());
+
+  test.prop([hard32, fc.infiniteStream(fc.boolean())], { numRuns: 40 })(
+    'σ sign invariance: outputs equal and the σ-gradient odd, exactly',
+    (c, flips) => {
+      const sign = c.params.sigma.map((row) => row.map(() => (flips.next().value ? -1 : 1)));
+      const flipped = { ...c, params: { ...c.params, sigma: c.params.sigma.map((row, k) => row.map((s, i) => s * sign[k][i])) } };
+      const [base, other] = [evaluate(gmLayer, c), evaluate(gmLayer, flipped)];
+      expectClose(other.y, base.y, 0, 'y');
+      expectClose(other.grad.sigma, base.grad.sigma.map((row, k) => row.map((g, i) => g * sign[k][i])), 0, 'grad.sigma');
+      expectClose(other.grad.mu, base.grad.mu, 0, 'grad.mu');
+    },
+  );
+
+  test.prop([hard32], { numRuns: 40 })('σ = 0 is the width-K ReLU network (within the float32 bound)', (c) => {
+    const zero = { ...c, params: { ...c.params, sigma: c.params.sigma.map((row) => row.map(() => 0)) } };
+    expectClose(forward(zero), reluNetwork(zero.params, zero.x), forwardTolerance(zero.params, zero.x, FLOAT32_UNIT_ROUNDOFF), 'h');
+  });
+
+  test.prop([hard32, fc.integer({ min: 2, max: 4 })], { numRuns: 30 })('K identical components equal one', (c, K) => {
+    const one = { ...c, params: { mu: [c.params.mu[0]], sigma: [c.params.sigma[0]], U: [c.params.U[0]], v: [c.params.v[0]] } };
+    const many = { ...c, params: { mu: Array(K).fill(one.params.mu[0]), sigma: Array(K).fill(one.params.sigma[0]), U: Array(K).fill(one.params.U[0]), v: Array(K).fill(one.params.v[0]) } };
+    const tol = addMatrices(forwardTolerance(one.params, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(many.params, c.x, FLOAT32_UNIT_ROUNDOFF));
+    expectClose(forward(many), forward(one), tol, 'h');
+  });
+
+  test.prop([hard32, fc.infiniteStream(fc.nat())], { numRuns: 30 })('permuting components changes nothing', (c, rand) => {
+    const order = c.params.mu.map((_, k) => k);
+    for (let j = order.length - 1; j > 0; j--) {
+      const r = rand.next().value % (j + 1);
+      [order[j], order[r]] = [order[r], order[j]];
+    }
+    const p = c.params;
+    const permuted = { ...c, params: { mu: order.map((k) => p.mu[k]), sigma: order.map((k) => p.sigma[k]), U: order.map((k) => p.U[k]), v: order.map((k) => p.v[k]) } };
+    expectClose(forward(permuted), forward(c), addMatrices(forwardTolerance(p, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(permuted.params, c.x, FLOAT32_UNIT_ROUNDOFF)), 'h');
+  });
+
+  // Moderate entries and |j| ≤ 10 keep every result a normal float32 (subnormals may be flushed).
+  test.prop([gmCase({}, moderateEntries).map(toFloat32), fc.integer({ min: -10, max: 10 })], { numRuns: 30 })(
+    'positive homogeneity: h(2^j x) = 2^j h(x) exactly (the row scale absorbs 2^j)',
+    (c, j) => {
+      const scaled = { ...c, x: c.x.map((xb) => xb.map((xi) => xi * 2 ** j)) };
+      expectClose(forward(scaled), forward(c).map((row) => row.map((h) => h * 2 ** j)), 0, 'h');
+    },
+  );
+
+  test.prop([hard32], { numRuns: 30 })('the odd part is linear: h(x) − h(−x) = 1/K Σ_k [w_k m_k + U_k(σ_k² ⊙ x)]', (c) => {
+    const minus = { ...c, x: c.x.map((xb) => xb.map((xi) => -xi)) };
+    const [hp, hm] = [forward(c), forward(minus)];
+    const ref = [gmGradients(c.params, c.x).y, gmGradients(c.params, minus.x).y];
+    const tol = addMatrices(forwardTolerance(c.params, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(c.params, minus.x, FLOAT32_UNIT_ROUNDOFF));
+    // The float64 difference satisfies the identity (properties/reference); compare differences.
+    expectClose(hp.map((row, b) => row.map((h, l) => h - hm[b][l])), ref[0].map((row, b) => row.map((h, l) => h - ref[1][b][l])), tol, 'h(x) − h(−x)');
+  });
+});
+
+describeEachBackend('hand-written backward vs autodiff', () => {
+  // Away from m = 0, where autodiff differentiates ReLU(m) + s·g(−|t|) term by term with
+  // one-sided subgradients (src/gm-op.ts): m must be distinguishable from 0 in float32.
+  const smooth = hard32.filter((c) => {
+    const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
+    const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'forward');
+    return c.x.every((xb) =>
+      c.params.mu.every((mu) => {
+        const m = mu.reduce((acc, mi, i) => acc + mi * xb[i], 0);
+        const Em = mu.reduce((acc, mi, i) => acc + Math.abs(mi * xb[i]), 0);
+        return Math.abs(m) > gamma * Em + underflowFloor(FLOAT32_UNIT_ROUNDOFF);
+      }),
+    );
+  });
+  test.prop([smooth], { numRuns: 40 })('agree within twice the float32 bound', (c) => {
+    const [hand, auto] = [evaluate(gmLayer, c), evaluate(gmLayerAutodiff, c)];
+    const twice = (g: GMGradients): GMGradients => {
+      const d = (m: Matrix) => m.map((row) => row.map((t) => 2 * t));
+      return { mu: d(g.mu), sigma: d(g.sigma), U: g.U.map(d), v: d(g.v), x: d(g.x) };
+    };
+    expectClose(hand.y, auto.y, 0, 'y'); // the same forward ops
+    expectGradientsClose(hand.grad, auto.grad, twice(gradientTolerance(c.params, c.x, c.G, FLOAT32_UNIT_ROUNDOFF)), 'hand vs auto');
+  });
+});
+
+describeEachBackend('robustness', () => {
+  test.prop([hardCase({ maxK: 4, maxD: 8 }).map(toFloat32)], { numRuns: 40 })('no NaN or ±∞ in outputs or gradients for finite inputs', (c) => {
+    const { y, grad } = evaluate(gmLayer, c);
+    for (const value of [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3)) expect(Number.isFinite(value)).toBe(true);
+  });
+
+  it('finite at extreme scales: x up to 1e30 and down to 1e−30, σ from 1e−15 to 1e3', () => {
+    for (const scale of [1e30, 1e-30, 1e-40]) {
+      for (const sigma of [1e-15, 1e-6, 1, 1e3]) {
+        const c = toFloat32({
+          params: { mu: [[0.3, -0.2, 0.1]], sigma: [[sigma, -sigma, 0]], U: [[[1, 2, 3]]], v: [[0.5]] },
+          x: [[scale, -scale / 2, 0], [0, 0, 0]],
+          G: [[1], [1]],
+        });
+        const { y, grad } = evaluate(gmLayer, c);
+        for (const value of [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3)) expect(Number.isFinite(value)).toBe(true);
+      }
+    }
+  });
+
+  it('leaks no tensors across repeated forward and backward passes', () => {
+    const c = toFloat32(fc.sample(hardCase(), { seed: 3, numRuns: 1 })[0]);
+    evaluate(gmLayer, c); // warm up kernel registration
+    const before = tf.memory().numTensors;
+    for (let j = 0; j < 20; j++) evaluate(gmLayer, c);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('names the tensor, the expected and the actual value for bad input', () => {
+    const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] });
+    const x = tf.tensor2d([[1, 2]]);
+    const thrown = (f: () => unknown) => {
+      try {
+        f();
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('no error thrown');
+    };
+    expect(thrown(() => gmLayer(tf.tensor2d([[1, 2, 3]]), p))).toMatchObject({ name: 'GMShapeError', field: 'x' });
+    expect(thrown(() => gmLayer(tf.tensor2d([[1, 2, 3]]), p)).message).toMatch(/x: expected shape \[B, d=2\], got shape \[1, 3\]/);
+    expect(thrown(() => gmLayer(tf.tensor3d([[[1, 2]]]) as unknown as tf.Tensor2D, p))).toBeInstanceOf(GMShapeError);
+    expect(thrown(() => gmLayer(tf.tensor2d([[1, 2]], [1, 2], 'int32'), p)).message).toMatch(/x: expected dtype float32, got dtype int32/);
+    expect(thrown(() => gmLayer(x, { ...p, v: tf.tensor2d([[0, 1]]) })).message).toMatch(/params.v: expected shape \[K=1, L=1\]/);
+    expect(thrown(() => gmLayer(tf.tensor2d([[1, NaN]]), p))).toBeInstanceOf(GMValueError);
+    expect(thrown(() => gmLayer(tf.tensor2d([[1, NaN]]), p)).message).toBe('x[0][1]: expected a finite number, got NaN');
+    expect(thrown(() => gmLayer(x, { ...p, U: tf.tensor3d([[[1, Infinity]]]) })).message).toBe('params.U[0][0][1]: expected a finite number, got Infinity');
+    expect(thrown(() => gmLayer(x, { ...p, mu: tf.tensor2d([[], []], [2, 0]) as tf.Tensor2D })).message).toMatch(/params.mu/);
+    expect(thrown(() => gmLayer([[1, 2]] as unknown as tf.Tensor2D, p)).message).toMatch(/x: expected a tf.Tensor/);
+  });
+
+  it('uses the exact step H(m) at s = 0 even for tiny m (tf.sign on wasm returns 0 below ~1e−7)', () => {
+    for (const m of [1e-7, -1e-7, 1e-20]) {
+      const c: GeneratedCase = { params: { mu: [[m, 0]], sigma: [[0, 1]], U: [[[0, 0]]], v: [[1]] }, x: [[1, 0]], G: [[1]] };
+      const { grad } = evaluate(gmLayer, c);
+      // ∂ℓ/∂μ_0 = x_0 · H(m) · ⟨G, w⟩ with w = v = 1 (K = 1).
+      expect(grad.mu[0][0]).toBe(m > 0 ? 1 : 0);
+    }
+  });
+
+  it('B = 0 gives an empty output', () => {
+    const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] });
+    expect(gmLayer(tf.tensor2d([], [0, 2]), p).shape).toEqual([0, 1]);
+  });
+});

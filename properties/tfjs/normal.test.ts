@@ -1,0 +1,67 @@
+/**
+ * The float32 special functions (src/normal.ts) against the float64 reference, on every
+ * backend present, with relative tolerances derived from their construction:
+ *   Φ(−u), φ(u): 1.2e−7 (the erfcx fit) + (u²/2 + 16)·2⁻²⁴ (the rounded argument of
+ *                exp, whose absolute error becomes relative, and ~16 other roundings);
+ *   g(−u):       the direct form 1 − uR amplifies R's relative error (fit + ~6 roundings)
+ *                by uR/(1 − uR) ≤ 13 below u = 5, plus φ's term; the continued fraction
+ *                above 5 is better (1.7e−7 + roundings).
+ * Measured worst cases on wasm and cpu: Φ 4.1e−6 (t = −11.7), φ 3.9e−6, g 6.8e−6 (t = −4.4).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { expectedRelu, normalCdf, normalPdf } from '../../reference/normal.js';
+import { expectedReluF32, normalCdfF32, normalPdfF32 } from '../../src/normal.js';
+import { describeEachBackend } from '../support/backends.js';
+
+const U32 = 2 ** -24;
+const expTerm = (u: number) => (u * u / 2 + 16) * U32;
+const cdfTolerance = (t: number) => 1.2e-7 + expTerm(Math.abs(t));
+const reluTolerance = (t: number) => 13 * (1.2e-7 + 6 * U32) + expTerm(Math.abs(t));
+
+// Every float32 t on a 1e−3 grid in [−14, 14], and the switch points.
+const grid: number[] = [];
+for (let j = -14000; j <= 14000; j++) grid.push(Math.fround(j / 1000));
+grid.push(Math.fround(4.999999), 5, Math.fround(5.000001), -5, 0, -0);
+
+describeEachBackend('float32 special functions', () => {
+  const run = (f: (t: tf.Tensor) => tf.Tensor) => tf.tidy(() => Array.from(f(tf.tensor1d(grid)).dataSync()));
+
+  it.each([
+    ['Φ', normalCdfF32, normalCdf, cdfTolerance],
+    ['φ', normalPdfF32, normalPdf, cdfTolerance],
+    ['g', expectedReluF32, expectedRelu, reluTolerance],
+  ] as const)('%s is within its derived relative tolerance wherever float32 can hold it', (_name, f32, f64, tolerance) => {
+    const got = run(f32);
+    grid.forEach((t, i) => {
+      const want = f64(t);
+      if (want < 1e-37) {
+        // Below float32's normal range: only ask for a tiny, nonnegative value.
+        expect(got[i]).toBeGreaterThanOrEqual(0);
+        expect(got[i]).toBeLessThanOrEqual(2e-37);
+      } else if (!(Math.abs(got[i] - want) <= tolerance(t) * want)) {
+        throw new Error(`t = ${t}: got ${got[i]}, want ${want} (relative error ${Math.abs(got[i] - want) / want}, tolerance ${tolerance(t)})`);
+      }
+    });
+  });
+
+  it('is finite, nonnegative and bounded for huge, tiny and extreme arguments', () => {
+    const extreme = [3.4e38, -3.4e38, 1e20, -1e20, 1e-45, -1e-45, 20, -20, 40, -40];
+    const [P, G, D] = [normalCdfF32, expectedReluF32, normalPdfF32].map((f) => tf.tidy(() => Array.from(f(tf.tensor1d(extreme)).dataSync())));
+    extreme.forEach((t, i) => {
+      expect(P[i]).toBeGreaterThanOrEqual(0);
+      expect(P[i]).toBeLessThanOrEqual(1);
+      expect(D[i]).toBeGreaterThanOrEqual(0);
+      expect(G[i]).toBeGreaterThanOrEqual(Math.max(Math.fround(t), 0));
+      expect(Number.isFinite(G[i])).toBe(true);
+    });
+  });
+
+  it('Φ and g are nondecreasing on the grid (up to their tolerance)', () => {
+    const [P, G] = [run(normalCdfF32), run(expectedReluF32)];
+    for (let i = 1; i < 28001; i++) {
+      expect(P[i]).toBeGreaterThanOrEqual(P[i - 1] * (1 - 2 * cdfTolerance(grid[i])));
+      expect(G[i]).toBeGreaterThanOrEqual(G[i - 1] * (1 - 2 * reluTolerance(grid[i])));
+    }
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * The GM layer as a TensorFlow.js op, float32, with a hand-written backward pass.
+ *
+ * Forward (reference/closed-form.ts has the math; Chewi, Rigollet & Yan eq. 6):
+ *   x̂ = x / c_b              c_b a power of two near max_i |x_bi|: exact, and keeps
+ *                            squares in range; h(x) = c·h(x̂) by positive homogeneity
+ *   [m | q] = x̂ [μ | U⊙σ²]ᵀ  one matrix product: m: B×K, q_bkl = Σ_i U_kli σ_ki² x̂_bi
+ *   s² = x̂² (σ²)ᵀ            B×K
+ *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s        (src/normal.ts)
+ *   h = c/K · ( a w + Σ_k b_k q_k ),  w = U μ + v: K×L
+ * Where s ≤ 1e−18 (s = 0: x̂ = 0, σ_k = 0, disjoint supports; or so small that the σ
+ * terms are below float32's reach) the exact limits a = ReLU(m), b = H(m) with
+ * H(0) = ½ are used. Every unused branch is finite.
+ *
+ * Backward: the analytic gradients of reference/gradients.ts as matrix products
+ * (about twice the forward's flops). They are registered with tfjs as a kernel
+ * gradient, so each input's gradient is computed only when something needs it: a
+ * first layer never pays for ∂ℓ/∂x.
+ *
+ * gmLayerAutodiff runs the same forward as plain tfjs ops and lets tfjs differentiate
+ * it: the slow baseline, kept for tests and benchmarks. It differentiates
+ * a = ReLU(m) + s·g(−|t|) term by term with tfjs's subgradients of ReLU and |·| at 0, so
+ * where m = 0 it returns ∂a/∂m = 0 instead of Φ(0) = ½ (also where s > 0, a smooth
+ * point); gmLayer is exact there.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import './tfjs-gradients.js';
+import { isGreater, isLess, isLessEqual } from './comparisons.js';
+import { upperTailF32, U_MAX } from './normal.js';
+import { checkFinite, checkShapes, type GMTensors } from './validate.js';
+
+export type { GMTensors } from './validate.js';
+
+export const KERNEL_NAME = 'GaussianMixtureLayer';
+/** Below this s, the degenerate-variance limits are used (s² ≥ 1e−36 is a normal float32). */
+const S_MIN = 1e-18;
+
+export interface GMOpOptions {
+  /**
+   * Check x and the parameters for NaN and ±∞ first (one reduction and a read back;
+   * default true). A non-finite entry throws GMValueError naming it.
+   */
+  checkValues?: boolean;
+}
+
+/** Everything the forward computes that the backward needs. */
+interface ForwardParts {
+  h: tf.Tensor2D;
+  /** B×1 row scales */
+  c: tf.Tensor2D;
+  a: tf.Tensor2D;
+  b: tf.Tensor2D;
+  /** φ(t)/s, 0 where degenerate */
+  pOverS: tf.Tensor2D;
+  /** tφ(t)/s², 0 where degenerate */
+  tpOverS2: tf.Tensor2D;
+  /** B×(K·L) */
+  q: tf.Tensor2D;
+  /** K×L */
+  w: tf.Tensor2D;
+}
+
+/** Row scales c_b = 2^round(log2 max_i |x_bi|), 1 for zero rows. Gradient-free in effect (round). */
+function rowScales(x: tf.Tensor2D): tf.Tensor2D {
+  const maxAbs = tf.max(tf.abs(x), 1, true);
+  const safe = tf.where(isGreater(maxAbs, 0), maxAbs, tf.onesLike(maxAbs));
+  return tf.pow(2, tf.round(tf.div(tf.log(safe), Math.LN2))) as tf.Tensor2D;
+}
+
+/** U ⊙ σ² broadcast over L, reshaped to (K·L)×d. */
+function steinWeights(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
+  const [K, L, d] = U.shape;
+  return tf.reshape(tf.mul(U, tf.expandDims(sigma2, 1)), [K * L, d]);
+}
+
+function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): ForwardParts {
+  const [B, d] = x.shape;
+  const [K, L] = [mu.shape[0], v.shape[1]];
+  const c = rowScales(x);
+  const xh = tf.div(x, c) as tf.Tensor2D;
+  const sigma2 = tf.square(sigma) as tf.Tensor2D;
+  const mq = tf.matMul(xh, tf.concat([mu, steinWeights(U, sigma2)], 0), false, true);
+  const m = tf.slice(mq, [0, 0], [B, K]) as tf.Tensor2D;
+  const q = tf.slice(mq, [0, K], [B, K * L]) as tf.Tensor2D;
+  const s2 = tf.matMul(tf.square(xh), sigma2, false, true);
+
+  const degenerate = isLessEqual(s2, S_MIN * S_MIN);
+  const s = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
+  const t = tf.clipByValue(tf.div(m, s), -U_MAX, U_MAX); // |t| ≥ 20 behaves as 20: φ, Q, loss are 0
+  const { pdf, Q, loss } = upperTailF32(tf.abs(t));
+  const reluM = tf.relu(m);
+  // H(m) with H(0) = ½, from exact comparisons: tf.sign on wasm returns 0 for |m| ≤ ~1e−7.
+  const zeros = tf.zerosLike(m);
+  const heaviside = tf.where(isGreater(m, 0), tf.onesLike(m), tf.where(isLess(m, 0), zeros, tf.fill(m.shape, 0.5)));
+  const a = tf.where(degenerate, reluM, tf.add(reluM, tf.mul(s, loss))) as tf.Tensor2D;
+  const b = tf.where(degenerate, heaviside, tf.where(isLess(t, 0), Q, tf.sub(1, Q))) as tf.Tensor2D;
+  const pOverS = tf.where(degenerate, zeros, tf.div(pdf, s)) as tf.Tensor2D;
+  const tpOverS2 = tf.where(degenerate, zeros, tf.div(tf.mul(t, pdf), tf.square(s))) as tf.Tensor2D;
+
+  const w = tf.add(tf.squeeze(tf.matMul(U, tf.expandDims(mu, 2)), [2]), v) as tf.Tensor2D; // U_k μ_k + v_k
+  const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(b, 2)), 1); // Σ_k b_k q_k
+  const h = tf.mul(tf.add(tf.matMul(a, w), steinSum), tf.div(c, K)) as tf.Tensor2D;
+  return { h, c, a, b, pOverS, tpOverS2, q, w };
+}
+
+const OUTPUT_ORDER = ['h', 'c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w'] as const;
+
+function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
+  const { x, mu, sigma, U, v } = inputs as unknown as { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
+  return tf.tidy(() => {
+    const parts = forwardParts(x, mu, sigma, U, v);
+    return OUTPUT_ORDER.map((name) => parts[name]);
+  });
+}
+
+/**
+ * The analytic backward (reference/gradients.ts) as matrix products; one lazy closure
+ * per input. The per-component quantities (a, b, φ/s, …) were computed at x̂ = x/c; the
+ * gradients of h(x) = c·ĥ(x̂) are then
+ *   parameters:  c·∂ĥ/∂θ(x̂), formed with x = c·x̂ itself (e.g. Σ_b dm_b x_b) and a·c;
+ *   input:       ∂ĥ/∂x̂(x̂), since ∇h is homogeneous of degree 0.
+ * So c never multiplies G: no underflow for tiny rows, no overflow for huge ones.
+ */
+function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
+  const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
+  const [x, mu, sigma, U, c, a, b, pOverS, tpOverS2, q, w] = saved as [
+    tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
+  ];
+  const [B, d] = x.shape;
+  const [K, L] = [mu.shape[0], w.shape[1]];
+  const xh = tf.div(x, c) as tf.Tensor2D;
+  const sigma2 = tf.square(sigma) as tf.Tensor2D;
+  const Gk = tf.div(G, K) as tf.Tensor2D; // ℓ = Σ G ⊙ h and h averages over K components
+  const dA = tf.matMul(Gk, w, false, true); // ∂ℓ/∂a: B×K
+  const dB = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(Gk, 1)), 2); // ∂ℓ/∂b: B×K
+  const dm = tf.add(tf.mul(dA, b), tf.mul(dB, pOverS)); // ∂ℓ/∂m
+  const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // (∂ℓ/∂s)/s
+  const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(b, 2)), [B, K * L]); // ∂ℓ/∂q
+  const dmGq = tf.concat([dm, Gq], 1); // B×(K + K·L)
+  const gw = tf.matMul(tf.mul(a, c), Gk, true, false) as tf.Tensor2D; // ∂ℓ/∂w = ∂ℓ/∂v: K×L
+  const P = tf.matMul(dmGq, x, true, false); // [dmᵀ x ; Gqᵀ x]: (K + K·L)×d
+  const Pm = tf.slice(P, [0, 0], [K, d]);
+  const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]);
+  return {
+    v: () => gw,
+    mu: () => tf.add(Pm, tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
+    U: () => tf.add(tf.mul(tf.expandDims(gw, 2), tf.expandDims(mu, 1)), tf.mul(Pq, tf.expandDims(sigma2, 1))),
+    sigma: () =>
+      tf.mul(sigma, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), tf.matMul(dsOverS, tf.mul(x, xh), true, false))),
+    x: () => {
+      const viaMQ = tf.matMul(dmGq, tf.concat([mu, steinWeights(U, sigma2)], 0));
+      return tf.add(viaMQ, tf.mul(xh, tf.matMul(dsOverS, sigma2)));
+    },
+  };
+}
+
+let gradientRegistered = false;
+
+/** Registers the kernel for the active backend (once per backend) and its gradient (once). */
+function ensureRegistered(): void {
+  const backendName = tf.getBackend();
+  if (tf.getKernel(KERNEL_NAME, backendName) === undefined) {
+    tf.registerKernel({ kernelName: KERNEL_NAME, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+  if (!gradientRegistered) {
+    tf.registerGradient({
+      kernelName: KERNEL_NAME,
+      inputsToSave: ['x', 'mu', 'sigma', 'U'],
+      outputsToSave: OUTPUT_ORDER.map((name) => name !== 'h'),
+      gradFunc: gradFunc as tf.GradFunc,
+    });
+    gradientRegistered = true;
+  }
+}
+
+/**
+ * The GM layer's output by the closed form, with the hand-written backward.
+ *
+ * @param x       [B, d] float32 inputs.
+ * @param params  μ: [K, d], σ: [K, d], U: [K, L, d], v: [K, L], float32.
+ * @returns       h: [B, L].
+ * @throws GMShapeError for a wrong type, rank, shape or mismatched K, d, L;
+ *         GMValueError for a wrong dtype, a disposed tensor, or (with checkValues) NaN or ±∞.
+ */
+export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
+  checkShapes(x, params);
+  if (options.checkValues ?? true) checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
+  ensureRegistered();
+  const { mu, sigma, U, v } = params;
+  const outputs = tf.engine().runKernel(KERNEL_NAME, { x, mu, sigma, U, v }, {}) as tf.Tensor[];
+  outputs.slice(1).forEach((t) => t.dispose()); // the tape keeps its own copies of what it saved
+  return outputs[0] as tf.Tensor2D;
+}
+
+/** The same forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */
+export function gmLayerAutodiff(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
+  checkShapes(x, params);
+  if (options.checkValues ?? true) checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
+  return tf.tidy(() => forwardParts(x, params.mu, params.sigma, params.U, params.v).h);
+}

@@ -1,0 +1,79 @@
+/**
+ * Checks on the tensors given to the tfjs op: type, rank, dtype, agreeing K, d, L, and
+ * (optionally) finite values. Errors are the reference's typed errors, naming the
+ * tensor, the expected and the actual value.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { GMShapeError, GMValueError, describeValue } from '../reference/errors.js';
+import type { GMDims } from '../reference/types.js';
+
+/** The parameters of one GM layer as tensors. */
+export interface GMTensors {
+  /** μ: [K, d] */
+  mu: tf.Tensor2D;
+  /** σ: [K, d] */
+  sigma: tf.Tensor2D;
+  /** U: [K, L, d] */
+  U: tf.Tensor3D;
+  /** v: [K, L] */
+  v: tf.Tensor2D;
+}
+
+const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
+
+function checkTensor(t: unknown, field: string, names: string[], expected: (number | undefined)[]): tf.Tensor {
+  if (!(t instanceof tf.Tensor)) throw new GMShapeError(field, `a tf.Tensor of shape [${names.join(', ')}]`, describeValue(t));
+  if (t.isDisposed) throw new GMValueError(field, 'a live tensor', 'a disposed tensor');
+  if (t.dtype !== 'float32') throw new GMValueError(field, 'dtype float32', `dtype ${t.dtype}`);
+  const ok = t.rank === names.length && expected.every((n, j) => n === undefined || t.shape[j] === n);
+  if (!ok) {
+    const want = names.map((name, j) => (expected[j] === undefined ? name : `${name}=${expected[j]}`)).join(', ');
+    throw new GMShapeError(field, `shape [${want}]`, `shape ${shapeText(t.shape)}`);
+  }
+  return t;
+}
+
+/** Checks types, ranks, dtypes and agreement of K, d, L; returns the dimensions. */
+export function checkShapes(x: unknown, params: GMTensors): GMDims & { B: number } {
+  if (typeof params !== 'object' || params === null) {
+    throw new GMShapeError('params', 'an object with tensors mu, sigma, U, v', describeValue(params));
+  }
+  const mu = checkTensor(params.mu, 'params.mu', ['K', 'd'], [undefined, undefined]);
+  const [K, d] = mu.shape as [number, number];
+  if (K === 0) throw new GMShapeError('params.mu', 'K ≥ 1 components', 'K = 0');
+  if (d === 0) throw new GMShapeError('params.mu', 'd ≥ 1 input dimensions', 'd = 0');
+  checkTensor(params.sigma, 'params.sigma', ['K', 'd'], [K, d]);
+  const U = checkTensor(params.U, 'params.U', ['K', 'L', 'd'], [K, undefined, d]);
+  const L = U.shape[1] as number;
+  if (L === 0) throw new GMShapeError('params.U', 'L ≥ 1 outputs', 'L = 0');
+  checkTensor(params.v, 'params.v', ['K', 'L'], [K, L]);
+  const xt = checkTensor(x, 'x', ['B', 'd'], [undefined, d]);
+  return { K, d, L, B: xt.shape[0] as number };
+}
+
+/**
+ * Throws GMValueError naming the first NaN or ±∞ entry of any of the named tensors.
+ * One reduction per tensor and a single read back in the common (all finite) case.
+ */
+export function checkFinite(named: Record<string, tf.Tensor>): void {
+  // Empty tensors are skipped: wasm's any() of an empty tensor is true.
+  const entries = Object.entries(named).filter(([, t]) => t.size > 0);
+  if (entries.length === 0) return;
+  const bad = tf.tidy(() => tf.stack(entries.map(([, t]) => tf.any(tf.logicalNot(tf.isFinite(tf.reshape(t, [-1])))))));
+  const flags = bad.dataSync();
+  bad.dispose();
+  const j = flags.findIndex((flag) => flag !== 0);
+  if (j < 0) return;
+  const [field, t] = entries[j];
+  const values = t.dataSync();
+  const at = values.findIndex((value) => !Number.isFinite(value));
+  if (at < 0) return; // the reduction disagreed with the data: trust the data
+  // Row-major index → [i][j][k] path.
+  const path: number[] = [];
+  let rest = at;
+  for (let axis = t.rank - 1; axis >= 0; axis--) {
+    path.unshift(rest % t.shape[axis]);
+    rest = Math.floor(rest / t.shape[axis]);
+  }
+  throw new GMValueError(`${field}${path.map((i) => `[${i}]`).join('')}`, 'a finite number', describeValue(values[at]));
+}
