@@ -1,0 +1,108 @@
+/**
+ * The GaussianMixture tf.layers.Layer: stacking, training, the paper's initialisation,
+ * config and save/load round trips, and clear errors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { sequential, layers as tfl, type LayersModel } from '@tensorflow/tfjs-layers';
+import { expect, it } from 'vitest';
+import { GMShapeError, GMValueError } from '../../reference/errors.js';
+import { GaussianMixture, gaussianMixture } from '../../src/gaussian-mixture.js';
+import { checkGMArtifacts, loadGMModel } from '../../src/load.js';
+import { describeEachBackend } from '../support/backends.js';
+
+function twoLayerModel(seed = 1): LayersModel {
+  const model = sequential();
+  model.add(gaussianMixture({ inputShape: [784], units: 100, components: 5, seed }));
+  model.add(gaussianMixture({ units: 10, components: 5, seed: seed + 10 }));
+  return model;
+}
+
+async function saveToMemory(model: LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    saved = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return saved!;
+}
+
+describeEachBackend('GaussianMixture layer', () => {
+  it('stacks two GM layers 784 → 100 → 10 in tf.sequential and trains with fit()', async () => {
+    const model = twoLayerModel();
+    expect(model.outputs[0].shape).toEqual([null, 10]);
+    const x = tf.randomUniform([32, 784], 0, 1, 'float32', 2);
+    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, j) => j % 10), 'int32'), 10);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
+    const before = model.getWeights().map((w) => w.dataSync().slice());
+    const history = await model.fit(x, labels, { epochs: 2, batchSize: 16, verbose: 0 });
+    const losses = history.history.loss as number[];
+    expect(losses.every(Number.isFinite)).toBe(true);
+    const after = model.getWeights().map((w) => w.dataSync());
+    // Every weight (μ, σ, U, v of both layers) received a gradient step.
+    after.forEach((w, j) => expect(w.some((value, i) => value !== before[j][i])).toBe(true));
+    const y = model.predict(x) as tf.Tensor;
+    expect(y.shape).toEqual([32, 10]);
+  });
+
+  it("initialises as the paper does: μ, U, v ~ N(0, γ²), σ = γ", () => {
+    const layer = new GaussianMixture({ units: 10, components: 20, gamma: 0.5, seed: 3 });
+    layer.build([null, 784]);
+    const [mu, sigma, U, v] = layer.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(new Set(sigma)).toEqual(new Set([0.5]));
+    // The sample SD of n normal draws has relative SE 1/√(2n); for μ (n = 15,680) that
+    // is 0.56 %, for U 0.18 %, for v (n = 200) 5 %: 6 SE bounds fail with probability < 2e−9.
+    for (const [values, n] of [[mu, 15680], [U, 156800], [v, 200]] as const) {
+      const mean = values.reduce((a, z) => a + z, 0) / n;
+      const sd = Math.sqrt(values.reduce((a, z) => a + (z - mean) ** 2, 0) / (n - 1));
+      expect(Math.abs(sd / 0.5 - 1)).toBeLessThan(6 / Math.sqrt(2 * n));
+      expect(Math.abs(mean)).toBeLessThan((6 * 0.5) / Math.sqrt(n));
+    }
+  });
+
+  it('round-trips through getConfig / fromConfig', () => {
+    const layer = new GaussianMixture({ units: 7, components: 3, gamma: 0.25, seed: 9, checkValues: false, name: 'gm' });
+    const config = layer.getConfig();
+    expect(config).toMatchObject({ units: 7, components: 3, gamma: 0.25, seed: 9, checkValues: false, name: 'gm' });
+    const copy = tf.serialization.SerializationMap.getMap().classNameMap.GaussianMixture[1](GaussianMixture, config) as GaussianMixture;
+    expect(copy.getConfig()).toEqual(config);
+  });
+
+  it('save / load round trip gives identical outputs (tf.loadLayersModel and loadGMModel)', async () => {
+    const model = twoLayerModel(4);
+    const x = tf.randomNormal([5, 784], 0, 1, 'float32', 5);
+    const want = (model.predict(x) as tf.Tensor).dataSync();
+    const artifacts = await saveToMemory(model);
+    const loaded = await loadGMModel(tf.io.fromMemory(artifacts));
+    expect((loaded.predict(x) as tf.Tensor).dataSync()).toEqual(want);
+    expect(loaded.layers[0]).toBeInstanceOf(GaussianMixture);
+  });
+
+  it('names the weight and the expected K, d, L when saved weights do not fit the config', async () => {
+    const artifacts = await saveToMemory(twoLayerModel(6));
+    const topology = JSON.parse(JSON.stringify(artifacts.modelTopology));
+    const layers = topology.config.layers as { class_name: string; config: Record<string, unknown> }[];
+    const gm = layers.find((l) => l.class_name === 'GaussianMixture')!;
+    gm.config.components = 4;
+    const broken = { ...artifacts, modelTopology: topology };
+    expect(() => checkGMArtifacts(broken)).toThrow(GMShapeError);
+    await expect(loadGMModel(tf.io.fromMemory(broken))).rejects.toThrow(
+      new RegExp(`${gm.config.name}/mu: expected shape \\[K=4, d=784\\] from the layer config \\(components=4, units=100\\), got shape \\[5, 784\\]`),
+    );
+  });
+
+  it('rejects bad arguments and non-finite inputs with typed errors', () => {
+    expect(() => new GaussianMixture({ units: 0, components: 2 })).toThrow(/units: expected a positive integer, got 0/);
+    expect(() => new GaussianMixture({ units: 2, components: 1.5 })).toThrow(/components: expected a positive integer, got 1.5/);
+    expect(() => new GaussianMixture({ units: 2, components: 2, gamma: -1 })).toThrow(GMValueError);
+    const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
+    expect(() => layer.apply(tf.tensor2d([[1, NaN, 3]]))).toThrow(/x\[0\]\[1\]: expected a finite number, got NaN/);
+  });
+
+  it('works inside a model with other layers (Dense → GM → Dense)', () => {
+    const model = sequential();
+    model.add(tfl.dense({ inputShape: [6], units: 8 }));
+    model.add(gaussianMixture({ units: 4, components: 3, seed: 2 }));
+    model.add(tfl.dense({ units: 2 }));
+    expect((model.predict(tf.ones([3, 6])) as tf.Tensor).shape).toEqual([3, 2]);
+  });
+});
