@@ -1,0 +1,56 @@
+/**
+ * One SGD training step of a GM layer (forward, backward, update) at the paper's MNIST
+ * shape, B = 64, d = 784, K = 20, L = 10: the hand-written backward against tfjs autodiff
+ * through the same forward, plus the forward alone.
+ *
+ *   npm run build && node dist/benchmarks/training-step.js [wasm|cpu|tensorflow]
+ *
+ * The full speed suite (floors, ratios, JSON results) is `npm run bench -- speed`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Bench } from 'tinybench';
+import { useBackend } from '../src/backend.js';
+import { gmLayer, gmLayerAutodiff, type GMTensors } from '../src/gm-op.js';
+
+const [B, d, K, L] = [64, 784, 20, 10];
+const report = await useBackend(process.argv[2] ?? process.env.GMLAYER_BACKEND ?? 'wasm');
+
+const gamma = 0.5;
+const params = {
+  mu: tf.variable(tf.randomNormal([K, d], 0, gamma, 'float32', 1)),
+  sigma: tf.variable(tf.fill([K, d], gamma)),
+  U: tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', 2)),
+  v: tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', 3)),
+} as unknown as GMTensors;
+// MNIST-like inputs: about a fifth of the pixels lit, values in [0, 1].
+const x = tf.tidy(() => tf.mul(tf.randomUniform([B, d], 0, 1, 'float32', 4), tf.cast(tf.less(tf.randomUniform([B, d], 0, 1, 'float32', 5), 0.2), 'float32'))) as tf.Tensor2D;
+const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % L), 'int32'), L);
+const optimizer = tf.train.sgd(0.1);
+
+const step = (op: typeof gmLayer, checkValues: boolean) => () => {
+  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, op(x, params, { checkValues })) as tf.Scalar, true);
+  loss!.dataSync();
+  loss!.dispose();
+};
+
+const bench = new Bench({ name: `GM training step on ${report.backend}`, time: 3000, warmupTime: 500 });
+bench
+  .add('step, hand-written backward', step(gmLayer, false))
+  .add('step, hand-written backward + NaN check', step(gmLayer, true))
+  .add('step, tfjs autodiff', step(gmLayerAutodiff, false))
+  .add('forward only', () => {
+    const y = gmLayer(x, params, { checkValues: false }); // not inside tidy: tidy would walk the returned array
+    y.dataSync();
+    y.dispose();
+  });
+await bench.run();
+
+console.log(`backend ${report.backend} (${report.package}), B=${B} d=${d} K=${K} L=${L}`);
+console.table(
+  bench.tasks.map((task) => {
+    const r = task.result as unknown as { latency?: { mean: number; p99: number; rme: number }; state?: string };
+    const latency = r.latency!;
+    return { task: task.name, 'mean ms': latency.mean.toFixed(2), 'p99 ms': latency.p99.toFixed(2), '±rme %': latency.rme.toFixed(1) };
+  }),
+);
+console.log('tensors alive at the end:', tf.memory().numTensors);
