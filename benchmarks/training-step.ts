@@ -33,7 +33,8 @@ const step = (op: typeof gmLayer, checkValues: boolean) => () => {
   loss!.dispose();
 };
 
-const bench = new Bench({ name: `GM training step on ${report.backend}`, time: 3000, warmupTime: 500 });
+// warmupTime 3 s: V8 optimises the wasm code only after the first seconds (benchmarks/speed.ts).
+const bench = new Bench({ name: `GM training step on ${report.backend}`, time: 3000, warmupTime: 3000 });
 bench
   .add('step, hand-written backward', step(gmLayer, false))
   .add('step, hand-written backward + NaN check', step(gmLayer, true))

@@ -57,6 +57,15 @@ async function tryBackend(choice: Exclude<BackendChoice, 'auto'>): Promise<strin
   return (await tf.setBackend(choice)) ? found : undefined;
 }
 
+/** The backends whose packages load here, fastest first (tensorflow, wasm, cpu). */
+export async function availableBackends(): Promise<Exclude<BackendChoice, 'auto'>[]> {
+  const present: Exclude<BackendChoice, 'auto'>[] = [];
+  for (const choice of ['tensorflow', 'wasm', 'cpu'] as const) {
+    if ((await importFirst(PACKAGES[choice])) !== undefined) present.push(choice);
+  }
+  return present;
+}
+
 function parseChoice(name: string): BackendChoice {
   if ((BACKENDS as readonly string[]).includes(name)) return name as BackendChoice;
   throw new GMBackendError('backend', `one of ${BACKENDS.join(', ')}`, JSON.stringify(name));

@@ -82,15 +82,22 @@ function steinWeights(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
   return tf.reshape(tf.mul(U, tf.expandDims(sigma2, 1)), [K * L, d]);
 }
 
+/** The same, laid out d×(K·L) for x̂·(U⊙σ²)ᵀ: one transposing copy, no concat or slice. */
+function steinWeightsT(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
+  const [K, L, d] = U.shape;
+  return tf.reshape(tf.transpose(tf.mul(U, tf.expandDims(sigma2, 1)), [2, 0, 1]), [d, K * L]);
+}
+
 function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): ForwardParts {
   const [B, d] = x.shape;
   const [K, L] = [mu.shape[0], v.shape[1]];
   const c = rowScales(x);
   const xh = tf.div(x, c) as tf.Tensor2D;
   const sigma2 = tf.square(sigma) as tf.Tensor2D;
-  const mq = matMulT(xh, tf.concat([mu, steinWeights(U, sigma2)], 0), false, true);
-  const m = tf.slice(mq, [0, 0], [B, K]) as tf.Tensor2D;
-  const q = tf.slice(mq, [0, K], [B, K * L]) as tf.Tensor2D;
+  // Two products rather than one on [μ | U⊙σ²]: slicing the columns of a fused result
+  // costs more (strided copies) than the second product's overhead.
+  const m = matMulT(xh, mu, false, true);
+  const q = tf.matMul(xh, steinWeightsT(U, sigma2)) as tf.Tensor2D; // q_bkl = Σ_i U_kli σ_ki² x̂_bi
   const s2 = matMulT(tf.square(xh) as tf.Tensor2D, sigma2, false, true);
 
   const degenerate = isLessEqual(s2, S_MIN * S_MIN);
@@ -144,12 +151,10 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const dB = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(Gk, 1)), 2); // ∂ℓ/∂b: B×K
   const dm = tf.add(tf.mul(dA, b), tf.mul(dB, pOverS)); // ∂ℓ/∂m
   const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // (∂ℓ/∂s)/s
-  const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(b, 2)), [B, K * L]); // ∂ℓ/∂q
-  const dmGq = tf.concat([dm, Gq], 1) as tf.Tensor2D; // B×(K + K·L)
+  const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(b, 2)), [B, K * L]) as tf.Tensor2D; // ∂ℓ/∂q
   const gw = matMulT(tf.mul(a, c) as tf.Tensor2D, Gk, true, false); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
-  const P = matMulT(dmGq, x, true, false); // [dmᵀ x ; Gqᵀ x]: (K + K·L)×d
-  const Pm = tf.slice(P, [0, 0], [K, d]);
-  const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]);
+  const Pm = matMulT(dm as tf.Tensor2D, x, true, false); // dmᵀ x: K×d
+  const Pq = tf.reshape(matMulT(Gq, x, true, false), [K, L, d]); // (∂ℓ/∂q)ᵀ x: K×L×d
   return {
     v: () => gw,
     mu: () => tf.add(Pm, tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
@@ -157,8 +162,9 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     sigma: () =>
       tf.mul(sigma, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), matMulT(dsOverS as tf.Tensor2D, tf.mul(x, xh) as tf.Tensor2D, true, false))),
     x: () => {
-      const viaMQ = tf.matMul(dmGq, tf.concat([mu, steinWeights(U, sigma2)], 0));
-      return tf.add(viaMQ, tf.mul(xh, tf.matMul(dsOverS, sigma2)));
+      const viaM = tf.matMul(dm, mu);
+      const viaQ = tf.matMul(Gq, steinWeights(U, sigma2));
+      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigma2))]);
     },
   };
 }

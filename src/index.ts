@@ -7,7 +7,7 @@ export type { GMOpOptions, GMTensors } from './gm-op.js';
 export { GaussianMixture, gaussianMixture } from './gaussian-mixture.js';
 export type { GaussianMixtureArgs } from './gaussian-mixture.js';
 export { loadGMModel, checkGMArtifacts } from './load.js';
-export { useBackend, BACKENDS, GMBackendError } from './backend.js';
+export { useBackend, availableBackends, BACKENDS, GMBackendError } from './backend.js';
 export type { BackendChoice, BackendReport } from './backend.js';
 export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32 } from './normal.js';
 export { GMInputError, GMShapeError, GMValueError } from '../reference/errors.js';

@@ -1,0 +1,126 @@
+/**
+ * Results of a benchmark run: the machine it ran on, the JSON file (format in
+ * benchmarks/README.md), github-action-benchmark's "custom" format beside it, and the
+ * table a person reads.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import type { Mode, SpeedReport } from './speed.js';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  platform: string;
+  arch: string;
+  node: string;
+  packages: Record<string, string>;
+}
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(name: string): string | undefined {
+  try {
+    const main = require.resolve(name);
+    let dir = dirname(main);
+    for (let j = 0; j < 6; j++, dir = dirname(dir)) {
+      try {
+        const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name) return pkg.version;
+      } catch {
+        // keep walking up
+      }
+    }
+  } catch {
+    // not installed
+  }
+  return undefined;
+}
+
+export function machine(): Machine {
+  const packages: Record<string, string> = {};
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'tinybench']) {
+    const version = packageVersion(name);
+    if (version) packages[name] = version;
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: os.platform(),
+    arch: os.arch(),
+    node: process.version,
+    packages,
+  };
+}
+
+export interface SpeedResultsFile extends SpeedReport {
+  schemaVersion: number;
+  suite: 'speed';
+  mode: Mode;
+  startedAt: string;
+  durationS: number;
+  machine: Machine;
+  config: { d: number; L: number; backends: string[] };
+}
+
+/** Writes the results JSON and, beside it, github-action-benchmark's custom format. */
+export function writeResults(path: string, results: SpeedResultsFile): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(results, null, 2) + '\n');
+  const custom = [
+    ...results.figures.map((f) => ({ name: f.id, unit: 'ms', value: f.mean, range: `±${f.rme.toFixed(1)}%`, extra: `p99 ${f.p99.toFixed(3)} ms, ${f.samples} samples` })),
+    ...results.ratios.map((r) => ({ name: r.id, unit: 'ratio', value: r.value, range: `±${(196 * r.sigma).toFixed(1)}%` })),
+  ];
+  const customPath = path.replace(/\.json$/, '') + '.benchmark.json';
+  writeFileSync(customPath, JSON.stringify(custom, null, 2) + '\n');
+  return customPath;
+}
+
+export function readResults(path: string): SpeedResultsFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`--compare: cannot read ${path}: ${(error as Error).message}`);
+  }
+  const parsed = JSON.parse(text) as SpeedResultsFile;
+  if (parsed.schemaVersion !== RESULTS_SCHEMA_VERSION || parsed.suite !== 'speed') {
+    throw new Error(`--compare: ${path} is not a speed results file of schema version ${RESULTS_SCHEMA_VERSION}`);
+  }
+  return parsed;
+}
+
+/** The report as tables on stdout. */
+export function printReport(results: SpeedResultsFile): void {
+  const ratioOf = (id: string, suffix: string) => results.ratios.find((r) => r.id === `${id} ${suffix}`)?.value.toFixed(2) ?? '';
+  console.log(`\nSpeed (${results.mode}), d = ${results.config.d}, L = ${results.config.L}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
+  console.table(
+    results.figures.map((f) => ({
+      backend: f.backend,
+      task: f.task,
+      K: f.K ?? '',
+      B: f.B,
+      'ops/s': f.opsPerSec.toFixed(1),
+      'mean ms': f.mean.toFixed(2),
+      'p99 ms': f.p99.toFixed(2),
+      '±rme %': f.rme.toFixed(1),
+      '÷ floor': f.task === 'gm-step' ? ratioOf(f.id, '÷ floor') : '',
+      '÷ FC step': f.task === 'gm-step' ? ratioOf(f.id, '÷ fc-step') : '',
+    })),
+  );
+  const { closedForm, monteCarlo } = results.reference;
+  console.log(`float64 reference closed form, B = ${closedForm.B}, K = ${closedForm.K}: ${closedForm.meanMs.toFixed(1)} ms (exact to ~1e-15)`);
+  console.log(
+    `Monte Carlo, one row, antithetic: ${monteCarlo.samplesFor1e3.toLocaleString('en')} draws per component for 1e-3 relative SE ` +
+      `→ ${(monteCarlo.msPer1e3Answer / 1000).toFixed(1)} s per answer (from a ${monteCarlo.pilotSamples}-draw pilot, SE ${monteCarlo.relativeStderr.toExponential(2)})`,
+  );
+  const m = results.memory;
+  console.log(`memory on ${m.backend}, B = 64, K = 20: peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB per step; tensors ${m.tensorsBefore} → ${m.tensorsAfter} over ${m.steps} steps`);
+  console.log('\nTargets');
+  console.table(results.targets.map((t) => ({ target: t.name, value: t.value.toFixed(2), wanted: t.target, met: t.met ? 'yes' : 'NO' })));
+}

@@ -1,0 +1,247 @@
+/**
+ * The speed suite: what one GM step costs on each backend, how close that is to the
+ * matrix-product floor, and how it compares with the FC layer it replaces and with the
+ * float64 reference and Monte Carlo. Workloads are in workloads.ts; the results format
+ * is documented in benchmarks/README.md.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Bench } from 'tinybench';
+import { gmForward as referenceForward } from '../reference/closed-form.js';
+import { gmMonteCarlo } from '../reference/monte-carlo.js';
+import { normalStream } from '../reference/random.js';
+import type { GMParams } from '../reference/types.js';
+import { useBackend } from '../src/backend.js';
+import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
+
+export type Mode = 'quick' | 'full';
+
+/** One timed figure. Times in milliseconds. */
+export interface Figure {
+  id: string;
+  backend: string;
+  task: 'gm-forward' | 'gm-step' | 'floor' | 'fc-step';
+  K: number | null;
+  B: number;
+  mean: number;
+  p50: number;
+  p99: number;
+  /** relative margin of error of the mean, in percent (95 %) */
+  rme: number;
+  samples: number;
+  opsPerSec: number;
+}
+
+/**
+ * A ratio of two workloads' times; sigma is the standard error of its logarithm.
+ * `paired`: measured in alternating back-to-back rounds (drift cancels; these are the
+ * figures --compare checks); otherwise the ratio of two tinybench means (information).
+ */
+export interface Ratio {
+  id: string;
+  value: number;
+  numerator: string;
+  denominator: string;
+  sigma: number;
+  paired: boolean;
+  rounds?: number;
+}
+
+export interface SpeedReport {
+  figures: Figure[];
+  ratios: Ratio[];
+  reference: {
+    closedForm: { B: number; K: number; meanMs: number };
+    monteCarlo: { pilotSamples: number; relativeStderr: number; samplesFor1e3: number; msPer1e3Answer: number };
+  };
+  memory: { backend: string; peakBytes: number; steps: number; tensorsBefore: number; tensorsAfter: number };
+  targets: { name: string; value: number; target: string; met: boolean }[];
+}
+
+const D = 784;
+const L = 10;
+/** PyTorch 1.13 (Debian build), one thread, same closed form, B = 64, K = 20 (../shared/SOURCES.md). */
+export const PYTORCH_STEP_MS = 14;
+
+interface Plan {
+  grid: Record<string, { Ks: number[]; Bs: number[] }>;
+  bench: { time: number; iterations: number; warmupTime: number; warmupIterations: number };
+  /** Time budget of each paired ratio, ms (at least 15 rounds are run). */
+  pairedMs: number;
+  leakSteps: number;
+  monteCarloPilot: number;
+}
+
+function plan(mode: Mode, backends: string[]): Plan {
+  const full = { Ks: [5, 10, 20], Bs: [1, 64, 256, 1024] };
+  const grid: Plan['grid'] = {};
+  for (const backend of backends) {
+    if (mode === 'full') grid[backend] = full;
+    else grid[backend] = backend === 'cpu' ? { Ks: [20], Bs: [64] } : { Ks: [5, 20], Bs: [1, 64, 256] };
+  }
+  return mode === 'full'
+    ? { grid, bench: { time: 2000, iterations: 10, warmupTime: 300, warmupIterations: 3 }, pairedMs: 6000, leakSteps: 1000, monteCarloPilot: 2000 }
+    : { grid, bench: { time: 500, iterations: 5, warmupTime: 150, warmupIterations: 2 }, pairedMs: 1500, leakSteps: 1000, monteCarloPilot: 200 };
+}
+
+type Progress = (line: string) => void;
+
+/**
+ * V8 compiles wasm first with its baseline tier and optimises hot functions later: the
+ * first ~3 s of GM steps on wasm run ~50 % slower than the steady state. Every backend
+ * gets this long a warm-up before its first measurement.
+ */
+const WARMUP_MS = 3000;
+
+function warmUp(): void {
+  const work = gmStep({ B: 64, d: D, K: 20, L });
+  const start = performance.now();
+  while (performance.now() - start < WARMUP_MS) work.run();
+  work.dispose();
+}
+
+async function time(name: string, work: Workload, options: Plan['bench']): Promise<Omit<Figure, 'id' | 'backend' | 'task' | 'K' | 'B'>> {
+  const bench = new Bench({ name, ...options });
+  bench.add(name, work.run);
+  await bench.run();
+  work.dispose();
+  const result = bench.tasks[0].result as unknown as {
+    state?: string;
+    error?: Error;
+    latency: { mean: number; p50: number; p99: number; rme: number; samplesCount: number };
+    throughput: { mean: number };
+  };
+  if (result.error) throw result.error;
+  const { latency } = result;
+  return { mean: latency.mean, p50: latency.p50, p99: latency.p99, rme: latency.rme, samples: latency.samplesCount, opsPerSec: 1000 / latency.mean };
+}
+
+/** The ratio of two figures' tinybench means (information only: drift between them is not cancelled). */
+function meanRatio(figures: Figure[], numerator: string, denominator: string, id: string): Ratio | undefined {
+  const n = figures.find((f) => f.id === numerator);
+  const d = figures.find((f) => f.id === denominator);
+  if (!n || !d) return undefined;
+  // rme is 1.96 standard errors of the mean in percent: σ(log mean) ≈ rme/196.
+  return { id, value: n.mean / d.mean, numerator, denominator, sigma: Math.hypot(n.rme / 196, d.rme / 196), paired: false };
+}
+
+/**
+ * time(a)/time(b) from rounds that run a and b back to back, alternating which goes
+ * first, so that slow drift of the machine (frequency, neighbours, GC) cancels within
+ * each round. The ratio is the median of the per-round ratios; sigma, the standard
+ * error of its logarithm, is 1.253·1.4826·MAD/√rounds (the median's efficiency times
+ * the normal-consistent MAD).
+ */
+function pairedRatio(a: Workload, b: Workload, budgetMs: number): { value: number; sigma: number; rounds: number } {
+  for (let j = 0; j < 3; j++) {
+    a.run();
+    b.run();
+  }
+  const logs: number[] = [];
+  const start = performance.now();
+  while (performance.now() - start < budgetMs || logs.length < 15) {
+    const first = logs.length % 2 === 0 ? a : b;
+    const second = first === a ? b : a;
+    const t0 = performance.now();
+    first.run();
+    const t1 = performance.now();
+    second.run();
+    const t2 = performance.now();
+    const [ta, tb] = first === a ? [t1 - t0, t2 - t1] : [t2 - t1, t1 - t0];
+    logs.push(Math.log(ta / tb));
+  }
+  a.dispose();
+  b.dispose();
+  const median = (v: number[]) => {
+    const sorted = [...v].sort((x, y) => x - y);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const m = median(logs);
+  const mad = median(logs.map((z) => Math.abs(z - m)));
+  return { value: Math.exp(m), sigma: (1.253 * 1.4826 * mad) / Math.sqrt(logs.length), rounds: logs.length };
+}
+
+/** Float64 reference and Monte Carlo at K = 20, d = 784, L = 10 (Monte Carlo per input row). */
+function referenceTimings(pilot: number): SpeedReport['reference'] {
+  const z = normalStream('bench-reference');
+  const K = 20;
+  const M = (rows: number, cols: number) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => 0.5 * z()));
+  const params: GMParams = { mu: M(K, D), sigma: M(K, D).map((row) => row.map(() => 0.5)), U: Array.from({ length: K }, () => M(L, D)), v: M(K, L) };
+  const x = M(64, D).map((row) => row.map((value) => (Math.abs(value) < 0.42 ? 0 : Math.abs(value) % 1)));
+  let start = performance.now();
+  const reps = 5;
+  for (let j = 0; j < reps; j++) referenceForward(params, x);
+  const closedMs = (performance.now() - start) / reps;
+  // Monte Carlo on one row: the time for a relative standard error of 1e−3, from a pilot run.
+  start = performance.now();
+  const mc = gmMonteCarlo(params, [x[0]], { samples: pilot, seed: 'bench', antithetic: true, gradients: false });
+  const pilotMs = performance.now() - start;
+  const scale = Math.max(...mc.y[0].map(Math.abs));
+  const relative = Math.max(...mc.stderr[0]) / scale;
+  const samplesFor1e3 = Math.ceil(pilot * (relative / 1e-3) ** 2);
+  return {
+    closedForm: { B: 64, K, meanMs: closedMs },
+    monteCarlo: { pilotSamples: pilot, relativeStderr: relative, samplesFor1e3, msPer1e3Answer: (pilotMs * samplesFor1e3) / pilot },
+  };
+}
+
+export async function runSpeed(mode: Mode, backends: string[], progress: Progress): Promise<SpeedReport> {
+  const p = plan(mode, backends);
+  const jobs: { backend: string; task: Figure['task']; K: number | null; B: number; make: () => Workload }[] = [];
+  for (const backend of backends) {
+    const { Ks, Bs } = p.grid[backend];
+    for (const B of Bs) {
+      for (const K of Ks) {
+        const shape: Shape = { B, d: D, K, L };
+        jobs.push({ backend, task: 'gm-forward', K, B, make: () => gmForward(shape) });
+        jobs.push({ backend, task: 'gm-step', K, B, make: () => gmStep(shape) });
+        jobs.push({ backend, task: 'floor', K, B, make: () => floor(shape) });
+      }
+      jobs.push({ backend, task: 'fc-step', K: null, B, make: () => fcStep({ B, d: D, K: 0, L }) });
+    }
+  }
+  const figures: Figure[] = [];
+  const started = performance.now();
+  for (const [j, job] of jobs.entries()) {
+    if (tf.getBackend() !== job.backend) {
+      await useBackend(job.backend);
+      progress(`warming up ${job.backend} for ${WARMUP_MS / 1000} s`);
+      warmUp();
+    }
+    const id = `${job.backend}/${job.task}/${job.K === null ? '' : `K${job.K}/`}B${job.B}`;
+    const elapsed = ((performance.now() - started) / 1000).toFixed(0);
+    progress(`[${j + 1}/${jobs.length}] ${id} (${elapsed} s)`);
+    figures.push({ id, backend: job.backend, task: job.task, K: job.K, B: job.B, ...(await time(id, job.make(), p.bench)) });
+  }
+
+  const ratios: Ratio[] = [];
+  const steps = figures.filter((g) => g.task === 'gm-step');
+  for (const [j, f] of steps.entries()) {
+    if (tf.getBackend() !== f.backend) await useBackend(f.backend);
+    const shape: Shape = { B: f.B, d: D, K: f.K!, L };
+    const floorId = `${f.backend}/floor/K${f.K}/B${f.B}`;
+    progress(`[ratio ${j + 1}/${steps.length}] ${f.id} ÷ floor, paired rounds`);
+    const paired = pairedRatio(gmStep(shape), floor(shape), p.pairedMs);
+    ratios.push({ id: `${f.id} ÷ floor`, numerator: f.id, denominator: floorId, paired: true, ...paired });
+    const fc = meanRatio(figures, f.id, `${f.backend}/fc-step/B${f.B}`, `${f.id} ÷ fc-step`);
+    if (fc) ratios.push(fc);
+  }
+
+  progress('float64 reference and Monte Carlo');
+  const reference = referenceTimings(p.monteCarloPilot);
+  const fastest = backends[0];
+  progress(`memory and a ${p.leakSteps}-step leak check on ${fastest}`);
+  await useBackend(fastest);
+  const memory = { backend: fastest, ...(await memoryProfile({ B: 64, d: D, K: 20, L }, p.leakSteps)) };
+
+  const targets: SpeedReport['targets'] = [];
+  const wasmFloor = ratios.find((r) => r.id === 'wasm/gm-step/K20/B64 ÷ floor');
+  if (wasmFloor) targets.push({ name: 'wasm step ÷ matrix-product floor (B=64, K=20)', value: wasmFloor.value, target: '≤ 1.5', met: wasmFloor.value <= 1.5 });
+  const wasmStep = figures.find((f) => f.id === 'wasm/gm-step/K20/B64');
+  if (wasmStep) {
+    const value = wasmStep.mean / PYTORCH_STEP_MS;
+    targets.push({ name: `wasm step ÷ PyTorch 1.13 one thread (${PYTORCH_STEP_MS} ms)`, value, target: '< 1', met: value < 1 });
+  }
+  targets.push({ name: `tensors leaked over ${memory.steps} steps`, value: memory.tensorsAfter - memory.tensorsBefore, target: '= 0', met: memory.tensorsAfter === memory.tensorsBefore });
+  return { figures, ratios, reference, memory, targets };
+}
