@@ -4,7 +4,7 @@
  * {@link GMValueError} naming the field, the expected and the actual value.
  */
 import { GMShapeError, GMValueError, describeValue } from './errors.js';
-import type { GMDims, GMParams, Matrix } from './types.js';
+import type { GMDims, Matrix } from './types.js';
 
 /**
  * Shape of a rectangular nested array of the given rank whose leaves are finite numbers.
@@ -102,10 +102,4 @@ export function validateUpstream(G: unknown, B: number, L: number, field = 'upst
   const shape = shapeOf(G, field, 2);
   if (B > 0 || shape[0] !== 0) expectShape(field, shape, [B, L], ['B', 'L']);
   return G as Matrix;
-}
-
-/** validateParams, then a typed view of the same object. */
-export function checkedParams(params: unknown): { params: GMParams; dims: GMDims } {
-  const dims = validateParams(params);
-  return { params: params as GMParams, dims };
 }

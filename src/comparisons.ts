@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 function gradientFree(compare: (a: tf.Tensor, b: number) => tf.Tensor): (a: tf.Tensor, b: number) => tf.Tensor {
-  return (a, b) => tf.customGrad((x) => ({ value: compare(x as tf.Tensor, b), gradFunc: (dy) => tf.zerosLike(x as tf.Tensor) }))(a);
+  return (a, b) => tf.customGrad((x) => ({ value: compare(x as tf.Tensor, b), gradFunc: () => tf.zerosLike(x as tf.Tensor) }))(a);
 }
 
 /** a < b, elementwise (bool), with no gradient. */

@@ -4,7 +4,8 @@
  * Forward (reference/closed-form.ts has the math; Chewi, Rigollet & Yan eq. 6):
  *   x̂ = x / c_b              c_b a power of two near max_i |x_bi|: exact, and keeps
  *                            squares in range; h(x) = c·h(x̂) by positive homogeneity
- *   [m | q] = x̂ [μ | U⊙σ²]ᵀ  one matrix product: m: B×K, q_bkl = Σ_i U_kli σ_ki² x̂_bi
+ *   m = x̂ μᵀ                 B×K
+ *   q = x̂ (U⊙σ²)ᵀ            B×(K·L): q_bkl = Σ_i U_kli σ_ki² x̂_bi
  *   s² = x̂² (σ²)ᵀ            B×K
  *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s        (src/normal.ts)
  *   h = c/K · ( a w + Σ_k b_k q_k ),  w = U μ + v: K×L
@@ -13,7 +14,7 @@
  * H(0) = ½ are used. Every unused branch is finite.
  *
  * Backward: the analytic gradients of reference/gradients.ts as matrix products
- * (about twice the forward's flops). They are registered with tfjs as a kernel
+ * (about the forward's flops again, twice that with ∂ℓ/∂x). They are registered with tfjs as a kernel
  * gradient, so each input's gradient is computed only when something needs it: a
  * first layer never pays for ∂ℓ/∂x.
  *
@@ -89,7 +90,7 @@ function steinWeightsT(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
 }
 
 function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): ForwardParts {
-  const [B, d] = x.shape;
+  const B = x.shape[0];
   const [K, L] = [mu.shape[0], v.shape[1]];
   const c = rowScales(x);
   const xh = tf.div(x, c) as tf.Tensor2D;
@@ -169,6 +170,13 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   };
 }
 
+function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): void {
+  checkShapes(x, params);
+  if (options.checkValues ?? true) {
+    checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
+  }
+}
+
 let gradientRegistered = false;
 
 /** Registers the kernel for the active backend (once per backend) and its gradient (once). */
@@ -198,8 +206,7 @@ function ensureRegistered(): void {
  *         GMValueError for a wrong dtype, a disposed tensor, or (with checkValues) NaN or ±∞.
  */
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
-  checkShapes(x, params);
-  if (options.checkValues ?? true) checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
+  checkInputs(x, params, options);
   ensureRegistered();
   const { mu, sigma, U, v } = params;
   const outputs = tf.engine().runKernel(KERNEL_NAME, { x, mu, sigma, U, v }, {}) as tf.Tensor[];
@@ -209,7 +216,6 @@ export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions 
 
 /** The same forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */
 export function gmLayerAutodiff(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
-  checkShapes(x, params);
-  if (options.checkValues ?? true) checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
+  checkInputs(x, params, options);
   return tf.tidy(() => forwardParts(x, params.mu, params.sigma, params.U, params.v).h);
 }
