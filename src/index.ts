@@ -11,3 +11,9 @@ export { useBackend, availableBackends, BACKENDS, GMBackendError } from './backe
 export type { BackendChoice, BackendReport } from './backend.js';
 export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32 } from './normal.js';
 export { GMInputError, GMShapeError, GMValueError } from '../reference/errors.js';
+export { GMDataError, parseIdx, readIdx } from './data/idx.js';
+export type { IdxArray } from './data/idx.js';
+export { loadMnist, loadFashionMnist, downloadFashionMnist, loadFromDirectory, MNIST_PINS, FASHION_MNIST_PINS } from './data/sources.js';
+export type { Dataset, ImageSet, FashionMnistOptions } from './data/sources.js';
+export { xorGaussianMixture, bayesError } from './data/synthetic.js';
+export type { SyntheticOptions, SyntheticSet } from './data/synthetic.js';
