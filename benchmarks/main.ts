@@ -5,13 +5,19 @@
  * Writes one JSON file per run under benchmarks/results/ (or --out) and prints tables.
  * Exits 1 when --compare finds a regression, 2 on bad usage.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { availableBackends } from '../src/backend.js';
+import { downloadFashionMnist } from '../src/data/sources.js';
+import { DATASETS, runAccuracy, summarize, type DatasetName } from './accuracy.js';
+import { errorCurves } from './plots.js';
+import { availableBackends, useBackend } from '../src/backend.js';
 import { compareRatios, printComparison } from './compare.js';
 import { RESULTS_SCHEMA_VERSION, machine, printReport, readResults, writeResults } from './results.js';
 import { runSpeed, type Mode } from './speed.js';
 
-const USAGE = 'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--compare BASELINE.json] [--backend NAME]';
+const USAGE =
+  'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--compare BASELINE.json] [--backend NAME]\n' +
+  '                         [--dataset synthetic|mnist|fashion-mnist] [--epochs N] [--trials N] [--data-dir DIR] [--download]';
 
 async function speed(mode: Mode, out: string | undefined, baseline: string | undefined, only: string | undefined): Promise<number> {
   const present = await availableBackends();
@@ -47,6 +53,79 @@ async function speed(mode: Mode, out: string | undefined, baseline: string | und
   return 0;
 }
 
+interface AccuracyArgs {
+  out?: string;
+  dataset?: string;
+  epochs?: string;
+  trials?: string;
+  dataDir?: string;
+  download: boolean;
+  backend?: string;
+}
+
+function positive(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got ${text}`);
+  return n;
+}
+
+async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
+  if (args.dataset !== undefined && !(DATASETS as readonly string[]).includes(args.dataset)) {
+    console.error(`bench: --dataset: expected one of ${DATASETS.join(', ')}, got ${args.dataset}`);
+    return 2;
+  }
+  const present = await availableBackends();
+  const backend = args.backend ?? present[0];
+  await useBackend(backend);
+  if (args.download) process.stderr.write(`accuracy: downloaded Fashion-MNIST to ${await downloadFashionMnist()}\n`);
+  const started = new Date();
+  const report = runAccuracy(
+    {
+      mode,
+      datasets: args.dataset ? [args.dataset as DatasetName] : undefined,
+      epochs: positive(args.epochs, 'epochs'),
+      trials: positive(args.trials, 'trials'),
+      dataDir: args.dataDir,
+    },
+    (line) => process.stderr.write(`accuracy ${line}\n`),
+  );
+  const summary = summarize(report);
+  const stem = args.out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-${mode}-${started.toISOString().replace(/[:.]/g, '-')}`;
+  mkdirSync(stem.includes('/') ? stem.slice(0, stem.lastIndexOf('/')) : '.', { recursive: true });
+  const results = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    suite: 'accuracy',
+    mode,
+    startedAt: started.toISOString(),
+    durationS: (Date.now() - started.getTime()) / 1000,
+    machine: machine(),
+    backend,
+    ...report,
+    summary,
+  };
+  writeFileSync(`${stem}.json`, JSON.stringify(results, null, 2) + '\n');
+  const plots: string[] = [];
+  for (const dataset of [...new Set(report.runs.map((r) => r.dataset))]) {
+    const path = `${stem}-${dataset}.svg`;
+    writeFileSync(path, await errorCurves(report, dataset));
+    plots.push(path);
+  }
+  console.log(`\nAccuracy (${mode}) on ${backend}; ${report.setup}`);
+  for (const [dataset, note] of Object.entries(report.notes)) console.log(`  ${dataset}: ${note}`);
+  console.table(
+    summary.map((s) => ({
+      dataset: s.dataset,
+      model: s.model,
+      epochs: s.epochs,
+      trials: s.trials,
+      'test error %': (100 * s.testError).toFixed(2) + (s.trials > 1 ? ` ± ${(100 * s.sd).toFixed(2)}` : ''),
+    })),
+  );
+  console.log(`results: ${stem}.json; plots: ${plots.join(', ')}; ${results.durationS.toFixed(0)} s`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -58,6 +137,11 @@ async function main(): Promise<number> {
         out: { type: 'string' },
         compare: { type: 'string' },
         backend: { type: 'string' },
+        dataset: { type: 'string' },
+        epochs: { type: 'string' },
+        trials: { type: 'string' },
+        'data-dir': { type: 'string' },
+        download: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -75,7 +159,10 @@ async function main(): Promise<number> {
   let code = 0;
   for (const suite of suites) {
     if (suite === 'speed') code = Math.max(code, await speed(mode, values.out, values.compare, values.backend));
-    else console.log('\naccuracy: not available yet (MNIST, Fashion-MNIST and the synthetic mixture are issue #5); skipped');
+    else {
+      const args = { ...values, dataDir: values['data-dir'], out: suites.length > 1 ? undefined : values.out };
+      code = Math.max(code, await accuracy(mode, args));
+    }
   }
   return code;
 }

@@ -1,0 +1,100 @@
+/**
+ * The training recipe (src/train): per-parameter learning rates, frozen marginals, the
+ * divergence stop, learning on the synthetic task, and the accuracy report's plots.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { summarize, type AccuracyReport } from '../../benchmarks/accuracy.js';
+import { errorCurves } from '../../benchmarks/plots.js';
+import { useBackend } from '../../src/backend.js';
+import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
+import { buildModel } from '../../src/train/models.js';
+import { GMTrainingError, train, type Examples } from '../../src/train/train.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+const tiny: Examples = {
+  x: Float32Array.from([0.5, -1, 1, 0.25, -0.5, 0.75, 0.2, 0.9]),
+  labels: Uint8Array.from([0, 1, 1, 0]),
+  n: 4,
+  d: 2,
+};
+
+const values = (v: tf.Variable) => Array.from(v.dataSync());
+
+describe('training recipe', () => {
+  it('steps σ with learning rate 1 and every other parameter with 0.1', () => {
+    const model = buildModel({ kind: 'gm', K: 2 }, 2, 2, 7);
+    const x = tf.tensor2d(tiny.x, [4, 2]);
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from(tiny.labels), 'int32'), 2);
+    const vars = model.parameters.map((p) => p.variable);
+    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar, vars);
+    const before = vars.map(values);
+    train(model, tiny, tiny, { epochs: 1, batchSize: 4, seed: 1, classes: 2 }); // one step on the whole set
+    model.parameters.forEach((p, j) => {
+      const rate = p.group === 'sigma' ? 1 : 0.1;
+      const g = Array.from(grads[p.variable.name].dataSync());
+      values(p.variable).forEach((after, i) => expect(after).toBeCloseTo(before[j][i] - rate * g[i], 5));
+    });
+    expect(model.parameters.filter((p) => p.group === 'sigma')).toHaveLength(1);
+  });
+
+  it('keeps μ and σ fixed in gm-frozen', () => {
+    const model = buildModel({ kind: 'gm-frozen', K: 2 }, 2, 2, 3);
+    const [mu, sigma] = [values(model.components!.mu), values(model.components!.sigma)];
+    train(model, tiny, tiny, { epochs: 2, batchSize: 2, seed: 1, classes: 2 });
+    expect(values(model.components!.mu)).toEqual(mu);
+    expect(values(model.components!.sigma)).toEqual(sigma);
+  });
+
+  it('stops a diverging run with a GMTrainingError saying where', () => {
+    const model = buildModel({ kind: 'fc-standard', hidden: 8 }, 2, 2, 1);
+    expect(() => train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).toThrow(GMTrainingError);
+    expect(() => train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).toThrow(/the loss is (NaN|Infinity) at epoch 1, batch \d+ \(diverged\)/);
+  });
+
+  it('a GM network learns the synthetic XOR mixture to near its Bayes error', () => {
+    // r = 3: Bayes error ≈ 3.4 %; a linear classifier cannot beat 50 %. Seeded, so deterministic.
+    const r = 3;
+    const trainSet = xorGaussianMixture({ d: 10, n: 3000, separation: r, seed: 'train' });
+    const testSet = xorGaussianMixture({ d: 10, n: 2000, separation: r, seed: 'test' });
+    const model = buildModel({ kind: 'gm', K: 10 }, 10, 2, 1);
+    const results = train(model, trainSet, testSet, { epochs: 8, seed: 1, classes: 2 });
+    expect(results).toHaveLength(8);
+    expect(results[7].testError).toBeLessThan(bayesError(r) + 0.05);
+    model.dispose();
+  });
+});
+
+describe('accuracy report', () => {
+  const report: AccuracyReport = {
+    setup: 'test',
+    notes: {},
+    bayesError: { synthetic: 0.1 },
+    runs: [1, 2].flatMap((trial) =>
+      ['gm-K20', 'fc-standard'].map((model) => ({
+        dataset: 'synthetic' as const,
+        model,
+        trial,
+        epochs: [1, 2, 3].map((epoch) => ({ epoch, trainLoss: 1 / epoch, testError: 0.3 / epoch + 0.01 * trial, seconds: 1 })),
+      })),
+    ),
+  };
+
+  it('summarizes the final test error over trials', () => {
+    const rows = summarize(report);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ dataset: 'synthetic', model: 'gm-K20', epochs: 3, trials: 2 });
+    expect(rows[0].testError).toBeCloseTo(0.115, 10);
+    expect(rows[0].sd).toBeCloseTo(Math.SQRT1_2 * 0.01, 10);
+  });
+
+  it('draws the error curves as an SVG without a browser', async () => {
+    const svg = await errorCurves(report, 'synthetic');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('synthetic: test error');
+    expect(svg).toContain('gm-K20');
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The models of the paper's experiments (Chewi, Rigollet & Yan), as plain sets of tfjs
+ * variables with a logits function, so that the training loop can give σ its own
+ * learning rate.
+ *
+ *   gm          d → GM(K) → classes: one GM layer whose L outputs are the logits
+ *   gm2         d → GM(K) → 100 → GM(K) → classes: two stacked GM layers
+ *   gm-frozen   gm with μ and σ fixed at their initial values ("without updating the
+ *               marginal distribution over β")
+ *   fc-standard d → 1000 → classes ReLU network, U(±1/√fan_in) weights, zero biases
+ *               (the usual default initialisation), logits = W₂ᵀ ReLU(W₁ᵀx + b₁) + b₂
+ *   fc-mean-field  the mean-field network the GM layer generalises (eq. 1):
+ *               logits = 1/m Σ_j ω_j ReLU(⟨β_j, x⟩), β, ω ~ N(0, γ²) entrywise; the 1/m
+ *               output scaling needs m-times larger steps to move (the mean-field time
+ *               scale), so its learning rate is multiplied by m
+ *
+ * GM initialisation, as in the paper: μ, U, v ~ N(0, γ²) and σ = γ, γ = 1/2.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { gmLayer } from '../gm-op.js';
+
+export const MODEL_KINDS = ['gm', 'gm2', 'gm-frozen', 'fc-standard', 'fc-mean-field'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+export interface ModelSpec {
+  kind: ModelKind;
+  /** components per GM layer */
+  K?: number;
+  /** hidden width: 100 for gm2, 1000 for the FC networks */
+  hidden?: number;
+  gamma?: number;
+}
+
+/** A trainable variable and the learning-rate group it belongs to. */
+export interface Parameter {
+  variable: tf.Variable;
+  /** 'sigma' gets the σ learning rate, 'other' the rest */
+  group: 'sigma' | 'other';
+  /** multiplies the group's learning rate (the mean-field FC's m) */
+  rateScale: number;
+}
+
+export interface Model {
+  name: string;
+  spec: ModelSpec;
+  parameters: Parameter[];
+  /** logits: [B, classes] */
+  logits: (x: tf.Tensor2D) => tf.Tensor2D;
+  /** the first GM layer's μ and σ (for the component plots), if any */
+  components?: { mu: tf.Variable; sigma: tf.Variable };
+  dispose: () => void;
+}
+
+/** Human-readable name, e.g. gm-K20, gm2-K20, fc-standard. */
+export function modelName(spec: ModelSpec): string {
+  return spec.kind.startsWith('gm') ? `${spec.kind}-K${spec.K ?? 20}` : spec.kind;
+}
+
+/** A·B with the gradient formed by explicit transposes (tfjs-wasm's flagged matMul is ~8× slower). */
+const linear = tf.customGrad((x, W, save) => {
+  (save as (tensors: tf.Tensor[]) => void)([x as tf.Tensor, W as tf.Tensor]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D),
+    gradFunc: (dy, saved) => {
+      const [xs, Ws] = saved as tf.Tensor2D[];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+    },
+  };
+}) as (x: tf.Tensor2D, W: tf.Tensor2D) => tf.Tensor2D;
+
+/** A variable where an op wants a rank-2 tensor. */
+const t2 = (v: tf.Variable) => v as unknown as tf.Tensor2D;
+
+let counter = 0;
+const unique = (name: string) => `${name}_${++counter}`;
+
+function gmParameters(d: number, L: number, K: number, gamma: number, seed: number, trainMarginal: boolean) {
+  const mu = tf.variable(tf.randomNormal([K, d], 0, gamma, 'float32', seed), trainMarginal, unique('gm_mu'));
+  const sigma = tf.variable(tf.fill([K, d], gamma), trainMarginal, unique('gm_sigma'));
+  const U = tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', seed + 1), true, unique('gm_U'));
+  const v = tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', seed + 2), true, unique('gm_v'));
+  const parameters: Parameter[] = [
+    ...(trainMarginal ? [{ variable: mu, group: 'other' as const, rateScale: 1 }, { variable: sigma, group: 'sigma' as const, rateScale: 1 }] : []),
+    { variable: U, group: 'other', rateScale: 1 },
+    { variable: v, group: 'other', rateScale: 1 },
+  ];
+  const apply = (x: tf.Tensor2D) =>
+    gmLayer(x, { mu: mu as unknown as tf.Tensor2D, sigma: sigma as unknown as tf.Tensor2D, U: U as unknown as tf.Tensor3D, v: v as unknown as tf.Tensor2D }, { checkValues: false });
+  return { parameters, apply, mu, sigma, all: [mu, sigma, U, v] };
+}
+
+/**
+ * Builds a model for inputs of dimension d and the given number of classes.
+ * @param seed initialisation seed (each tensor gets seed, seed + 1, …).
+ */
+export function buildModel(spec: ModelSpec, d: number, classes: number, seed: number): Model {
+  const gamma = spec.gamma ?? 0.5;
+  const K = spec.K ?? 20;
+  const name = modelName(spec);
+  switch (spec.kind) {
+    case 'gm':
+    case 'gm-frozen': {
+      const layer = gmParameters(d, classes, K, gamma, seed, spec.kind === 'gm');
+      return { name, spec, parameters: layer.parameters, logits: layer.apply, components: { mu: layer.mu, sigma: layer.sigma }, dispose: () => tf.dispose(layer.all) };
+    }
+    case 'gm2': {
+      const hidden = spec.hidden ?? 100;
+      const first = gmParameters(d, hidden, K, gamma, seed, true);
+      const second = gmParameters(hidden, classes, K, gamma, seed + 10, true);
+      return {
+        name,
+        spec,
+        parameters: [...first.parameters, ...second.parameters],
+        logits: (x) => second.apply(first.apply(x)),
+        components: { mu: first.mu, sigma: first.sigma },
+        dispose: () => tf.dispose([...first.all, ...second.all]),
+      };
+    }
+    case 'fc-standard': {
+      const m = spec.hidden ?? 1000;
+      const W1 = tf.variable(tf.randomUniform([d, m], -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32', seed), true, unique('fc_W1'));
+      const b1 = tf.variable(tf.zeros([m]), true, unique('fc_b1'));
+      const W2 = tf.variable(tf.randomUniform([m, classes], -1 / Math.sqrt(m), 1 / Math.sqrt(m), 'float32', seed + 1), true, unique('fc_W2'));
+      const b2 = tf.variable(tf.zeros([classes]), true, unique('fc_b2'));
+      return {
+        name,
+        spec,
+        parameters: [W1, b1, W2, b2].map((variable) => ({ variable, group: 'other' as const, rateScale: 1 })),
+        logits: (x) => tf.add(linear(tf.relu(tf.add(linear(x, t2(W1)), b1)) as tf.Tensor2D, t2(W2)), b2) as tf.Tensor2D,
+        dispose: () => tf.dispose([W1, b1, W2, b2]),
+      };
+    }
+    case 'fc-mean-field': {
+      const m = spec.hidden ?? 1000;
+      const beta = tf.variable(tf.randomNormal([d, m], 0, gamma, 'float32', seed), true, unique('mf_beta'));
+      const omega = tf.variable(tf.randomNormal([m, classes], 0, gamma, 'float32', seed + 1), true, unique('mf_omega'));
+      return {
+        name,
+        spec,
+        parameters: [beta, omega].map((variable) => ({ variable, group: 'other' as const, rateScale: m })),
+        logits: (x) => tf.div(linear(tf.relu(linear(x, t2(beta))) as tf.Tensor2D, t2(omega)), m) as tf.Tensor2D,
+        dispose: () => tf.dispose([beta, omega]),
+      };
+    }
+  }
+}
