@@ -120,7 +120,7 @@ export function printReport(results: SpeedResultsFile): void {
       `→ ${(monteCarlo.msPer1e3Answer / 1000).toFixed(1)} s per answer (from a ${monteCarlo.pilotSamples}-draw pilot, SE ${monteCarlo.relativeStderr.toExponential(2)})`,
   );
   const m = results.memory;
-  console.log(`memory on ${m.backend}, B = 64, K = 20: peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB per step; tensors ${m.tensorsBefore} → ${m.tensorsAfter} over ${m.steps} steps`);
+  console.log(`memory on ${m.backend}, B = 64, K = 20: a step allocates ${(m.stepPeakBytes / 2 ** 20).toFixed(1)} MiB at its peak; tensors ${m.tensorsBefore} → ${m.tensorsAfter} over ${m.steps} steps`);
   console.log('\nTargets');
   console.table(results.targets.map((t) => ({ target: t.name, value: t.value.toFixed(2), wanted: t.target, met: t.met ? 'yes' : 'NO' })));
 }

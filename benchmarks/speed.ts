@@ -53,7 +53,7 @@ export interface SpeedReport {
     closedForm: { B: number; K: number; meanMs: number };
     monteCarlo: { pilotSamples: number; relativeStderr: number; samplesFor1e3: number; msPer1e3Answer: number };
   };
-  memory: { backend: string; peakBytes: number; steps: number; tensorsBefore: number; tensorsAfter: number };
+  memory: { backend: string; stepPeakBytes: number; steps: number; tensorsBefore: number; tensorsAfter: number };
   targets: { name: string; value: number; target: string; met: boolean }[];
 }
 

@@ -40,7 +40,7 @@ function pixels(B: number, d: number, seed: number): tf.Tensor2D {
 }
 
 function labels(B: number, L: number): tf.Tensor2D {
-  return tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % L), 'int32'), L) as tf.Tensor2D;
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % L), 'int32'), L)) as tf.Tensor2D;
 }
 
 /** GM parameters at the paper's initialisation (γ = 1/2) as trainable variables. */
@@ -135,14 +135,18 @@ export function fcStep({ B, d, L }: Shape, width = 1000): Workload {
   };
 }
 
-/** Peak bytes tfjs holds during one step, and tensors alive before and after `steps` more. */
-export async function memoryProfile(shape: Shape, steps: number): Promise<{ peakBytes: number; tensorsBefore: number; tensorsAfter: number; steps: number }> {
+/**
+ * The bytes one step allocates at its peak beyond what is already held, and the tensors
+ * alive before and after `steps` more steps (a leak shows as a difference).
+ */
+export async function memoryProfile(shape: Shape, steps: number): Promise<{ stepPeakBytes: number; tensorsBefore: number; tensorsAfter: number; steps: number }> {
   const work = gmStep(shape);
   work.run(); // kernel registration and optimizer slots happen on the first step
+  const held = tf.memory().numBytes;
   const info = await tf.profile(() => work.run());
   const tensorsBefore = tf.memory().numTensors;
   for (let j = 0; j < steps; j++) work.run();
   const tensorsAfter = tf.memory().numTensors;
   work.dispose();
-  return { peakBytes: info.peakBytes, tensorsBefore, tensorsAfter, steps };
+  return { stepPeakBytes: info.peakBytes - held, tensorsBefore, tensorsAfter, steps };
 }

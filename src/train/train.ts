@@ -78,7 +78,7 @@ export function train(model: Model, trainSet: Examples, testSet: Examples, optio
   const random = seedrandom.alea(String(options.seed));
   const order = Array.from({ length: trainSet.n }, (_, j) => j);
   const xAll = tf.tensor2d(trainSet.x, [trainSet.n, trainSet.d]);
-  const yAll = tf.oneHot(tf.tensor1d(Int32Array.from(trainSet.labels), 'int32'), classes);
+  const yAll = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(trainSet.labels), 'int32'), classes));
   const results: EpochResult[] = [];
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
