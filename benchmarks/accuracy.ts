@@ -15,6 +15,7 @@ import { loadFashionMnist, loadMnist, type ImageSet } from '../src/data/sources.
 import { buildModel, modelName, type ModelSpec } from '../src/train/models.js';
 import { train, type EpochResult, type Examples } from '../src/train/train.js';
 import type { Mode } from './speed.js';
+import { componentPlot, type ComponentPlot, type Snapshot } from './components.js';
 
 export const DATASETS = ['synthetic', 'mnist', 'fashion-mnist'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -41,6 +42,14 @@ export interface AccuracyReport {
   notes: Record<string, string>;
   /** per dataset with a known optimum: the Bayes error (a fraction) */
   bayesError: Record<string, number>;
+  /** per dataset: the first GM model's components over training (trial 1), and FC neurons */
+  components: Record<string, ComponentPlot & { model: string; fcModel?: string }>;
+}
+
+/** Epochs at which components are recorded: every one up to 10, then log-spaced, and the last. */
+export function snapshotEpochs(epochs: number): Set<number> {
+  const marks = epochs <= 10 ? Array.from({ length: epochs }, (_, j) => j + 1) : [1, 2, 5, 10, 20, 50, 100, 200];
+  return new Set([0, ...marks.filter((e) => e <= epochs), epochs]);
 }
 
 const SYNTHETIC = { d: 100, train: 8000, test: 4000, separation: 2 };
@@ -90,6 +99,7 @@ export function runAccuracy(options: AccuracyOptions, progress: (line: string) =
   const runs: RunResult[] = [];
   const notes: Record<string, string> = {};
   const bayes: Record<string, number> = {};
+  const components: AccuracyReport['components'] = {};
   const total = datasets.length * models.length * trials;
   let done = 0;
   const started = performance.now();
@@ -99,15 +109,26 @@ export function runAccuracy(options: AccuracyOptions, progress: (line: string) =
     notes[dataset] = data.note;
     if (data.bayes !== undefined) bayes[dataset] = data.bayes;
     const epochs = epochsFor(dataset);
+    let snapshots: { model: string; K: number; list: Snapshot[] } | undefined;
+    let neurons: { model: string; W: Float32Array; m: number } | undefined;
     for (const spec of models) {
       for (let trial = 1; trial <= trials; trial++) {
         const model = buildModel(spec, data.train.d, data.classes, 1000 * trial);
+        // The first GM model with trainable components, trial 1: record μ, σ over training.
+        const record = trial === 1 && snapshots === undefined && spec.kind !== 'gm-frozen' && model.components !== undefined;
+        const list: Snapshot[] = [];
+        const marks = snapshotEpochs(epochs);
+        const snap = (epoch: number) => {
+          if (record && marks.has(epoch)) list.push({ epoch, mu: Float32Array.from(model.components!.mu.dataSync()), sigma: Float32Array.from(model.components!.sigma.dataSync()) });
+        };
+        snap(0);
         const runStart = performance.now();
         const results = train(model, data.train, data.test, {
           epochs,
           seed: `${dataset}-${trial}`,
           classes: data.classes,
           onEpoch: (e) => {
+            snap(e.epoch);
             const elapsed = (performance.now() - runStart) / 1000;
             const left = (elapsed / e.epoch) * (epochs - e.epoch);
             progress(
@@ -116,10 +137,20 @@ export function runAccuracy(options: AccuracyOptions, progress: (line: string) =
             );
           },
         });
+        if (record) snapshots = { model: model.name, K: spec.K ?? 20, list };
+        // FC neurons (first-layer weight columns, d×m) of the first FC model, trial 1.
+        if (trial === 1 && neurons === undefined && spec.kind.startsWith('fc')) {
+          const W = model.parameters[0].variable;
+          neurons = { model: model.name, W: Float32Array.from(W.dataSync()), m: W.shape[1] as number };
+        }
         model.dispose();
         runs.push({ dataset, model: modelName(spec), trial, epochs: results });
         done += 1;
       }
+    }
+    if (snapshots) {
+      const plot = componentPlot(snapshots.list, snapshots.K, data.train.d, neurons);
+      components[dataset] = { ...plot, model: snapshots.model, fcModel: neurons?.model };
     }
   }
   return {
@@ -127,6 +158,7 @@ export function runAccuracy(options: AccuracyOptions, progress: (line: string) =
     runs,
     notes,
     bayesError: bayes,
+    components,
   };
 }
 

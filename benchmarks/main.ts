@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { downloadFashionMnist } from '../src/data/sources.js';
 import { DATASETS, runAccuracy, summarize, type DatasetName } from './accuracy.js';
-import { errorCurves } from './plots.js';
+import { componentEvolution, errorCurves } from './plots.js';
 import { availableBackends, useBackend } from '../src/backend.js';
 import { compareRatios, printComparison } from './compare.js';
 import { RESULTS_SCHEMA_VERSION, machine, printReport, readResults, writeResults } from './results.js';
@@ -110,6 +110,11 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
     const path = `${stem}-${dataset}.svg`;
     writeFileSync(path, await errorCurves(report, dataset));
     plots.push(path);
+    const evolution = await componentEvolution(report, dataset);
+    if (evolution) {
+      writeFileSync(`${stem}-${dataset}-components.svg`, evolution);
+      plots.push(`${stem}-${dataset}-components.svg`);
+    }
   }
   console.log(`\nAccuracy (${mode}) on ${backend}; ${report.setup}`);
   for (const [dataset, note] of Object.entries(report.notes)) console.log(`  ${dataset}: ${note}`);

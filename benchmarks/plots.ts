@@ -53,3 +53,54 @@ export async function errorCurves(report: AccuracyReport, dataset: string): Prom
     ],
   });
 }
+
+/**
+ * The components of the first GM layer over training, projected on the top two principal
+ * components of the final mixture: one-sd covariance ellipses coloured by epoch, with
+ * the FC network's first-layer neurons as grey dots (the paper's Figure 4).
+ */
+export async function componentEvolution(report: AccuracyReport, dataset: string): Promise<string | undefined> {
+  const plot = report.components[dataset];
+  if (!plot) return undefined;
+  const outline: { id: string; epoch: number; idx: number; x: number; y: number }[] = [];
+  for (const e of plot.ellipses) {
+    for (let idx = 0; idx <= 40; idx++) {
+      const phi = (2 * Math.PI * idx) / 40;
+      const [u, w] = [e.a * Math.cos(phi), e.b * Math.sin(phi)];
+      outline.push({
+        id: `${e.epoch}-${e.k}`,
+        epoch: e.epoch,
+        idx,
+        x: e.cx + u * Math.cos(e.angle) - w * Math.sin(e.angle),
+        y: e.cy + u * Math.sin(e.angle) + w * Math.cos(e.angle),
+      });
+    }
+  }
+  const centres = plot.ellipses.map((e) => ({ epoch: e.epoch, x: e.cx, y: e.cy }));
+  return toSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `${dataset}: ${plot.model} components over training`,
+      subtitle: `top two principal components of the final μ (${(100 * plot.explained).toFixed(0)} % of its variance); ellipses: one sd of N(μ_k, diag σ_k²)${plot.fcModel ? `; dots: ${plot.fcModel} neurons` : ''}`,
+    },
+    width: 480,
+    height: 480,
+    layer: [
+      ...(plot.neurons.length > 0
+        ? [{ data: { values: plot.neurons }, mark: { type: 'point' as const, filled: true, size: 6, color: 'gray', opacity: 0.35 }, encoding: { x: { field: 'x', type: 'quantitative' as const, title: 'PC 1' }, y: { field: 'y', type: 'quantitative' as const, title: 'PC 2' } } }]
+        : []),
+      {
+        data: { values: outline },
+        mark: { type: 'line', strokeWidth: 1 },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', title: 'PC 1' },
+          y: { field: 'y', type: 'quantitative', title: 'PC 2' },
+          detail: { field: 'id' },
+          order: { field: 'idx' },
+          color: { field: 'epoch', type: 'ordinal', scale: { scheme: 'viridis' }, title: 'epoch' },
+        },
+      },
+      { data: { values: centres }, mark: { type: 'point', filled: true, size: 12 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'epoch', type: 'ordinal' } } },
+    ],
+  });
+}

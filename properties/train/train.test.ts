@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { summarize, type AccuracyReport } from '../../benchmarks/accuracy.js';
-import { errorCurves } from '../../benchmarks/plots.js';
+import { componentEvolution, errorCurves } from '../../benchmarks/plots.js';
+import { componentPlot, principalPlane, projectComponent } from '../../benchmarks/components.js';
 import { useBackend } from '../../src/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
 import { buildModel } from '../../src/train/models.js';
@@ -73,6 +74,7 @@ describe('accuracy report', () => {
     setup: 'test',
     notes: {},
     bayesError: { synthetic: 0.1 },
+    components: {},
     runs: [1, 2].flatMap((trial) =>
       ['gm-K20', 'fc-standard'].map((model) => ({
         dataset: 'synthetic' as const,
@@ -96,5 +98,38 @@ describe('accuracy report', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('synthetic: test error');
     expect(svg).toContain('gm-K20');
+  });
+});
+
+describe('component evolution (the paper\'s Figure 4)', () => {
+  it('finds the principal plane of points spread along known axes', () => {
+    // 6 points in R^4 spread along e₂ (widely) and e₄ (less): the plane is {e₂, e₄}.
+    const rows = [[0, 3, 0, 1], [0, -3, 0, -1], [0, 3, 0, -1], [0, -3, 0, 1], [0, 0, 0, 0.5], [0, 0, 0, -0.5]]; // uncorrelated
+    const { P, explained } = principalPlane(Float32Array.from(rows.flat()), 6, 4);
+    expect(Math.abs(P[1 * 2])).toBeCloseTo(1, 6); // first direction ±e₂
+    expect(Math.abs(P[3 * 2 + 1])).toBeCloseTo(1, 6); // second ±e₄
+    expect(explained).toBeCloseTo(1, 10);
+  });
+
+  it('projects N(μ, diag σ²) to the right one-sd ellipse', () => {
+    const P = Float64Array.from([1, 0, 0, 1, 0, 0]); // d = 3, plane = {e₁, e₂}
+    const e = projectComponent([1, 2, 5], [0.5, 2, 9], P);
+    expect([e.cx, e.cy]).toEqual([1, 2]);
+    expect(e.a).toBeCloseTo(2, 12);
+    expect(e.b).toBeCloseTo(0.5, 12);
+    expect(Math.abs(Math.cos(e.angle))).toBeCloseTo(0, 12); // the long axis is e₂
+  });
+
+  it('draws ellipses and neurons as an SVG', async () => {
+    const K = 2;
+    const d = 3;
+    const snap = (epoch: number, shift: number) => ({ epoch, mu: Float32Array.from([1 + shift, 0, 0, -1, shift, 0]), sigma: Float32Array.from([0.5, 0.5, 0.1, 0.3, 0.3, 0.1]) });
+    const plot = componentPlot([snap(0, 0), snap(1, 0.5)], K, d, { W: Float32Array.from([1, 0, 0, 1, 0, 0]), m: 2 });
+    expect(plot.ellipses).toHaveLength(4);
+    expect(plot.neurons).toHaveLength(2);
+    const report: AccuracyReport = { setup: '', notes: {}, bayesError: {}, runs: [], components: { toy: { ...plot, model: 'gm-K2', fcModel: 'fc-standard' } } };
+    const svg = await componentEvolution(report, 'toy');
+    expect(svg?.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('gm-K2 components over training');
   });
 });
