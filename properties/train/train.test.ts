@@ -133,3 +133,27 @@ describe('component evolution (the paper\'s Figure 4)', () => {
     expect(svg).toContain('gm-K2 components over training');
   });
 });
+
+describe('every model of the paper trains', () => {
+  it.each([
+    [{ kind: 'gm', K: 3 }],
+    [{ kind: 'gm2', K: 2, hidden: 4 }],
+    [{ kind: 'gm-frozen', K: 3 }],
+    [{ kind: 'fc-standard', hidden: 8 }],
+    [{ kind: 'fc-mean-field', hidden: 8 }],
+  ] as const)('%o: a finite loss and a test error in [0, 1] after two epochs', (spec) => {
+    const model = buildModel(spec, 2, 2, 5);
+    const results = train(model, tiny, tiny, { epochs: 2, batchSize: 2, seed: 1, classes: 2 });
+    for (const r of results) {
+      expect(Number.isFinite(r.trainLoss)).toBe(true);
+      expect(r.testError).toBeGreaterThanOrEqual(0);
+      expect(r.testError).toBeLessThanOrEqual(1);
+    }
+    model.dispose();
+  });
+
+  it('gives the mean-field network m times the learning rate (the mean-field time scale)', () => {
+    const model = buildModel({ kind: 'fc-mean-field', hidden: 8 }, 2, 2, 5);
+    expect(model.parameters.every((p) => p.rateScale === 8)).toBe(true);
+  });
+});
