@@ -28,6 +28,16 @@ function thrown(f: () => unknown): Error {
   throw new Error('expected an error, none was thrown');
 }
 
+/** Mutates a good case and expects parseCase to throw errorClass naming `field`. */
+function expectCaseError(mutate: (c: any) => unknown, errorClass: typeof GMShapeError | typeof GMValueError, field: string, message: RegExp): void {
+  const c = good();
+  mutate(c);
+  const error = thrown(() => parseCase(c));
+  expect(error).toBeInstanceOf(errorClass);
+  expect((error as GMShapeError).field).toBe(field);
+  expect(error.message).toMatch(message);
+}
+
 describe('shape errors name the field, the expected and the actual shape', () => {
   it.each([
     ['K = 0', (c: any) => (c.params = { mu: [], sigma: [], U: [], v: [] }), 'params.mu', /K ≥ 1.*got K = 0/],
@@ -44,14 +54,7 @@ describe('shape errors name the field, the expected and the actual shape', () =>
     ['params missing', (c: any) => delete c.params, 'params', /an object with fields mu, sigma, U, v/],
     ['a field missing', (c: any) => delete c.params.v, 'params.v', /a field/],
     ['upstream with the wrong L', (c: any) => (c.upstream = [[1, 2, 3]]), 'upstream', /shape \[B=1, L=2\]/],
-  ])('%s', (_name, mutate, field, message) => {
-    const c = good();
-    mutate(c);
-    const error = thrown(() => parseCase(c));
-    expect(error).toBeInstanceOf(GMShapeError);
-    expect((error as GMShapeError).field).toBe(field);
-    expect(error.message).toMatch(message);
-  });
+  ])('%s', (_name, mutate, field, message) => expectCaseError(mutate, GMShapeError, field, message));
 });
 
 describe('value errors name the entry', () => {
@@ -61,14 +64,7 @@ describe('value errors name the entry', () => {
     ['−Infinity in U', (c: any) => (c.params.U[0][1][2] = -Infinity), 'params.U[0][1][2]', /got -Infinity/],
     ['a string in v', (c: any) => (c.params.v[1][1] = '3'), 'params.v[1][1]', /got "3"/],
     ['null in μ', (c: any) => (c.params.mu[0][0] = null), 'params.mu[0][0]', /got null/],
-  ])('%s', (_name, mutate, field, message) => {
-    const c = good();
-    mutate(c);
-    const error = thrown(() => parseCase(c));
-    expect(error).toBeInstanceOf(GMValueError);
-    expect((error as GMValueError).field).toBe(field);
-    expect(error.message).toMatch(message);
-  });
+  ])('%s', (_name, mutate, field, message) => expectCaseError(mutate, GMValueError, field, message));
 });
 
 describe('empty batches', () => {
