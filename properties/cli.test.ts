@@ -62,6 +62,8 @@ describe('gmlayer eval', () => {
     [['eval', 'x.json', '--bogus'], /Unknown option '--bogus'/],
     [['eval', 'x.json', '--impl', 'nope'], /--impl: expected one of reference, montecarlo/],
     [['eval', 'x.json', '--samples', '1'], /--samples: expected an integer ≥ 2, got 1/],
+    [['eval', 'x.json', '--kernels', 'fused'], /--kernels: applies to --impl tfjs only, got --impl reference/],
+    [['eval', 'x.json', '--impl', 'tfjs', '--backend', 'cpu', '--kernels', 'fast'], /options.kernels: expected 'auto' or 'fused' or 'composite', got "fast"/],
   ])('exits 2 with one line on stderr for %j', async (argv, message) => {
     write('x.json', ok);
     const r = await run(...argv.map((a) => (a === 'x.json' ? join(dir, 'x.json') : a)));

@@ -1,40 +1,37 @@
 /**
- * The GM layer as a TensorFlow.js op, float32, with a hand-written backward pass.
+ * The GM layer as a TensorFlow.js op, float32, with a hand-written backward pass:
+ * h(x) = 1/K Σ_k [ (U_k μ_k + v_k) a_k + U_k (σ_k² ⊙ x) b_k ]  (Chewi, Rigollet & Yan,
+ * eq. 6; reference/closed-form.ts has the math).
  *
- * Forward (reference/closed-form.ts has the math; Chewi, Rigollet & Yan eq. 6):
- *   x̂ = x / c_b              c_b a power of two near max_i |x_bi|: exact, and keeps
- *                            squares in range; h(x) = c·h(x̂) by positive homogeneity
- *   m = x̂ μᵀ                 B×K
- *   q = x̂ (U⊙σ²)ᵀ            B×(K·L): q_bkl = Σ_i U_kli σ_ki² x̂_bi
- *   s² = x̂² (σ²)ᵀ            B×K
- *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s        (src/normal.ts)
- *   h = c/K · ( a w + Σ_k b_k q_k ),  w = U μ + v: K×L
- * Where s ≤ 1e−18 (s = 0: x̂ = 0, σ_k = 0, disjoint supports; or so small that the σ
- * terms are below float32's reach) the exact limits a = ReLU(m), b = H(m) with
- * H(0) = ½ are used. Every unused branch is finite.
+ * Two implementations of the same closed form, chosen per call (GMOpOptions.kernels):
+ *   fused      cpu and wasm: the elementwise work in a few loops over the backend's
+ *              memory, matrix products by the backend (src/gm-fused.ts). The default there.
+ *   composite  every backend: plain tfjs ops (src/gm-composite.ts). The default elsewhere
+ *              (tensorflow, webgl, webgpu), where host loops would mean copies.
+ * Both register their backward as a kernel gradient, so each input's gradient is
+ * computed only when something needs it: a first layer never pays for ∂ℓ/∂x.
  *
- * Backward: the analytic gradients of reference/gradients.ts as matrix products
- * (about the forward's flops again, twice that with ∂ℓ/∂x). They are registered with tfjs as a kernel
- * gradient, so each input's gradient is computed only when something needs it: a
- * first layer never pays for ∂ℓ/∂x.
- *
- * gmLayerAutodiff runs the same forward as plain tfjs ops and lets tfjs differentiate
- * it: the slow baseline, kept for tests and benchmarks. It differentiates
+ * gmLayerAutodiff runs the composite forward as plain tfjs ops and lets tfjs
+ * differentiate it: the slow baseline, kept for tests and benchmarks. It differentiates
  * a = ReLU(m) + s·g(−|t|) term by term with tfjs's subgradients of ReLU and |·| at 0, so
  * where m = 0 it returns ∂a/∂m = 0 instead of Φ(0) = ½ (also where s > 0, a smooth
- * point); gmLayer is exact there.
+ * point); gmLayer is exact there. Its chain rule also multiplies by the row scale c
+ * before dividing by it, so gradients of rows with tiny max |x_b| can underflow to 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-gradients.js';
-import { isGreater, isLess, isLessEqual } from './comparisons.js';
-import { upperTailF32, U_MAX } from './normal.js';
+import { describeValue, GMValueError } from '../reference/errors.js';
+import { GMBackendError } from './backend.js';
+import { COMPOSITE_KERNEL_NAME, forwardParts, registerCompositeKernel } from './gm-composite.js';
+import { FUSED_KERNEL_NAME, registerFusedKernels } from './gm-fused.js';
+import { HOST_BACKENDS } from './host-memory.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
 
 export type { GMTensors } from './validate.js';
 
-export const KERNEL_NAME = 'GaussianMixtureLayer';
-/** Below this s, the degenerate-variance limits are used (s² ≥ 1e−36 is a normal float32). */
-const S_MIN = 1e-18;
+/** Which implementation runs: see the module comment. */
+export const KERNEL_CHOICES = ['auto', 'fused', 'composite'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
 export interface GMOpOptions {
   /**
@@ -42,158 +39,44 @@ export interface GMOpOptions {
    * default true). A non-finite entry throws GMValueError naming it.
    */
   checkValues?: boolean;
-}
-
-/** Everything the forward computes that the backward needs. */
-interface ForwardParts {
-  h: tf.Tensor2D;
-  /** B×1 row scales */
-  c: tf.Tensor2D;
-  a: tf.Tensor2D;
-  b: tf.Tensor2D;
-  /** φ(t)/s, 0 where degenerate */
-  pOverS: tf.Tensor2D;
-  /** tφ(t)/s², 0 where degenerate */
-  tpOverS2: tf.Tensor2D;
-  /** B×(K·L) */
-  q: tf.Tensor2D;
-  /** K×L */
-  w: tf.Tensor2D;
-}
-
-/**
- * A·Bᵀ, Aᵀ·B and friends by an explicit transpose and a plain product: tfjs-wasm's
- * matMul with transpose flags runs about 8× slower (measured 1.3 vs 10.9 GFLOP/s at
- * 64×784×220); the copy costs far less than the difference on every backend.
- */
-function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
-  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
-}
-
-/** Row scales c_b = 2^round(log2 max_i |x_bi|), 1 for zero rows. Gradient-free in effect (round). */
-function rowScales(x: tf.Tensor2D): tf.Tensor2D {
-  const maxAbs = tf.max(tf.abs(x), 1, true);
-  const safe = tf.where(isGreater(maxAbs, 0), maxAbs, tf.onesLike(maxAbs));
-  return tf.pow(2, tf.round(tf.div(tf.log(safe), Math.LN2))) as tf.Tensor2D;
-}
-
-/** U ⊙ σ² broadcast over L, reshaped to (K·L)×d. */
-function steinWeights(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
-  const [K, L, d] = U.shape;
-  return tf.reshape(tf.mul(U, tf.expandDims(sigma2, 1)), [K * L, d]);
-}
-
-/** The same, laid out d×(K·L) for x̂·(U⊙σ²)ᵀ: one transposing copy, no concat or slice. */
-function steinWeightsT(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
-  const [K, L, d] = U.shape;
-  return tf.reshape(tf.transpose(tf.mul(U, tf.expandDims(sigma2, 1)), [2, 0, 1]), [d, K * L]);
-}
-
-function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): ForwardParts {
-  const B = x.shape[0];
-  const [K, L] = [mu.shape[0], v.shape[1]];
-  const c = rowScales(x);
-  const xh = tf.div(x, c) as tf.Tensor2D;
-  const sigma2 = tf.square(sigma) as tf.Tensor2D;
-  // Two products rather than one on [μ | U⊙σ²]: slicing the columns of a fused result
-  // costs more (strided copies) than the second product's overhead.
-  const m = matMulT(xh, mu, false, true);
-  const q = tf.matMul(xh, steinWeightsT(U, sigma2)) as tf.Tensor2D; // q_bkl = Σ_i U_kli σ_ki² x̂_bi
-  const s2 = matMulT(tf.square(xh) as tf.Tensor2D, sigma2, false, true);
-
-  const degenerate = isLessEqual(s2, S_MIN * S_MIN);
-  const s = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
-  const t = tf.clipByValue(tf.div(m, s), -U_MAX, U_MAX); // |t| ≥ 20 behaves as 20: φ, Q, loss are 0
-  const { pdf, Q, loss } = upperTailF32(tf.abs(t));
-  const reluM = tf.relu(m);
-  // H(m) with H(0) = ½, from exact comparisons: tf.sign on wasm returns 0 for |m| ≤ ~1e−7.
-  const zeros = tf.zerosLike(m);
-  const heaviside = tf.where(isGreater(m, 0), tf.onesLike(m), tf.where(isLess(m, 0), zeros, tf.fill(m.shape, 0.5)));
-  const a = tf.where(degenerate, reluM, tf.add(reluM, tf.mul(s, loss))) as tf.Tensor2D;
-  const b = tf.where(degenerate, heaviside, tf.where(isLess(t, 0), Q, tf.sub(1, Q))) as tf.Tensor2D;
-  const pOverS = tf.where(degenerate, zeros, tf.div(pdf, s)) as tf.Tensor2D;
-  const tpOverS2 = tf.where(degenerate, zeros, tf.div(tf.mul(t, pdf), tf.square(s))) as tf.Tensor2D;
-
-  const w = tf.add(tf.squeeze(tf.matMul(U, tf.expandDims(mu, 2)), [2]), v) as tf.Tensor2D; // U_k μ_k + v_k
-  const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(b, 2)), 1); // Σ_k b_k q_k
-  const h = tf.mul(tf.add(tf.matMul(a, w), steinSum), tf.div(c, K)) as tf.Tensor2D;
-  return { h, c, a, b, pOverS, tpOverS2, q, w };
-}
-
-const OUTPUT_ORDER = ['h', 'c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w'] as const;
-
-function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
-  const { x, mu, sigma, U, v } = inputs as unknown as { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
-  return tf.tidy(() => {
-    const parts = forwardParts(x, mu, sigma, U, v);
-    return OUTPUT_ORDER.map((name) => parts[name]);
-  });
-}
-
-/**
- * The analytic backward (reference/gradients.ts) as matrix products; one lazy closure
- * per input. The per-component quantities (a, b, φ/s, …) were computed at x̂ = x/c; the
- * gradients of h(x) = c·ĥ(x̂) are then
- *   parameters:  c·∂ĥ/∂θ(x̂), formed with x = c·x̂ itself (e.g. Σ_b dm_b x_b) and a·c;
- *   input:       ∂ĥ/∂x̂(x̂), since ∇h is homogeneous of degree 0.
- * So c never multiplies G: no underflow for tiny rows, no overflow for huge ones.
- */
-function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
-  const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [x, mu, sigma, U, c, a, b, pOverS, tpOverS2, q, w] = saved as [
-    tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
-  ];
-  const [B, d] = x.shape;
-  const [K, L] = [mu.shape[0], w.shape[1]];
-  const xh = tf.div(x, c) as tf.Tensor2D;
-  const sigma2 = tf.square(sigma) as tf.Tensor2D;
-  const Gk = tf.div(G, K) as tf.Tensor2D; // ℓ = Σ G ⊙ h and h averages over K components
-  const dA = matMulT(Gk, w, false, true); // ∂ℓ/∂a: B×K
-  const dB = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(Gk, 1)), 2); // ∂ℓ/∂b: B×K
-  const dm = tf.add(tf.mul(dA, b), tf.mul(dB, pOverS)); // ∂ℓ/∂m
-  const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // (∂ℓ/∂s)/s
-  const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(b, 2)), [B, K * L]) as tf.Tensor2D; // ∂ℓ/∂q
-  const gw = matMulT(tf.mul(a, c) as tf.Tensor2D, Gk, true, false); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
-  const Pm = matMulT(dm as tf.Tensor2D, x, true, false); // dmᵀ x: K×d
-  const Pq = tf.reshape(matMulT(Gq, x, true, false), [K, L, d]); // (∂ℓ/∂q)ᵀ x: K×L×d
-  return {
-    v: () => gw,
-    mu: () => tf.add(Pm, tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
-    U: () => tf.add(tf.mul(tf.expandDims(gw, 2), tf.expandDims(mu, 1)), tf.mul(Pq, tf.expandDims(sigma2, 1))),
-    sigma: () =>
-      tf.mul(sigma, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), matMulT(dsOverS as tf.Tensor2D, tf.mul(x, xh) as tf.Tensor2D, true, false))),
-    x: () => {
-      const viaM = tf.matMul(dm, mu);
-      const viaQ = tf.matMul(Gq, steinWeights(U, sigma2));
-      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigma2))]);
-    },
-  };
+  /**
+   * 'auto' (default): fused on cpu and wasm, composite elsewhere. 'fused' throws
+   * GMBackendError on other backends. Both agree within the float32 bound.
+   */
+  kernels?: KernelChoice;
 }
 
 function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): void {
+  if (!KERNEL_CHOICES.includes(options.kernels ?? 'auto')) {
+    throw new GMValueError('options.kernels', KERNEL_CHOICES.map((k) => `'${k}'`).join(' or '), describeValue(options.kernels));
+  }
   checkShapes(x, params);
   if (options.checkValues ?? true) {
     checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
   }
 }
 
-let gradientRegistered = false;
-
-/** Registers the kernel for the active backend (once per backend) and its gradient (once). */
-function ensureRegistered(): void {
+/**
+ * The implementation a choice runs on the active backend.
+ * @throws GMBackendError for 'fused' on a backend other than cpu or wasm.
+ */
+export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
   const backendName = tf.getBackend();
-  if (tf.getKernel(KERNEL_NAME, backendName) === undefined) {
-    tf.registerKernel({ kernelName: KERNEL_NAME, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  const hosted = (HOST_BACKENDS as readonly string[]).includes(backendName);
+  if (choice === 'fused' && !hosted) {
+    throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} (or 'auto', 'composite')`, `'fused' on backend ${backendName}`);
   }
-  if (!gradientRegistered) {
-    tf.registerGradient({
-      kernelName: KERNEL_NAME,
-      inputsToSave: ['x', 'mu', 'sigma', 'U'],
-      outputsToSave: OUTPUT_ORDER.map((name) => name !== 'h'),
-      gradFunc: gradFunc as tf.GradFunc,
-    });
-    gradientRegistered = true;
+  return choice !== 'composite' && hosted ? 'fused' : 'composite';
+}
+
+/** The kernel to run for this choice, registered on first use. */
+function kernelFor(choice: KernelChoice): string {
+  if (resolveKernels(choice) === 'fused') {
+    registerFusedKernels();
+    return FUSED_KERNEL_NAME;
   }
+  registerCompositeKernel();
+  return COMPOSITE_KERNEL_NAME;
 }
 
 /**
@@ -207,14 +90,14 @@ function ensureRegistered(): void {
  */
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   checkInputs(x, params, options);
-  ensureRegistered();
+  const kernel = kernelFor(options.kernels ?? 'auto');
   const { mu, sigma, U, v } = params;
-  const outputs = tf.engine().runKernel(KERNEL_NAME, { x, mu, sigma, U, v }, {}) as tf.Tensor[];
+  const outputs = tf.engine().runKernel(kernel, { x, mu, sigma, U, v }, {}) as tf.Tensor[];
   outputs.slice(1).forEach((t) => t.dispose()); // the tape keeps its own copies of what it saved
   return outputs[0] as tf.Tensor2D;
 }
 
-/** The same forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */
+/** The composite forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */
 export function gmLayerAutodiff(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   checkInputs(x, params, options);
   return tf.tidy(() => forwardParts(x, params.mu, params.sigma, params.U, params.v).h);

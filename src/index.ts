@@ -2,14 +2,16 @@
  * gmlayer: the Gaussian mixture layer of Chewi, Rigollet & Yan (arXiv 2508.04883) on
  * TensorFlow.js. The float64 reference is at `gmlayer/reference`.
  */
-export { gmLayer, gmLayerAutodiff, KERNEL_NAME } from './gm-op.js';
-export type { GMOpOptions, GMTensors } from './gm-op.js';
+export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES } from './gm-op.js';
+export { COMPOSITE_KERNEL_NAME } from './gm-composite.js';
+export { FUSED_KERNEL_NAME } from './gm-fused.js';
+export type { GMOpOptions, GMTensors, KernelChoice } from './gm-op.js';
 export { GaussianMixture, gaussianMixture } from './gaussian-mixture.js';
 export type { GaussianMixtureArgs } from './gaussian-mixture.js';
 export { loadGMModel, checkGMArtifacts } from './load.js';
 export { useBackend, availableBackends, BACKENDS, GMBackendError } from './backend.js';
 export type { BackendChoice, BackendReport } from './backend.js';
-export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32 } from './normal.js';
+export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32, upperTail } from './normal.js';
 export { GMInputError, GMShapeError, GMValueError } from '../reference/errors.js';
 export { GMDataError, parseIdx, readIdx } from './data/idx.js';
 export type { IdxArray } from './data/idx.js';

@@ -17,8 +17,12 @@
  * (relative error 1.7e−7 for u ≥ 5). Below 5 the direct form amplifies the fit's error
  * by at most 13 (1.4e−6 measured).
  *
- * Accuracy in float32 (properties/tfjs/normal.test.ts checks it against the float64
- * reference): Φ(t) and g(t) within ~1e−5 relative for |t| ≤ 13 (dominated by rounding
+ * The same formulas come twice: on tensors (upperTailF32, every backend) and on one
+ * number (upperTail, for the fused kernels of src/gm-fused.ts, which run them in float64
+ * and round the results to float32 on store; the fit's 1.2e−7 then dominates).
+ *
+ * Accuracy of the tensor form in float32 (properties/tfjs/normal.test.ts checks both
+ * forms against the float64 reference): Φ(t) and g(t) within ~1e−5 relative for |t| ≤ 13 (dominated by rounding
  * u²/2 inside exp), φ(t) likewise; beyond |t| ≈ 13.5 the tails underflow to 0 and
  * g(t) → max(t, 0). Every result is finite and nonnegative for every finite input,
  * and both branches of every `where` stay finite, so autodiff through these functions
@@ -74,6 +78,24 @@ export function upperTailF32(u: tf.Tensor): TailTensors {
   const fraction = tf.mul(pdf, tf.div(R, T)); // φ·r·R with r = 1/T
   const loss = tf.where(isLess(uc, FRACTION_START), direct, fraction);
   return { pdf, Q, loss };
+}
+
+/**
+ * φ(u), Φ(−u) and g(−u) for one u ≥ 0, in float64 arithmetic by the formulas above
+ * (relative error ≤ 1.2e−7 from the fit, ≤ 13× that for g below u = 5).
+ * @param u nonnegative (values above 20 are treated as 20).
+ */
+export function upperTail(u: number): { pdf: number; Q: number; loss: number } {
+  const uc = Math.min(u, U_MAX);
+  const pdf = INV_SQRT_2PI * Math.exp(-0.5 * uc * uc);
+  const y = 1 / (1 + uc * 0.5 * Math.SQRT1_2);
+  let p = NR[NR.length - 1];
+  for (let j = NR.length - 2; j >= 0; j--) p = NR[j] + y * p;
+  const R = SQRT_HALF_PI * y * Math.exp(p);
+  if (uc < FRACTION_START) return { pdf, Q: pdf * R, loss: pdf * (1 - uc * R) };
+  let T = uc;
+  for (let n = FRACTION_DEPTH; n >= 2; n--) T = uc + n / T;
+  return { pdf, Q: pdf * R, loss: (pdf * R) / T };
 }
 
 /** Φ(t), elementwise: Q(−t) for t < 0, else 1 − Q(t). */

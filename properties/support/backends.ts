@@ -1,11 +1,15 @@
 /**
  * Runs a suite once per tfjs backend present: wasm and cpu always (they ship with the
- * package), tensorflow when @tensorflow/tfjs-node(-gpu) is installed. Each file runs in
- * its own worker, so switching the global backend here affects that file alone.
+ * package), tensorflow when @tensorflow/tfjs-node(-gpu) is installed; or once per
+ * backend and kernel path of gmLayer (fused on cpu and wasm, composite on all). Each
+ * file runs in its own worker, so switching the global backend here affects that file
+ * alone.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe } from 'vitest';
 import { useBackend } from '../../src/backend.js';
+import type { KernelChoice } from '../../src/gm-op.js';
+import { HOST_BACKENDS } from '../../src/host-memory.js';
 
 async function installed(name: string): Promise<boolean> {
   try {
@@ -23,13 +27,26 @@ export const BACKENDS_PRESENT: string[] = [
 ];
 
 export function describeEachBackend(name: string, suite: (backend: string) => void): void {
+  for (const backend of BACKENDS_PRESENT) describeOn(backend, `${name} [${backend}]`, () => suite(backend));
+}
+
+/** The kernel paths gmLayer has on a backend. */
+export function kernelPaths(backend: string): Exclude<KernelChoice, 'auto'>[] {
+  return (HOST_BACKENDS as readonly string[]).includes(backend) ? ['fused', 'composite'] : ['composite'];
+}
+
+export function describeEachPath(name: string, suite: (backend: string, kernels: Exclude<KernelChoice, 'auto'>) => void): void {
   for (const backend of BACKENDS_PRESENT) {
-    describe(`${name} [${backend}]`, () => {
-      beforeAll(async () => {
-        await useBackend(backend);
-        if (tf.getBackend() !== backend) throw new Error(`asked for ${backend}, running on ${tf.getBackend()}`);
-      });
-      suite(backend);
-    });
+    for (const kernels of kernelPaths(backend)) describeOn(backend, `${name} [${backend}, ${kernels}]`, () => suite(backend, kernels));
   }
+}
+
+function describeOn(backend: string, title: string, suite: () => void): void {
+  describe(title, () => {
+    beforeAll(async () => {
+      await useBackend(backend);
+      if (tf.getBackend() !== backend) throw new Error(`asked for ${backend}, running on ${tf.getBackend()}`);
+    });
+    suite();
+  });
 }

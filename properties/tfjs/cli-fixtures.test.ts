@@ -1,6 +1,7 @@
 /**
- * `gmlayer eval CASE --impl tfjs --backend B` on every committed conformance case, held
- * to the case's own float32 tolerance (fixtures/conformance.json, "check").
+ * `gmlayer eval CASE --impl tfjs --backend B --kernels K` on every committed conformance
+ * case, every backend and kernel path, held to the case's own float32 tolerance
+ * (fixtures/conformance.json, "check").
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { ConformanceFile } from '../../fixtures/conformance.js';
 import { runCli } from '../../src/cli/run.js';
-import { describeEachBackend } from '../support/backends.js';
+import { describeEachPath } from '../support/backends.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/conformance.json', import.meta.url), 'utf8')) as ConformanceFile;
 const cases = fixtures.groups.flatMap((g) => g.cases);
@@ -17,20 +18,20 @@ const dir = mkdtempSync(join(tmpdir(), 'gmlayer-fixtures-'));
 type Nested = number | Nested[];
 const flat = (value: Nested): number[] => (typeof value === 'number' ? [value] : value.flatMap(flat));
 
-describeEachBackend('CLI --impl tfjs on the conformance fixtures', (backend) => {
+describeEachPath('CLI --impl tfjs on the conformance fixtures', (backend, kernels) => {
   it.each(cases.map((c) => [c.id, c] as const))('%s passes at its float32 tolerance', async (id, c) => {
     const path = join(dir, `${id}.json`);
     writeFileSync(path, JSON.stringify(c.inputs));
     let stdout = '';
     let stderr = '';
-    const code = await runCli(['eval', path, '--impl', 'tfjs', '--backend', backend], {
+    const code = await runCli(['eval', path, '--impl', 'tfjs', '--backend', backend, '--kernels', kernels], {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
     });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
-    expect(out.backend).toBe(backend);
+    expect(out).toMatchObject({ backend, kernels });
     const { factor, floor } = c.tolerance.float32;
     for (const key of ['y', 'mu', 'sigma', 'U', 'v', 'x'] as const) {
       const got = flat(key === 'y' ? out.y : out.grad[key]);

@@ -1,7 +1,8 @@
 /**
  * The tfjs op (src/gm-op.ts) held against the float64 reference on every backend
- * present: forward and every gradient, the identities, the hand-written backward
- * against autodiff, no NaN, no leaks, and the typed errors.
+ * present and both kernel paths (fused on cpu and wasm, composite everywhere): forward
+ * and every gradient, the identities, the composite's hand-written backward against
+ * autodiff through the same forward, no NaN, no leaks, and the typed errors.
  *
  * Tolerances: the reference is evaluated on the same float32-rounded inputs the op
  * sees, and the difference must stay within the rounding bound (†) of
@@ -19,17 +20,19 @@
  * The forward is continuous there and is checked.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { GMBackendError, useBackend } from '../../src/backend.js';
 import { test, fc } from '@fast-check/vitest';
 import { componentMoments } from '../../reference/closed-form.js';
 import { roundingFactor, underflowFloor } from '../../reference/error-bound.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
-import { gmLayer, gmLayerAutodiff, type GMTensors } from '../../src/gm-op.js';
+import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/gm-op.js';
 import { normalStream } from '../../reference/random.js';
 import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
-import { describeEachBackend } from '../support/backends.js';
+import { describeEachBackend, describeEachPath } from '../support/backends.js';
 import { expectClose } from '../support/compare.js';
 import { reluNetwork } from '../support/relu-network.js';
 import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
@@ -56,6 +59,12 @@ function clearOfThreshold(c: GeneratedCase): boolean {
   });
 }
 
+/** x_b / c_b with the op's row scale c_b = 2^round(log2 max_i |x_bi|). */
+function scaledRow(xb: number[]): number[] {
+  const max = Math.max(...xb.map(Math.abs));
+  return max === 0 ? xb : xb.map((xi) => xi / 2 ** Math.round(Math.log2(max)));
+}
+
 /**
  * False where s = 0 and float32 cannot settle the sign of m: |m| within the bound (†)
  * of its own computation, 4·n·u·Σ|μ_i x̂_i| + F (F the float32 underflow floor, which
@@ -65,8 +74,7 @@ function signsDetermined(c: GeneratedCase): boolean {
   const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
   const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'forward');
   return c.x.every((xb) => {
-    const max = Math.max(...xb.map(Math.abs));
-    const xh = max === 0 ? xb : xb.map((xi) => xi / 2 ** Math.round(Math.log2(max)));
+    const xh = scaledRow(xb);
     return c.params.mu.every((mu, k) => {
       const { m, s } = componentMoments(mu, c.params.sigma[k], xh);
       if (s > 0) return true;
@@ -83,7 +91,8 @@ const tensors = (p: GMParams): GMTensors => ({
   v: tf.tensor2d(p.v),
 });
 
-type Op = typeof gmLayer;
+type Op = (x: tf.Tensor2D, params: GMTensors) => tf.Tensor2D;
+const opFor = (kernels: KernelChoice): Op => (x, params) => gmLayer(x, params, { kernels });
 
 /** y and the gradients of Σ G ⊙ y through the given op, as nested arrays. */
 function evaluate(op: Op, c: GeneratedCase): { y: Matrix; grad: GMGradients } {
@@ -116,8 +125,8 @@ function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradie
 }
 
 /** tfjs result vs the reference on the same float32 inputs, within the float32 bound. */
-function checkAgainstReference(c32: GeneratedCase): void {
-  const got = evaluate(gmLayer, c32);
+function checkAgainstReference(op: Op, c32: GeneratedCase): void {
+  const got = evaluate(op, c32);
   const want = gmGradients(c32.params, c32.x, c32.G);
   expectClose(got.y, want.y, forwardTolerance(c32.params, c32.x, FLOAT32_UNIT_ROUNDOFF), 'y');
   expectGradientsClose(got.grad, want.grad, gradientTolerance(c32.params, c32.x, c32.G, FLOAT32_UNIT_ROUNDOFF), '');
@@ -127,9 +136,12 @@ const hard32 = hardCase({ maxK: 4, maxD: 6, maxL: 3, maxB: 3 })
   .map(toFloat32)
   .filter((c) => clearOfThreshold(c) && signsDetermined(c));
 
-describeEachBackend('gmLayer against the float64 reference', () => {
+describeEachPath('gmLayer against the float64 reference', (_backend, kernels) => {
+  const op = opFor(kernels);
+  it('runs the kernel path asked for', () => expect(resolveKernels(kernels)).toBe(kernels));
+
   test.prop([hard32], { numRuns: 60 })('forward and all gradients within the float32 bound (hard regions)', (c) => {
-    checkAgainstReference(c);
+    checkAgainstReference(op, c);
   });
 
   it.each([
@@ -148,19 +160,20 @@ describeEachBackend('gmLayer against the float64 reference', () => {
       x: M(4, d, () => (uniform() < density ? uniform() : 0)),
       G: M(4, L, z),
     });
-    checkAgainstReference(c);
+    checkAgainstReference(op, c);
   });
 });
 
-describeEachBackend('identities of the float32 op', () => {
-  const forward = (c: GeneratedCase) => tf.tidy(() => gmLayer(tf.tensor2d(c.x), tensors(c.params)).arraySync());
+describeEachPath('identities of the float32 op', (_backend, kernels) => {
+  const op = opFor(kernels);
+  const forward = (c: GeneratedCase) => tf.tidy(() => op(tf.tensor2d(c.x), tensors(c.params)).arraySync());
 
   test.prop([hard32, fc.infiniteStream(fc.boolean())], { numRuns: 40 })(
     'σ sign invariance: outputs equal and the σ-gradient odd, exactly',
     (c, flips) => {
       const sign = c.params.sigma.map((row) => row.map(() => (flips.next().value ? -1 : 1)));
       const flipped = { ...c, params: { ...c.params, sigma: c.params.sigma.map((row, k) => row.map((s, i) => s * sign[k][i])) } };
-      const [base, other] = [evaluate(gmLayer, c), evaluate(gmLayer, flipped)];
+      const [base, other] = [evaluate(op, c), evaluate(op, flipped)];
       expectClose(other.y, base.y, 0, 'y');
       expectClose(other.grad.sigma, base.grad.sigma.map((row, k) => row.map((g, i) => g * sign[k][i])), 0, 'grad.sigma');
       expectClose(other.grad.mu, base.grad.mu, 0, 'grad.mu');
@@ -209,10 +222,14 @@ describeEachBackend('identities of the float32 op', () => {
   });
 });
 
-describeEachBackend('hand-written backward vs autodiff', () => {
+describeEachBackend('composite hand-written backward vs autodiff through the same forward', () => {
+  // Rows scaled to max |x_b| ≈ 1 (row scale c = 1): autodiff carries c through the chain
+  // rule (G·c/K·w·μ, then /c), which underflows for tiny rows where the hand-written
+  // backward, which never multiplies by c, does not. Scaling is tested on its own above.
   // Away from m = 0, where autodiff differentiates ReLU(m) + s·g(−|t|) term by term with
   // one-sided subgradients (src/gm-op.ts): m must be distinguishable from 0 in float32.
-  const smooth = hard32.filter((c) => {
+  const unitRows = (c: GeneratedCase): GeneratedCase => ({ ...c, x: fround(c.x.map(scaledRow)) });
+  const smooth = hard32.map(unitRows).filter((c) => {
     const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
     const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'forward');
     return c.x.every((xb) =>
@@ -224,7 +241,7 @@ describeEachBackend('hand-written backward vs autodiff', () => {
     );
   });
   test.prop([smooth], { numRuns: 40 })('agree within twice the float32 bound', (c) => {
-    const [hand, auto] = [evaluate(gmLayer, c), evaluate(gmLayerAutodiff, c)];
+    const [hand, auto] = [evaluate(opFor('composite'), c), evaluate(gmLayerAutodiff, c)];
     const twice = (g: GMGradients): GMGradients => {
       const d = (m: Matrix) => m.map((row) => row.map((t) => 2 * t));
       return { mu: d(g.mu), sigma: d(g.sigma), U: g.U.map(d), v: d(g.v), x: d(g.x) };
@@ -234,9 +251,10 @@ describeEachBackend('hand-written backward vs autodiff', () => {
   });
 });
 
-describeEachBackend('robustness', () => {
+describeEachPath('robustness', (_backend, kernels) => {
+  const op = opFor(kernels);
   test.prop([hardCase({ maxK: 4, maxD: 8 }).map(toFloat32)], { numRuns: 40 })('no NaN or ±∞ in outputs or gradients for finite inputs', (c) => {
-    const { y, grad } = evaluate(gmLayer, c);
+    const { y, grad } = evaluate(op, c);
     for (const value of [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3)) expect(Number.isFinite(value)).toBe(true);
   });
 
@@ -248,7 +266,7 @@ describeEachBackend('robustness', () => {
           x: [[scale, -scale / 2, 0], [0, 0, 0]],
           G: [[1], [1]],
         });
-        const { y, grad } = evaluate(gmLayer, c);
+        const { y, grad } = evaluate(op, c);
         for (const value of [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3)) expect(Number.isFinite(value)).toBe(true);
       }
     }
@@ -256,9 +274,9 @@ describeEachBackend('robustness', () => {
 
   it('leaks no tensors across repeated forward and backward passes', () => {
     const c = toFloat32(fc.sample(hardCase(), { seed: 3, numRuns: 1 })[0]);
-    evaluate(gmLayer, c); // warm up kernel registration
+    evaluate(op, c); // warm up kernel registration
     const before = tf.memory().numTensors;
-    for (let j = 0; j < 20; j++) evaluate(gmLayer, c);
+    for (let j = 0; j < 20; j++) evaluate(op, c);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -288,7 +306,7 @@ describeEachBackend('robustness', () => {
   it('uses the exact step H(m) at s = 0 even for tiny m (tf.sign on wasm returns 0 below ~1e−7)', () => {
     for (const m of [1e-7, -1e-7, 1e-20]) {
       const c: GeneratedCase = { params: { mu: [[m, 0]], sigma: [[0, 1]], U: [[[0, 0]]], v: [[1]] }, x: [[1, 0]], G: [[1]] };
-      const { grad } = evaluate(gmLayer, c);
+      const { grad } = evaluate(op, c);
       // ∂ℓ/∂μ_0 = x_0 · H(m) · ⟨G, w⟩ with w = v = 1 (K = 1).
       expect(grad.mu[0][0]).toBe(m > 0 ? 1 : 0);
     }
@@ -296,6 +314,32 @@ describeEachBackend('robustness', () => {
 
   it('B = 0 gives an empty output', () => {
     const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] });
-    expect(gmLayer(tf.tensor2d([], [0, 2]), p).shape).toEqual([0, 1]);
+    expect(op(tf.tensor2d([], [0, 2]), p).shape).toEqual([0, 1]);
+  });
+});
+
+describe('kernel choice', () => {
+  const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] });
+  const x = tf.tensor2d([[1, 2]]);
+
+  it('names the option, the choices and the value for an unknown choice', () => {
+    expect(() => gmLayer(x, p, { kernels: 'fast' as KernelChoice })).toThrow(GMValueError);
+    expect(() => gmLayer(x, p, { kernels: 'fast' as KernelChoice })).toThrow(`options.kernels: expected 'auto' or 'fused' or 'composite', got "fast"`);
+  });
+
+  it('runs fused only on cpu and wasm; auto is composite elsewhere', async () => {
+    // A backend under another name stands in for webgl, webgpu or tensorflow.
+    tf.registerBackend('gmlayer-test-device', () => new MathBackendCPU());
+    await tf.setBackend('gmlayer-test-device');
+    try {
+      expect(resolveKernels('auto')).toBe('composite');
+      expect(resolveKernels('composite')).toBe('composite');
+      expect(() => resolveKernels('fused')).toThrow(GMBackendError);
+      expect(() => resolveKernels('fused')).toThrow(/options.kernels: expected 'fused' only on backend cpu or wasm .*, got 'fused' on backend gmlayer-test-device/);
+    } finally {
+      await useBackend('cpu');
+      tf.removeBackend('gmlayer-test-device');
+    }
+    expect(resolveKernels('auto')).toBe('fused');
   });
 });

@@ -7,11 +7,16 @@
  *                by uR/(1 − uR) ≤ 13 below u = 5, plus φ's term; the continued fraction
  *                above 5 is better (1.7e−7 + roundings).
  * Measured worst cases on wasm and cpu: Φ 4.1e−6 (t = −11.7), φ 3.9e−6, g 6.8e−6 (t = −4.4).
+ *
+ * The scalar form (upperTail, float64 arithmetic, used by the fused kernels) keeps only
+ * the construction errors: Φ(−u) 1.2e−7 (the fit); g(−u) 13 × 1.2e−7 below u = 5 and
+ * 1.7e−7 + 1.2e−7 above; φ(u) exact up to 1e−13 (u²/2 rounded in float64, u ≤ 20).
+ * Measured: φ 1.4e−14, Φ(−u) 1.04e−7 (u = 6.7), g(−u) 1.44e−6 (u = 3.9).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectedRelu, normalCdf, normalPdf } from '../../reference/normal.js';
-import { expectedReluF32, normalCdfF32, normalPdfF32 } from '../../src/normal.js';
+import { expectedReluF32, normalCdfF32, normalPdfF32, upperTail } from '../../src/normal.js';
 import { describeEachBackend } from '../support/backends.js';
 
 const U32 = 2 ** -24;
@@ -63,5 +68,31 @@ describeEachBackend('float32 special functions', () => {
       expect(P[i]).toBeGreaterThanOrEqual(P[i - 1] * (1 - 2 * cdfTolerance(grid[i])));
       expect(G[i]).toBeGreaterThanOrEqual(G[i - 1] * (1 - 2 * reluTolerance(grid[i])));
     }
+  });
+});
+
+describe('scalar special functions (float64 arithmetic)', () => {
+  // Every u on a 1e−3 grid in [0, 20] (upperTail treats u > 20 as 20), and the switch point.
+  const us: number[] = [];
+  for (let j = 0; j <= 20000; j++) us.push(j / 1000);
+  us.push(5 - 1e-12, 5 + 1e-12);
+  const relative = (got: number, want: number) => Math.abs(got - want) / want;
+
+  it('φ(u), Φ(−u) and g(−u) are within their construction error', () => {
+    for (const u of us) {
+      const { pdf, Q, loss } = upperTail(u);
+      const checks: [string, number, number, number][] = [
+        ['φ', pdf, normalPdf(u), 1e-13],
+        ['Φ(−u)', Q, normalCdf(-u), 1.2e-7 + 1e-13],
+        ['g(−u)', loss, expectedRelu(-u), u < 5 ? 13 * 1.2e-7 : 1.7e-7 + 1.2e-7 + 1e-13],
+      ];
+      for (const [name, got, want, tolerance] of checks) {
+        if (!(relative(got, want) <= tolerance)) throw new Error(`${name} at u = ${u}: got ${got}, want ${want} (relative error ${relative(got, want)}, tolerance ${tolerance})`);
+      }
+    }
+  });
+
+  it('treats u above 20 as 20', () => {
+    expect(upperTail(25)).toEqual(upperTail(20));
   });
 });

@@ -17,9 +17,10 @@ export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo
   --seed     seed of the Monte Carlo stream (default 0)
   --antithetic  mirrored draws for montecarlo
   --backend  for tfjs: auto (default; or GMLAYER_BACKEND), tensorflow, wasm, cpu
+  --kernels  for tfjs: auto (default), fused (cpu and wasm only), composite
 
 Prints {"impl", "y", "grad": {"mu", "sigma", "U", "v", "x"}} as JSON (montecarlo adds
-"stderr" and "gradStderr"; tfjs adds "backend"). Exit code 2 on bad input or usage.`;
+"stderr" and "gradStderr"; tfjs adds "backend" and "kernels"). Exit code 2 on bad input or usage.`;
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -36,7 +37,7 @@ export interface EvalOptions {
   samples: number;
   seed: string;
   antithetic: boolean;
-  /** Extra options an implementation may read (e.g. --backend for tfjs). */
+  /** Extra options an implementation may read (e.g. --backend and --kernels for tfjs). */
   extra: Record<string, string | undefined>;
 }
 
@@ -125,6 +126,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         seed: { type: 'string', default: '0' },
         antithetic: { type: 'boolean', default: false },
         backend: { type: 'string' },
+        kernels: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -136,8 +138,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (command !== 'eval' || path === undefined || rest.length > 0) {
       throw new CliUsageError(`expected "eval CASE.json", got "${positionals.join(' ')}" (see gmlayer --help)`);
     }
-    if (values.backend !== undefined && values.impl !== 'tfjs') {
-      throw new CliUsageError(`--backend: applies to --impl tfjs only, got --impl ${values.impl}`);
+    for (const flag of ['backend', 'kernels'] as const) {
+      if (values[flag] !== undefined && values.impl !== 'tfjs') {
+        throw new CliUsageError(`--${flag}: applies to --impl tfjs only, got --impl ${values.impl}`);
+      }
     }
     const impl = impls[values.impl];
     if (!impl) {
@@ -148,7 +152,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       samples: parsePositiveInt(values.samples, 'samples', 10_000),
       seed: values.seed,
       antithetic: values.antithetic,
-      extra: { backend: values.backend },
+      extra: { backend: values.backend, kernels: values.kernels },
     };
     const gmCase = parseCase(await readCase(path, io));
     const result = await impl(gmCase, options);

@@ -1,17 +1,19 @@
 /**
- * `gmlayer eval --impl tfjs [--backend NAME]`: the case through the tfjs op on the chosen
- * backend, gradients by the hand-written backward. Loaded only when asked for.
+ * `gmlayer eval --impl tfjs [--backend NAME] [--kernels K]`: the case through the tfjs op
+ * on the chosen backend and kernels, gradients by the hand-written backward. Loaded only
+ * when asked for.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GMCase } from '../../reference/case.js';
 import { useBackend } from '../backend.js';
-import { gmLayer } from '../gm-op.js';
+import { gmLayer, resolveKernels, type KernelChoice } from '../gm-op.js';
 import type { CliImpl } from './run.js';
 
 const toArray = (t: tf.Tensor) => t.arraySync();
 
 export const runTfjs: CliImpl = async (c: GMCase, options) => {
   const report = await useBackend(options.extra.backend ?? process.env.GMLAYER_BACKEND ?? 'auto');
+  const kernels = (options.extra.kernels ?? 'auto') as KernelChoice; // gmLayer checks it
   return tf.tidy(() => {
     const x = tf.tensor2d(c.x.length === 0 ? [] : c.x, [c.dims.B, c.dims.d]);
     const mu = tf.tensor2d(c.params.mu);
@@ -20,12 +22,13 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
     const v = tf.tensor2d(c.params.v);
     const G = tf.tensor2d(c.upstream.length === 0 ? [] : c.upstream, [c.dims.B, c.dims.L]);
     const loss = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor) =>
-      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu: m as tf.Tensor2D, sigma: s as tf.Tensor2D, U: u as tf.Tensor3D, v: vv as tf.Tensor2D }), G));
+      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu: m as tf.Tensor2D, sigma: s as tf.Tensor2D, U: u as tf.Tensor3D, v: vv as tf.Tensor2D }, { kernels }), G));
     const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, mu, sigma, U, v]);
-    const y = gmLayer(x, { mu, sigma, U, v });
+    const y = gmLayer(x, { mu, sigma, U, v }, { kernels });
     return {
       impl: 'tfjs',
       backend: report.backend,
+      kernels: resolveKernels(kernels),
       y: toArray(y),
       grad: { mu: toArray(gmu), sigma: toArray(gsigma), U: toArray(gU), v: toArray(gv), x: toArray(gx) },
     };

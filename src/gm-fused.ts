@@ -1,0 +1,244 @@
+/**
+ * The GM layer on the cpu and wasm backends: all elementwise work in a few fused loops
+ * over host memory (src/host-memory.ts), the matrix products left to the backend.
+ *
+ * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
+ * training step, most of them on B×K tensors, and at B = 64 their dispatch costs as much
+ * as the products themselves (1.9× the product floor on wasm, issue 4). Here a step is
+ * eight kernels of ours plus four products.
+ *
+ * Forward (the math of src/gm-composite.ts and reference/closed-form.ts, eq. 6):
+ *   GMFusedInput    x → c, x̂ = x/c, x̂²                 c_b = 2^round(log2 max_i |x_bi|)
+ *   GMFusedWeights  μ, σ, U, v → Wt = [μ | U⊙σ²]ᵀ: d×K(L+1),  σ²ᵀ: d×K,  w = Uμ + v: K×L
+ *   matMul          [m | q] = x̂·Wt: B×K(L+1),  s² = x̂²·σ²ᵀ: B×K
+ *   GMFusedCombine  → h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² for the backward
+ * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
+ *   GMFusedComponentGrads  → Bt = [∂ℓ/∂m | ∂ℓ/∂q]ᵀ: K(L+1)×B,  Dt = (c ⊙ ∂ℓ/∂s / s)ᵀ: K×B,
+ *                            D = ∂ℓ/∂s / s: B×K,  ∂ℓ/∂w = ∂ℓ/∂v: K×L
+ *   matMul                 P = Bt·x = [∂ℓ/∂m ᵀx ; ∂ℓ/∂q ᵀx],  S = Dt·x̂² = (∂ℓ/∂s / s)ᵀ (x ⊙ x̂)
+ *   GMFusedParamGrads      → ∂ℓ/∂μ = Pm + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + Pq ⊙ σ²,
+ *                            ∂ℓ/∂σ = σ ⊙ (2 Σ_l U_l ⊙ Pq_l + S)
+ *   ∂ℓ/∂x (only when asked) = (Wt·Bt)ᵀ + x̂ ⊙ (D σ²)
+ * The loops compute in float64 and round to float32 on store, so every value is at
+ * least as accurate as the composite path's and within the same float32 bound.
+ * Layouts are chosen so no transpose kernel is needed: the loops write transposed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { S_MIN, SCALE_EXPONENT_RANGE } from './gm-composite.js';
+import { HOST_BACKENDS, hostMemory } from './host-memory.js';
+import { upperTail, U_MAX } from './normal.js';
+
+export const FUSED_KERNEL_NAME = 'GaussianMixtureLayerFused';
+
+type Views = Record<string, Float32Array>;
+type Shapes = Record<string, number[]>;
+
+/** One fused loop as a tfjs kernel: named float32 inputs, outputs shaped from them. */
+interface FusedKernel {
+  name: string;
+  inputs: readonly string[];
+  outputShapes: (shape: Shapes) => number[][];
+  loop: (input: Views, output: Float32Array[], shape: Shapes) => void;
+}
+
+const S_MIN2 = S_MIN * S_MIN;
+
+const rowScaleKernel: FusedKernel = {
+  name: 'GMFusedRowScale',
+  inputs: ['maxAbs'],
+  outputShapes: ({ maxAbs: [B] }) => [[B, 1], [B, 1]],
+  loop: ({ maxAbs }, [c, cInverse], { maxAbs: [B] }) => {
+    const [minExp, maxExp] = SCALE_EXPONENT_RANGE;
+    for (let r = 0; r < B; r++) {
+      const e = maxAbs[r] > 0 ? Math.min(Math.max(Math.round(Math.log2(maxAbs[r])), minExp), maxExp) : 0;
+      c[r] = 2 ** e;
+      cInverse[r] = 2 ** -e;
+    }
+  },
+};
+
+/**
+ * h and the per-component terms. Inside, everything is laid out component-major (K×B)
+ * so the loops over the batch run along contiguous memory.
+ */
+const combineKernel: FusedKernel = {
+  name: 'GMFusedCombine',
+  inputs: ['mT', 'qT', 's2', 'w', 'c'],
+  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [K, B], [K, B], [K, B], [K, B]],
+  loop: ({ mT, qT, s2, w, c }, [h, aT, bT, pOverS, tpOverS2], { s2: [B, K], w: [, L] }) => {
+    for (let k = 0; k < K; k++) {
+      for (let r = 0; r < B; r++) {
+        const j = k * B + r;
+        const m = mT[j];
+        const variance = s2[r * K + k];
+        if (variance > S_MIN2) {
+          const s = Math.sqrt(variance);
+          const t = Math.min(Math.max(m / s, -U_MAX), U_MAX);
+          const { pdf, Q, loss } = upperTail(Math.abs(t));
+          aT[j] = Math.max(m, 0) + s * loss;
+          bT[j] = t < 0 ? Q : 1 - Q;
+          pOverS[j] = pdf / s;
+          tpOverS2[j] = (t * pdf) / variance;
+        } else {
+          // The exact limits at s = 0: a = ReLU(m), b = H(m) with H(0) = ½.
+          aT[j] = Math.max(m, 0);
+          bT[j] = m > 0 ? 1 : m < 0 ? 0 : 0.5;
+          pOverS[j] = 0;
+          tpOverS2[j] = 0;
+        }
+      }
+    }
+    const hT = new Float64Array(L * B); // Σ_k a_k w_k + b_k q_k, L×B
+    for (let k = 0; k < K; k++) {
+      for (let l = 0; l < L; l++) {
+        const wkl = w[k * L + l];
+        const q = (k * L + l) * B;
+        for (let r = 0; r < B; r++) hT[l * B + r] += aT[k * B + r] * wkl + bT[k * B + r] * qT[q + r];
+      }
+    }
+    for (let r = 0; r < B; r++) {
+      const scale = c[r] / K;
+      for (let l = 0; l < L; l++) h[r * L + l] = hT[l * B + r] * scale;
+    }
+  },
+};
+
+/** What the backward needs from G = ∂ℓ/∂h, in the layouts its products take. */
+const componentGradsKernel: FusedKernel = {
+  name: 'GMFusedComponentGrads',
+  inputs: ['G', 'qT', 'w', 'aT', 'bT', 'pOverS', 'tpOverS2', 'c'],
+  outputShapes: ({ aT: [K, B], w: [, L] }) => [[K, B], [K * L, B], [B, K], [B, K], [K, L]],
+  loop: ({ G, qT, w, aT, bT, pOverS, tpOverS2, c }, [dmT, dqT, Dc, D, gw], { aT: [K, B], w: [, L] }) => {
+    const GT = new Float64Array(L * B); // G/K transposed: h averages over K components
+    for (let r = 0; r < B; r++) for (let l = 0; l < L; l++) GT[l * B + r] = G[r * L + l] / K;
+    const dA = new Float64Array(B); // ∂ℓ/∂a_k = ⟨G/K, w_k⟩
+    const dB = new Float64Array(B); // ∂ℓ/∂b_k = ⟨G/K, q_k⟩
+    for (let k = 0; k < K; k++) {
+      dA.fill(0);
+      dB.fill(0);
+      for (let l = 0; l < L; l++) {
+        const wkl = w[k * L + l];
+        const q = (k * L + l) * B;
+        let gwkl = 0; // ∂ℓ/∂w_kl = Σ_b a_bk c_b G_bl/K
+        for (let r = 0; r < B; r++) {
+          const g = GT[l * B + r];
+          dA[r] += g * wkl;
+          dB[r] += g * qT[q + r];
+          dqT[q + r] = g * bT[k * B + r]; // ∂ℓ/∂q
+          gwkl += aT[k * B + r] * c[r] * g;
+        }
+        gw[k * L + l] = gwkl;
+      }
+      for (let r = 0; r < B; r++) {
+        const j = k * B + r;
+        const ds = dA[r] * pOverS[j] - dB[r] * tpOverS2[j]; // (∂ℓ/∂s)/s
+        dmT[j] = dA[r] * bT[j] + dB[r] * pOverS[j]; // ∂ℓ/∂m
+        Dc[r * K + k] = ds * c[r];
+        D[r * K + k] = ds;
+      }
+    }
+  },
+};
+
+const KERNELS = [rowScaleKernel, combineKernel, componentGradsKernel];
+
+function fusedKernelFunc(kernel: FusedKernel): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const memory = hostMemory(tf.getBackend(), backend as tf.KernelBackend);
+    const tensors = kernel.inputs.map((name) => inputs[name] as tf.TensorInfo);
+    const shape: Shapes = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], t.shape]));
+    const outputs = kernel.outputShapes(shape).map((s) => memory.alloc(s));
+    const views: Views = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], memory.view(t)])); // after every alloc
+    kernel.loop(views, outputs.map(memory.view), shape);
+    return outputs;
+  };
+}
+
+function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[] {
+  return tf.engine().runKernel(kernel.name, inputs, {}) as tf.Tensor[];
+}
+
+type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
+
+/** What the forward returns: h, then what the backward needs. */
+export const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2', 'UW', 'qT', 'w', 'aT', 'bT', 'pOverS', 'tpOverS2'] as const;
+
+function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
+  const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
+  return tf.tidy(() => {
+    const [K, L, d] = U.shape;
+    const [c, cInverse] = run(rowScaleKernel, { maxAbs: tf.max(tf.abs(x), 1) });
+    const xh = tf.mul(x, cInverse); // exact: c is a power of two
+    const xh2 = tf.square(xh);
+    const xhT = tf.transpose(xh);
+    const sigma2 = tf.square(sigma);
+    const UW = tf.reshape(tf.mul(U, tf.expandDims(sigma2, 1)), [K * L, d]); // U⊙σ²: KL×d
+    // Products as weights·x̂ᵀ: tfjs-wasm packs the right operand anew whenever it is a new
+    // tensor, and x̂ᵀ (d×B) is the smaller one; both products reuse one packing.
+    const mT = tf.matMul(mu, xhT);
+    const qT = tf.matMul(UW, xhT);
+    const s2 = tf.matMul(xh2, tf.transpose(sigma2));
+    const w = tf.add(tf.sum(tf.mul(U, tf.expandDims(mu, 1)), 2), v); // U_k μ_k + v_k
+    const [h, aT, bT, pOverS, tpOverS2] = run(combineKernel, { mT, qT, s2, w, c });
+    return [h, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2];
+  });
+}
+
+/**
+ * Σ_l Y_kl: [K, L, d] → [K, d], as L × an average pool over the L rows. tfjs-wasm's
+ * Sum over a middle axis transposes first and runs about 3× slower (measured 160–220
+ * µs against 60 at K = 20, L = 10, d = 784); the pool adds ≤ 2 roundings per entry.
+ */
+function sumOverL(Y: tf.Tensor): tf.Tensor2D {
+  const [K, L, d] = Y.shape as [number, number, number];
+  return tf.mul(tf.reshape(tf.avgPool(tf.reshape(Y, [K, L, 1, d]) as tf.Tensor4D, [L, 1], [L, 1], 'valid'), [K, d]), L);
+}
+
+/**
+ * The backward. tfjs runs each input's closure inside its own tidy, so work shared
+ * between closures cannot be memoised there (it would be disposed after the first);
+ * what μ, σ, U and v share is computed here, in the backward pass's own scope, which
+ * tfjs clears once backprop ends. ∂ℓ/∂x alone stays lazy: a first layer never pays for
+ * it. (A layer whose μ, σ, U and v are all frozen still pays for the rest.)
+ */
+function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
+  const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
+  const [x, mu, sigma, U, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2] = saved;
+  const [K, L, d] = U.shape as [number, number, number];
+  const [dmT, dqT, Dc, D, gw] = run(componentGradsKernel, { G, qT, w, aT, bT, pOverS, tpOverS2, c });
+  const Pm = tf.matMul(dmT, x); // ∂ℓ/∂mᵀ x: K×d
+  const Pq = tf.reshape(tf.matMul(dqT, x), [K, L, d]); // ∂ℓ/∂qᵀ x, reusing x's packing
+  const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dc)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi: K×d
+  const sigma2 = tf.expandDims(tf.square(sigma), 1);
+  const gwB = tf.expandDims(gw, 2);
+  const gMu = tf.add(Pm, sumOverL(tf.mul(gwB, U)));
+  const gU = tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(Pq, sigma2));
+  const gSigma = tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S));
+  return {
+    v: () => gw,
+    mu: () => gMu,
+    sigma: () => gSigma,
+    U: () => gU,
+    x: () => {
+      const viaMQ = tf.add(tf.matMul(tf.transpose(mu), dmT), tf.matMul(tf.transpose(UW), dqT)); // d×B
+      return tf.add(tf.transpose(viaMQ), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
+    },
+  };
+}
+
+let registered = false;
+/** Registers the fused kernels for cpu and wasm, and the gradient (once). */
+export function registerFusedKernels(): void {
+  if (registered) return;
+  for (const backendName of HOST_BACKENDS) {
+    for (const kernel of KERNELS) tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc: fusedKernelFunc(kernel) });
+    tf.registerKernel({ kernelName: FUSED_KERNEL_NAME, backendName, kernelFunc: forward as unknown as tf.KernelFunc });
+  }
+  tf.registerGradient({
+    kernelName: FUSED_KERNEL_NAME,
+    inputsToSave: ['x', 'mu', 'sigma', 'U'],
+    outputsToSave: FUSED_OUTPUTS.map((name) => name !== 'h'),
+    gradFunc: gradFunc as tf.GradFunc,
+  });
+  registered = true;
+}

@@ -1,0 +1,55 @@
+/**
+ * Direct access to the float32 storage of tensors on the backends that keep it in
+ * JavaScript-visible host memory: cpu (a typed array per tensor) and wasm (a slice of
+ * the module's heap). The fused kernels (src/gm-fused.ts) read and write through these
+ * views without copies.
+ *
+ * This leans on two backend methods outside tfjs's documented API (cpu `data.get`,
+ * wasm `makeOutput` and `typedArrayFromHeap`, both public on their classes since tfjs
+ * 2.x); everything else in gmlayer goes through tfjs ops. A backend without them runs
+ * the composite path instead (src/gm-op.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The backends whose tensors these views can reach. */
+export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
+
+export interface HostMemory {
+  /** A new uninitialised float32 tensor of the given shape, owned by the backend. */
+  alloc(shape: number[]): tf.TensorInfo;
+  /**
+   * The float32 storage of a tensor, no copy. On wasm the heap may grow (and detach
+   * earlier views) on every alloc: take views only after the last alloc.
+   */
+  view(t: tf.TensorInfo): Float32Array;
+}
+
+interface CpuBackend {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/** Host-memory access for the given backend (named by tf.getBackend()). */
+export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory {
+  if (name === 'cpu') {
+    const cpu = backend as unknown as CpuBackend;
+    return {
+      alloc: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
+      view: (t) => {
+        const values = cpu.data.get(t.dataId).values;
+        if (!(values instanceof Float32Array)) throw new Error(`gmlayer: expected float32 storage on the cpu backend, got ${Object.prototype.toString.call(values)}`);
+        return values;
+      },
+    };
+  }
+  if (name === 'wasm') {
+    const wasm = backend as unknown as WasmBackend;
+    return { alloc: (shape) => wasm.makeOutput(shape, 'float32'), view: (t) => wasm.typedArrayFromHeap(t) };
+  }
+  throw new Error(`gmlayer: no host-memory access on backend ${name}`);
+}
