@@ -111,6 +111,7 @@ export function printReport(results: SpeedResultsFile): void {
       '±rme %': f.rme.toFixed(1),
       '÷ floor': f.task === 'gm-step' ? ratioOf(f.id, '÷ floor') : '',
       '÷ FC step': f.task === 'gm-step' ? ratioOf(f.id, '÷ fc-step') : '',
+      '÷ composite': f.task === 'gm-step' ? ratioOf(f.id, '÷ gm-step-composite') : '',
     })),
   );
   const { closedForm, monteCarlo } = results.reference;

@@ -11,6 +11,7 @@ import { gmMonteCarlo } from '../reference/monte-carlo.js';
 import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend.js';
+import { HOST_BACKENDS } from '../src/host-memory.js';
 import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
 export type Mode = 'quick' | 'full';
@@ -19,7 +20,7 @@ export type Mode = 'quick' | 'full';
 export interface Figure {
   id: string;
   backend: string;
-  task: 'gm-forward' | 'gm-step' | 'floor' | 'fc-step';
+  task: 'gm-forward' | 'gm-step' | 'gm-step-composite' | 'floor' | 'fc-step';
   K: number | null;
   B: number;
   mean: number;
@@ -195,6 +196,10 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
         const shape: Shape = { B, d: D, K, L };
         jobs.push({ backend, task: 'gm-forward', K, B, make: () => gmForward(shape) });
         jobs.push({ backend, task: 'gm-step', K, B, make: () => gmStep(shape) });
+        // The composite path where the fused one is the default: what fusing buys.
+        if (K === 20 && (HOST_BACKENDS as readonly string[]).includes(backend)) {
+          jobs.push({ backend, task: 'gm-step-composite', K, B, make: () => gmStep(shape, 'composite') });
+        }
         jobs.push({ backend, task: 'floor', K, B, make: () => floor(shape) });
       }
       jobs.push({ backend, task: 'fc-step', K: null, B, make: () => fcStep({ B, d: D, K: 0, L }) });
@@ -225,6 +230,8 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     ratios.push({ id: `${f.id} ÷ floor`, numerator: f.id, denominator: floorId, paired: true, ...paired });
     const fc = meanRatio(figures, f.id, `${f.backend}/fc-step/B${f.B}`, `${f.id} ÷ fc-step`);
     if (fc) ratios.push(fc);
+    const composite = meanRatio(figures, f.id, `${f.backend}/gm-step-composite/K${f.K}/B${f.B}`, `${f.id} ÷ gm-step-composite`);
+    if (composite) ratios.push(composite);
   }
 
   progress('float64 reference and Monte Carlo');

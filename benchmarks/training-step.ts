@@ -1,7 +1,8 @@
 /**
  * One SGD training step of a GM layer (forward, backward, update) at the paper's MNIST
- * shape, B = 64, d = 784, K = 20, L = 10: the hand-written backward against tfjs autodiff
- * through the same forward, plus the forward alone.
+ * shape, B = 64, d = 784, K = 20, L = 10: the default kernels (fused on cpu and wasm),
+ * the composite kernels, and tfjs autodiff through the composite forward, plus the
+ * forward alone.
  *
  *   npm run build && node dist/benchmarks/training-step.js [wasm|cpu|tensorflow]
  *
@@ -10,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
 import { useBackend } from '../src/backend.js';
-import { gmLayer, gmLayerAutodiff, type GMTensors } from '../src/gm-op.js';
+import { gmLayer, gmLayerAutodiff, type GMOpOptions, type GMTensors } from '../src/gm-op.js';
 
 const [B, d, K, L] = [64, 784, 20, 10];
 const report = await useBackend(process.argv[2] ?? process.env.GMLAYER_BACKEND ?? 'wasm');
@@ -27,8 +28,8 @@ const x = tf.tidy(() => tf.mul(tf.randomUniform([B, d], 0, 1, 'float32', 4), tf.
 const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % L), 'int32'), L);
 const optimizer = tf.train.sgd(0.1);
 
-const step = (op: typeof gmLayer, checkValues: boolean) => () => {
-  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, op(x, params, { checkValues })) as tf.Scalar, true);
+const step = (op: typeof gmLayer, options: GMOpOptions) => () => {
+  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, op(x, params, options)) as tf.Scalar, true);
   loss!.dataSync();
   loss!.dispose();
 };
@@ -36,9 +37,10 @@ const step = (op: typeof gmLayer, checkValues: boolean) => () => {
 // warmupTime 3 s: V8 optimises the wasm code only after the first seconds (benchmarks/speed.ts).
 const bench = new Bench({ name: `GM training step on ${report.backend}`, time: 3000, warmupTime: 3000 });
 bench
-  .add('step, hand-written backward', step(gmLayer, false))
-  .add('step, hand-written backward + NaN check', step(gmLayer, true))
-  .add('step, tfjs autodiff', step(gmLayerAutodiff, false))
+  .add('step, default kernels', step(gmLayer, { checkValues: false }))
+  .add('step, default kernels + NaN check', step(gmLayer, { checkValues: true }))
+  .add('step, composite kernels', step(gmLayer, { checkValues: false, kernels: 'composite' }))
+  .add('step, tfjs autodiff', step(gmLayerAutodiff, { checkValues: false }))
   .add('forward only', () => {
     const y = gmLayer(x, params, { checkValues: false }); // not inside tidy: tidy would walk the returned array
     y.dataSync();

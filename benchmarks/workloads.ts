@@ -5,16 +5,21 @@
  *
  *   gmForward   h = gmLayer(x): [B, L]
  *   gmStep      one SGD step of softmax cross-entropy on gmLayer(x): forward, the
- *               hand-written backward for μ, σ, U, v, and the update
- *   floor       the matrix products such a step performs and nothing else: forward
- *               x̂·[μ | U⊙σ²]ᵀ (B×d × d×K(L+1)) and x̂²·σ²ᵀ (B×d × d×K); backward
- *               [dm | ∂ℓ/∂q]ᵀ·x (K(L+1)×B × B×d) and (∂ℓ/∂s/s)ᵀ·x² (K×B × B×d),
- *               with explicit transposes as gm-op.ts does them
+ *               hand-written backward for μ, σ, U, v, and the update; by default on
+ *               the backend's default kernels (fused on cpu and wasm), or as asked
+ *   floor       the matrix products such a step performs and nothing else, in the
+ *               fastest form tfjs-wasm offers (src/gm-fused.ts uses the same):
+ *               forward μ·x̂ᵀ and (U⊙σ²)·x̂ᵀ (K(L+1)×d × d×B, one packing of x̂ᵀ) and
+ *               x̂²·σ²ᵀ (B×d × d×K); backward ∂ℓ/∂mᵀ·x and ∂ℓ/∂qᵀ·x (K(L+1)×B × B×d,
+ *               one packing of x) and (x̂²ᵀ·D)ᵀ (d×B × B×K), with the transposes that
+ *               feed them. (tfjs-wasm packs a product's right operand whenever it is a
+ *               new tensor; x·Wᵀ orientations pack the d×K(L+1) weights instead and ran
+ *               1.3–1.5× slower, which the floor of earlier runs included.)
  *   fcStep      one SGD step of the paper's baseline, a two-layer ReLU network
  *               784 → 1000 → 10, differentiated by tfjs as a user would train it
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gmLayer, type GMTensors } from '../src/gm-op.js';
+import { gmLayer, type GMTensors, type KernelChoice } from '../src/gm-op.js';
 
 export interface Shape {
   B: number;
@@ -75,13 +80,13 @@ export function gmForward(shape: Shape): Workload {
   };
 }
 
-export function gmStep(shape: Shape): Workload {
+export function gmStep(shape: Shape, kernels: KernelChoice = 'auto'): Workload {
   const params = gmParams(shape);
   const x = pixels(shape.B, shape.d, 7);
   const y = labels(shape.B, shape.L);
   const optimizer = tf.train.sgd(0.1);
   return {
-    run: () => sgdStep(optimizer, () => tf.losses.softmaxCrossEntropy(y, gmLayer(x, params, { checkValues: false })) as tf.Scalar),
+    run: () => sgdStep(optimizer, () => tf.losses.softmaxCrossEntropy(y, gmLayer(x, params, { checkValues: false, kernels })) as tf.Scalar),
     dispose: () => {
       tf.dispose([x, y, ...params.variables]);
       optimizer.dispose();
@@ -91,26 +96,29 @@ export function gmStep(shape: Shape): Workload {
 
 export function floor({ B, d, K, L }: Shape): Workload {
   const x = pixels(B, d, 7);
-  const W = tf.randomNormal([K * (L + 1), d], 0, 1, 'float32', 8); // [μ | U⊙σ²] as stored
-  const sigma2 = tf.randomNormal([K, d], 0, 1, 'float32', 9);
-  const back = tf.randomNormal([B, K * (L + 1)], 0, 1, 'float32', 10); // [dm | ∂ℓ/∂q]
-  const backS = tf.randomNormal([B, K], 0, 1, 'float32', 11);
+  const mu = tf.randomNormal([K, d], 0, 1, 'float32', 8);
+  const UW = tf.randomNormal([K * L, d], 0, 1, 'float32', 9); // U⊙σ² as KL×d
+  const sigma2 = tf.randomNormal([K, d], 0, 1, 'float32', 10);
+  const dmT = tf.randomNormal([K, B], 0, 1, 'float32', 11);
+  const dqT = tf.randomNormal([K * L, B], 0, 1, 'float32', 12);
+  const D = tf.randomNormal([B, K], 0, 1, 'float32', 13);
   return {
     run: () => {
       const out = tf.tidy(() => {
         const x2 = tf.square(x);
-        const products = [
-          tf.matMul(x, tf.transpose(W)),
-          tf.matMul(x2, tf.transpose(sigma2)),
-          tf.matMul(tf.transpose(back), x),
-          tf.matMul(tf.transpose(backS), x2),
-        ];
-        return tf.addN(products.map((p) => tf.sum(p))); // one scalar to wait on
+        const xT = tf.transpose(x);
+        tf.matMul(mu, xT);
+        tf.matMul(UW, xT);
+        tf.matMul(x2, tf.transpose(sigma2));
+        tf.matMul(dmT, x);
+        tf.matMul(dqT, x);
+        // A scalar to wait on: backends run kernels in order, so the last one's sum waits for all.
+        return tf.sum(tf.transpose(tf.matMul(tf.transpose(x2), D)));
       });
       out.dataSync();
       out.dispose();
     },
-    dispose: () => tf.dispose([x, W, sigma2, back, backS]),
+    dispose: () => tf.dispose([x, mu, UW, sigma2, dmT, dqT, D]),
   };
 }
 

@@ -1,27 +1,32 @@
 /**
- * The GM layer on the cpu and wasm backends: all elementwise work in a few fused loops
- * over host memory (src/host-memory.ts), the matrix products left to the backend.
+ * The GM layer on the cpu and wasm backends: the work on B×K and B×K×L tensors in
+ * three JavaScript loops over host memory (src/host-memory.ts), the rest in a few tfjs
+ * ops chosen for how tfjs-wasm runs them.
  *
  * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
- * training step, most of them on B×K tensors, and at B = 64 their dispatch costs as much
- * as the products themselves (1.9× the product floor on wasm, issue 4). Here a step is
- * eight kernels of ours plus four products.
+ * training step, most of them tiny elementwise ops on B×K tensors, each costing ~7 µs
+ * of dispatch on wasm; here a step launches about 60. And tfjs-wasm's products pack
+ * their right operand anew for every new tensor (~5 ns per element), so products are
+ * written weights·x̂ᵀ, packing x̂ᵀ (d×B) rather than the d×K(L+1) weights. Measured on
+ * 2 cores, B = 64, K = 20: 5.8 ms per step against 7.2 ms composite; at B = 1, 2.1 ms
+ * against 6.4 (npm run bench -- speed).
+ * Parameter-sized work (K×L×d) stays in tfjs ops: wasm's SIMD loops run it ~5× faster
+ * than JavaScript can.
  *
  * Forward (the math of src/gm-composite.ts and reference/closed-form.ts, eq. 6):
- *   GMFusedInput    x → c, x̂ = x/c, x̂²                 c_b = 2^round(log2 max_i |x_bi|)
- *   GMFusedWeights  μ, σ, U, v → Wt = [μ | U⊙σ²]ᵀ: d×K(L+1),  σ²ᵀ: d×K,  w = Uμ + v: K×L
- *   matMul          [m | q] = x̂·Wt: B×K(L+1),  s² = x̂²·σ²ᵀ: B×K
- *   GMFusedCombine  → h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² for the backward
+ *   c, x̂ = x/c, x̂²          c_b = 2^round(log2 max_i |x_bi|) (GMFusedRowScale)
+ *   mᵀ = μ·x̂ᵀ, qᵀ = (U⊙σ²)·x̂ᵀ   K×B and KL×B, one packing of x̂ᵀ
+ *   s² = x̂²·σ²ᵀ              B×K
+ *   w = Uμ + v               K×L
+ *   GMFusedCombine           h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (K×B)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
- *   GMFusedComponentGrads  → Bt = [∂ℓ/∂m | ∂ℓ/∂q]ᵀ: K(L+1)×B,  Dt = (c ⊙ ∂ℓ/∂s / s)ᵀ: K×B,
- *                            D = ∂ℓ/∂s / s: B×K,  ∂ℓ/∂w = ∂ℓ/∂v: K×L
- *   matMul                 P = Bt·x = [∂ℓ/∂m ᵀx ; ∂ℓ/∂q ᵀx],  S = Dt·x̂² = (∂ℓ/∂s / s)ᵀ (x ⊙ x̂)
- *   GMFusedParamGrads      → ∂ℓ/∂μ = Pm + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + Pq ⊙ σ²,
- *                            ∂ℓ/∂σ = σ ⊙ (2 Σ_l U_l ⊙ Pq_l + S)
- *   ∂ℓ/∂x (only when asked) = (Wt·Bt)ᵀ + x̂ ⊙ (D σ²)
- * The loops compute in float64 and round to float32 on store, so every value is at
- * least as accurate as the composite path's and within the same float32 bound.
- * Layouts are chosen so no transpose kernel is needed: the loops write transposed.
+ *   GMFusedComponentGrads    (∂ℓ/∂m)ᵀ: K×B, (∂ℓ/∂q)ᵀ: KL×B, D = (∂ℓ/∂s)/s and c⊙D: B×K,
+ *                            ∂ℓ/∂w = ∂ℓ/∂v: K×L
+ *   Pm = (∂ℓ/∂m)ᵀ·x,  Pq = (∂ℓ/∂q)ᵀ·x  (one packing of x),  S = ((x̂²)ᵀ·(c⊙D))ᵀ
+ *   ∂ℓ/∂μ = Pm + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + Pq ⊙ σ²,  ∂ℓ/∂σ = σ ⊙ (2 Σ_l U_l ⊙ Pq_l + S)
+ *   ∂ℓ/∂x (only when asked) = ∂ℓ/∂m·μ + ∂ℓ/∂q·(U⊙σ²) + x̂ ⊙ (D σ²)
+ * The loops compute in float64 and round to float32 on store, so their values are at
+ * least as accurate as the composite path's, within the same float32 bound.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { S_MIN, SCALE_EXPONENT_RANGE } from './gm-composite.js';
@@ -206,14 +211,19 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const [x, mu, sigma, U, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2] = saved;
   const [K, L, d] = U.shape as [number, number, number];
   const [dmT, dqT, Dc, D, gw] = run(componentGradsKernel, { G, qT, w, aT, bT, pOverS, tpOverS2, c });
-  const Pm = tf.matMul(dmT, x); // ∂ℓ/∂mᵀ x: K×d
-  const Pq = tf.reshape(tf.matMul(dqT, x), [K, L, d]); // ∂ℓ/∂qᵀ x, reusing x's packing
-  const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dc)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi: K×d
-  const sigma2 = tf.expandDims(tf.square(sigma), 1);
-  const gwB = tf.expandDims(gw, 2);
-  const gMu = tf.add(Pm, sumOverL(tf.mul(gwB, U)));
-  const gU = tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(Pq, sigma2));
-  const gSigma = tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S));
+  // Inner tidy: the K×L×d intermediates go as soon as the three gradients exist.
+  const [gMu, gSigma, gU] = tf.tidy(() => {
+    const Pm = tf.matMul(dmT, x); // ∂ℓ/∂mᵀ x: K×d
+    const Pq = tf.reshape(tf.matMul(dqT, x), [K, L, d]); // ∂ℓ/∂qᵀ x, reusing x's packing
+    const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dc)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi: K×d
+    const sigma2 = tf.expandDims(tf.square(sigma), 1);
+    const gwB = tf.expandDims(gw, 2);
+    return [
+      tf.add(Pm, sumOverL(tf.mul(gwB, U))),
+      tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S)),
+      tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(Pq, sigma2)),
+    ];
+  });
   return {
     v: () => gw,
     mu: () => gMu,
