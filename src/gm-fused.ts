@@ -211,17 +211,17 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const [x, mu, sigma, U, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2] = saved;
   const [K, L, d] = U.shape as [number, number, number];
   const [dmT, dqT, Dc, D, gw] = run(componentGradsKernel, { G, qT, w, aT, bT, pOverS, tpOverS2, c });
-  // Inner tidy: the K×L×d intermediates go as soon as the three gradients exist.
+  // One tidy per gradient: each frees its K×L×d intermediates before the next starts.
   const [gMu, gSigma, gU] = tf.tidy(() => {
-    const Pm = tf.matMul(dmT, x); // ∂ℓ/∂mᵀ x: K×d
-    const Pq = tf.reshape(tf.matMul(dqT, x), [K, L, d]); // ∂ℓ/∂qᵀ x, reusing x's packing
-    const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dc)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi: K×d
-    const sigma2 = tf.expandDims(tf.square(sigma), 1);
     const gwB = tf.expandDims(gw, 2);
+    const Pq = tf.reshape(tf.matMul(dqT, x), [K, L, d]); // (∂ℓ/∂q)ᵀ x
     return [
-      tf.add(Pm, sumOverL(tf.mul(gwB, U))),
-      tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S)),
-      tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(Pq, sigma2)),
+      tf.tidy(() => tf.add(tf.matMul(dmT, x), sumOverL(tf.mul(gwB, U)))), // Pm = (∂ℓ/∂m)ᵀ x reuses x's packing
+      tf.tidy(() => {
+        const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dc)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi: K×d
+        return tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S));
+      }),
+      tf.tidy(() => tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(Pq, tf.expandDims(tf.square(sigma), 1)))),
     ];
   });
   return {
