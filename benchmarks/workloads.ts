@@ -6,13 +6,13 @@
  *   gmForward   h = gmLayer(x): [B, L]
  *   gmStep      one SGD step of softmax cross-entropy on gmLayer(x): forward, the
  *               hand-written backward for μ, σ, U, v, and the update; by default on
- *               the backend's default kernels (fused on cpu and wasm), or as asked
+ *               the op's default kernels (src/gm-op.ts), or as asked
  *   floor       the matrix products such a step performs and nothing else, in the
  *               fastest form tfjs-wasm offers (src/gm-fused.ts uses the same):
  *               forward μ·x̂ᵀ and (U⊙σ²)·x̂ᵀ (K(L+1)×d × d×B, one packing of x̂ᵀ) and
- *               x̂²·σ²ᵀ (B×d × d×K); backward ∂ℓ/∂mᵀ·x and ∂ℓ/∂qᵀ·x (K(L+1)×B × B×d,
- *               one packing of x) and (x̂²ᵀ·D)ᵀ (d×B × B×K), with the transposes that
- *               feed them. (tfjs-wasm packs a product's right operand whenever it is a
+ *               x̂²·σ²ᵀ (B×d × d×K); backward ∂ℓ/∂mᵀ·x̂ and ∂ℓ/∂qᵀ·x̂ (K(L+1)×B ×
+ *               B×d, one packing of x̂) and (x̂²ᵀ·D)ᵀ (d×B × B×K), with the transposes
+ *               and the scaling x̂ = x/c that feed them. (tfjs-wasm packs a product's right operand whenever it is a
  *               new tensor; x·Wᵀ orientations pack the d×K(L+1) weights instead and ran
  *               1.3–1.5× slower, which the floor of earlier runs included.)
  *   fcStep      one SGD step of the paper's baseline, a two-layer ReLU network
@@ -102,23 +102,25 @@ export function floor({ B, d, K, L }: Shape): Workload {
   const dmT = tf.randomNormal([K, B], 0, 1, 'float32', 11);
   const dqT = tf.randomNormal([K * L, B], 0, 1, 'float32', 12);
   const D = tf.randomNormal([B, K], 0, 1, 'float32', 13);
+  const scale = tf.ones([B, 1]);
   return {
     run: () => {
       const out = tf.tidy(() => {
-        const x2 = tf.square(x);
-        const xT = tf.transpose(x);
+        const xh = tf.mul(x, scale); // a new tensor each step, as the op's x̂ is
+        const x2 = tf.square(xh);
+        const xT = tf.transpose(xh);
         tf.matMul(mu, xT);
         tf.matMul(UW, xT);
         tf.matMul(x2, tf.transpose(sigma2));
-        tf.matMul(dmT, x);
-        tf.matMul(dqT, x);
+        tf.matMul(dmT, xh);
+        tf.matMul(dqT, xh);
         // A scalar to wait on: backends run kernels in order, so the last one's sum waits for all.
         return tf.sum(tf.transpose(tf.matMul(tf.transpose(x2), D)));
       });
       out.dataSync();
       out.dispose();
     },
-    dispose: () => tf.dispose([x, mu, UW, sigma2, dmT, dqT, D]),
+    dispose: () => tf.dispose([x, mu, UW, sigma2, dmT, dqT, D, scale]),
   };
 }
 

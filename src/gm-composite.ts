@@ -21,12 +21,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isGreater, isLess, isLessEqual } from './comparisons.js';
+import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
 import { upperTailF32, U_MAX } from './normal.js';
-
-/** Below this s, the degenerate-variance limits are used (s² ≥ 1e−36 is a normal float32). */
-export const S_MIN = 1e-18;
-/** Row scales stay normal float32 powers of two: c = 2^e with e in [−126, 127]. */
-export const SCALE_EXPONENT_RANGE = [-126, 127] as const;
 
 /** Everything the forward computes that the backward needs. */
 interface ForwardParts {
@@ -142,14 +138,19 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // (∂ℓ/∂s)/s
   const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(b, 2)), [B, K * L]) as tf.Tensor2D; // ∂ℓ/∂q
   const gw = matMulT(tf.mul(a, c) as tf.Tensor2D, Gk, true, false); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
-  const Pm = matMulT(dm as tf.Tensor2D, x, true, false); // dmᵀ x: K×d
-  const Pq = tf.reshape(matMulT(Gq, x, true, false), [K, L, d]); // (∂ℓ/∂q)ᵀ x: K×L×d
+  // Σ_b g_b x_b as cmax · Σ_b (g_b c_b/cmax) x̂_b, cmax = max(1, max_b c_b): no
+  // intermediate exceeds the gradient itself, even for rows near the float32 maximum,
+  // and batches of ordinary rows (c ≤ 1) see no rescaling.
+  const cMax = tf.maximum(tf.max(c), 1);
+  const r = tf.div(c, cMax);
+  const Pm = matMulT(tf.mul(dm, r) as tf.Tensor2D, xh, true, false); // dmᵀ x / cmax: K×d
+  const Pq = tf.reshape(matMulT(tf.mul(Gq, r) as tf.Tensor2D, xh, true, false), [K, L, d]); // (∂ℓ/∂q)ᵀ x / cmax
+  const S = matMulT(tf.mul(dsOverS, r) as tf.Tensor2D, tf.square(xh) as tf.Tensor2D, true, false); // (∂ℓ/∂s/s)ᵀ (x ⊙ x̂) / cmax
   return {
     v: () => gw,
-    mu: () => tf.add(Pm, tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
-    U: () => tf.add(tf.mul(tf.expandDims(gw, 2), tf.expandDims(mu, 1)), tf.mul(Pq, tf.expandDims(sigma2, 1))),
-    sigma: () =>
-      tf.mul(sigma, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), matMulT(dsOverS as tf.Tensor2D, tf.mul(x, xh) as tf.Tensor2D, true, false))),
+    mu: () => tf.add(tf.mul(Pm, cMax), tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
+    U: () => tf.add(tf.mul(tf.expandDims(gw, 2), tf.expandDims(mu, 1)), tf.mul(tf.mul(Pq, tf.expandDims(sigma2, 1)), cMax)),
+    sigma: () => tf.mul(tf.mul(sigma, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), S)), cMax),
     x: () => {
       const viaM = tf.matMul(dm, mu);
       const viaQ = tf.matMul(Gq, steinWeights(U, sigma2));

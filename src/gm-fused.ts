@@ -20,16 +20,17 @@
  *   w = Uμ + v               K×L
  *   GMFusedCombine           h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (K×B)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
- *   GMFusedComponentGrads    (∂ℓ/∂m)ᵀ: K×B, (∂ℓ/∂q)ᵀ: KL×B, D = (∂ℓ/∂s)/s and c⊙D: B×K,
- *                            ∂ℓ/∂w = ∂ℓ/∂v: K×L
- *   Pm = (∂ℓ/∂m)ᵀ·x,  Pq = (∂ℓ/∂q)ᵀ·x  (one packing of x),  S = ((x̂²)ᵀ·(c⊙D))ᵀ
+ *   GMFusedComponentGrads    (∂ℓ/∂m)ᵀ: K×B, (∂ℓ/∂q)ᵀ: KL×B, D = (∂ℓ/∂s)/s: B×K, the same
+ *                            with rows scaled by c_b/cmax, ∂ℓ/∂w = ∂ℓ/∂v: K×L
+ *   Pm = (∂ℓ/∂m)ᵀ·x,  Pq = (∂ℓ/∂q)ᵀ·x,  S = (∂ℓ/∂s/s)ᵀ·(x ⊙ x̂), each as cmax times a
+ *   product with x̂ (one packing of x̂ for Pm and Pq)
  *   ∂ℓ/∂μ = Pm + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + Pq ⊙ σ²,  ∂ℓ/∂σ = σ ⊙ (2 Σ_l U_l ⊙ Pq_l + S)
  *   ∂ℓ/∂x (only when asked) = ∂ℓ/∂m·μ + ∂ℓ/∂q·(U⊙σ²) + x̂ ⊙ (D σ²)
  * The loops compute in float64 and round to float32 on store, so their values are at
  * least as accurate as the composite path's, within the same float32 bound.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { S_MIN, SCALE_EXPONENT_RANGE } from './gm-composite.js';
+import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
 import { HOST_BACKENDS, hostMemory } from './host-memory.js';
 import { upperTail, U_MAX } from './normal.js';
 
@@ -108,12 +109,21 @@ const combineKernel: FusedKernel = {
   },
 };
 
-/** What the backward needs from G = ∂ℓ/∂h, in the layouts its products take. */
+/**
+ * What the backward needs from G = ∂ℓ/∂h, in the layouts its products take. The
+ * parameter products Σ_b g_b x_b are formed as cmax · Σ_b (g_b c_b/cmax) x̂_b with
+ * cmax = max(1, max_b c_b), so no intermediate exceeds the gradient itself (rows near
+ * the float32 maximum), while batches of ordinary rows (c ≤ 1) see no rescaling at all;
+ * hence the row-scaled copies.
+ */
 const componentGradsKernel: FusedKernel = {
   name: 'GMFusedComponentGrads',
   inputs: ['G', 'qT', 'w', 'aT', 'bT', 'pOverS', 'tpOverS2', 'c'],
-  outputShapes: ({ aT: [K, B], w: [, L] }) => [[K, B], [K * L, B], [B, K], [B, K], [K, L]],
-  loop: ({ G, qT, w, aT, bT, pOverS, tpOverS2, c }, [dmT, dqT, Dc, D, gw], { aT: [K, B], w: [, L] }) => {
+  outputShapes: ({ aT: [K, B], w: [, L] }) => [[K, B], [K * L, B], [B, K], [K, B], [K * L, B], [B, K], [K, L], [1]],
+  loop: ({ G, qT, w, aT, bT, pOverS, tpOverS2, c }, [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax], { aT: [K, B], w: [, L] }) => {
+    let max = 1;
+    for (let r = 0; r < B; r++) max = Math.max(max, c[r]);
+    cMax[0] = max;
     const GT = new Float64Array(L * B); // G/K transposed: h averages over K components
     for (let r = 0; r < B; r++) for (let l = 0; l < L; l++) GT[l * B + r] = G[r * L + l] / K;
     const dA = new Float64Array(B); // ∂ℓ/∂a_k = ⟨G/K, w_k⟩
@@ -129,7 +139,9 @@ const componentGradsKernel: FusedKernel = {
           const g = GT[l * B + r];
           dA[r] += g * wkl;
           dB[r] += g * qT[q + r];
-          dqT[q + r] = g * bT[k * B + r]; // ∂ℓ/∂q
+          const dq = g * bT[k * B + r]; // ∂ℓ/∂q
+          dqT[q + r] = dq;
+          dqTr[q + r] = dq * (c[r] / max);
           gwkl += aT[k * B + r] * c[r] * g;
         }
         gw[k * L + l] = gwkl;
@@ -137,9 +149,11 @@ const componentGradsKernel: FusedKernel = {
       for (let r = 0; r < B; r++) {
         const j = k * B + r;
         const ds = dA[r] * pOverS[j] - dB[r] * tpOverS2[j]; // (∂ℓ/∂s)/s
-        dmT[j] = dA[r] * bT[j] + dB[r] * pOverS[j]; // ∂ℓ/∂m
-        Dc[r * K + k] = ds * c[r];
+        const dm = dA[r] * bT[j] + dB[r] * pOverS[j]; // ∂ℓ/∂m
+        dmT[j] = dm;
+        dmTr[j] = dm * (c[r] / max);
         D[r * K + k] = ds;
+        Dr[r * K + k] = ds * (c[r] / max);
       }
     }
   },
@@ -152,8 +166,9 @@ function fusedKernelFunc(kernel: FusedKernel): tf.KernelFunc {
     const memory = hostMemory(tf.getBackend(), backend as tf.KernelBackend);
     const tensors = kernel.inputs.map((name) => inputs[name] as tf.TensorInfo);
     const shape: Shapes = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], t.shape]));
+    tensors.forEach((t) => memory.view(t)); // an input still on another backend moves here now (and may allocate)
     const outputs = kernel.outputShapes(shape).map((s) => memory.alloc(s));
-    const views: Views = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], memory.view(t)])); // after every alloc
+    const views: Views = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], memory.view(t)])); // after every allocation
     kernel.loop(views, outputs.map(memory.view), shape);
     return outputs;
   };
@@ -208,20 +223,20 @@ function sumOverL(Y: tf.Tensor): tf.Tensor2D {
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [x, mu, sigma, U, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2] = saved;
+  const [, mu, sigma, U, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2] = saved;
   const [K, L, d] = U.shape as [number, number, number];
-  const [dmT, dqT, Dc, D, gw] = run(componentGradsKernel, { G, qT, w, aT, bT, pOverS, tpOverS2, c });
+  const [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax] = run(componentGradsKernel, { G, qT, w, aT, bT, pOverS, tpOverS2, c });
   // One tidy per gradient: each frees its K×L×d intermediates before the next starts.
   const [gMu, gSigma, gU] = tf.tidy(() => {
     const gwB = tf.expandDims(gw, 2);
-    const Pq = tf.reshape(tf.matMul(dqT, x), [K, L, d]); // (∂ℓ/∂q)ᵀ x
+    const Pq = tf.reshape(tf.matMul(dqTr, xh), [K, L, d]); // (∂ℓ/∂q)ᵀ x / cmax
     return [
-      tf.tidy(() => tf.add(tf.matMul(dmT, x), sumOverL(tf.mul(gwB, U)))), // Pm = (∂ℓ/∂m)ᵀ x reuses x's packing
+      tf.tidy(() => tf.add(tf.mul(tf.matMul(dmTr, xh), cMax), sumOverL(tf.mul(gwB, U)))), // reuses x̂'s packing
       tf.tidy(() => {
-        const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dc)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi: K×d
-        return tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S));
+        const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dr)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi / cmax: K×d
+        return tf.mul(tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S)), cMax);
       }),
-      tf.tidy(() => tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(Pq, tf.expandDims(tf.square(sigma), 1)))),
+      tf.tidy(() => tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(tf.mul(Pq, tf.expandDims(tf.square(sigma), 1)), cMax))),
     ];
   });
   return {

@@ -5,7 +5,8 @@
  *
  * Two implementations of the same closed form, chosen per call (GMOpOptions.kernels):
  *   fused      cpu and wasm: the elementwise work in a few loops over the backend's
- *              memory, matrix products by the backend (src/gm-fused.ts). The default there.
+ *              memory, matrix products by the backend (src/gm-fused.ts). The default
+ *              there (on wasm up to B = 256).
  *   composite  every backend: plain tfjs ops (src/gm-composite.ts). The default elsewhere
  *              (tensorflow, webgl, webgpu), where host loops would mean copies.
  * Both register their backward as a kernel gradient, so each input's gradient is
@@ -35,13 +36,15 @@ export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
 export interface GMOpOptions {
   /**
-   * Check x and the parameters for NaN and ±∞ first (one reduction and a read back;
-   * default true). A non-finite entry throws GMValueError naming it.
+   * Check x and the parameters for NaN and ±∞ first (default true): a scan of their
+   * memory on cpu and wasm, one reduction and a read back elsewhere. A non-finite entry
+   * throws GMValueError naming it.
    */
   checkValues?: boolean;
   /**
-   * 'auto' (default): fused on cpu and wasm, composite elsewhere. 'fused' throws
-   * GMBackendError on other backends. Both agree within the float32 bound.
+   * 'auto' (default): fused on cpu, and on wasm up to WASM_FUSED_MAX_BATCH rows;
+   * composite elsewhere. 'fused' throws GMBackendError on other backends. Both agree
+   * within the float32 bound.
    */
   kernels?: KernelChoice;
 }
@@ -57,21 +60,31 @@ function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): v
 }
 
 /**
- * The implementation a choice runs on the active backend.
+ * Largest batch for which 'auto' picks the fused kernels on wasm. Above it the fused
+ * path's packing of x̂ᵀ (d×B) outgrows the composite's packing of the weights
+ * (d×K(L+1)): measured on 2 cores at K = 20, the fused step is 2–3× faster at B = 1,
+ * 1.2–1.4× at B = 64, even at B = 256 and 1.3× slower at B = 1024 (npm run bench --
+ * speed --full). On cpu it is as fast or faster at every batch size measured (B ≤ 1024).
+ */
+export const WASM_FUSED_MAX_BATCH = 256;
+
+/**
+ * The implementation a choice runs on the active backend for a batch of B rows.
  * @throws GMBackendError for 'fused' on a backend other than cpu or wasm.
  */
-export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
+export function resolveKernels(choice: KernelChoice = 'auto', B = 1): 'fused' | 'composite' {
   const backendName = tf.getBackend();
   const hosted = (HOST_BACKENDS as readonly string[]).includes(backendName);
   if (choice === 'fused' && !hosted) {
     throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} (or 'auto', 'composite')`, `'fused' on backend ${backendName}`);
   }
-  return choice !== 'composite' && hosted ? 'fused' : 'composite';
+  if (choice === 'auto') return hosted && (backendName !== 'wasm' || B <= WASM_FUSED_MAX_BATCH) ? 'fused' : 'composite';
+  return choice;
 }
 
-/** The kernel to run for this choice, registered on first use. */
-function kernelFor(choice: KernelChoice): string {
-  if (resolveKernels(choice) === 'fused') {
+/** The kernel to run for this choice and batch size, registered on first use. */
+function kernelFor(choice: KernelChoice, B: number): string {
+  if (resolveKernels(choice, B) === 'fused') {
     registerFusedKernels();
     return FUSED_KERNEL_NAME;
   }
@@ -90,7 +103,7 @@ function kernelFor(choice: KernelChoice): string {
  */
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   checkInputs(x, params, options);
-  const kernel = kernelFor(options.kernels ?? 'auto');
+  const kernel = kernelFor(options.kernels ?? 'auto', x.shape[0]);
   const { mu, sigma, U, v } = params;
   const outputs = tf.engine().runKernel(kernel, { x, mu, sigma, U, v }, {}) as tf.Tensor[];
   outputs.slice(1).forEach((t) => t.dispose()); // the tape keeps its own copies of what it saved

@@ -29,7 +29,7 @@ import { roundingFactor, underflowFloor } from '../../reference/error-bound.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
-import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/gm-op.js';
+import { gmLayer, gmLayerAutodiff, resolveKernels, WASM_FUSED_MAX_BATCH, type GMTensors, type KernelChoice } from '../../src/gm-op.js';
 import { normalStream } from '../../reference/random.js';
 import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
 import { describeEachBackend, describeEachPath } from '../support/backends.js';
@@ -37,7 +37,7 @@ import { expectClose } from '../support/compare.js';
 import { reluNetwork } from '../support/relu-network.js';
 import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
 
-const S_MIN = 1e-18;
+import { S_MIN } from '../../src/limits.js';
 const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
 
 /** The case as float32 would hold it. */
@@ -272,6 +272,15 @@ describeEachPath('robustness', (_backend, kernels) => {
     }
   });
 
+  it('rows near the float32 maximum: the row scale stays finite (2^127, not 2^128 = ∞)', () => {
+    const c = toFloat32({
+      params: { mu: [[3e-10, -2e-10, 1e-10]], sigma: [[1e-10, -1e-10, 0]], U: [[[1e-10, 2e-10, 3e-10]]], v: [[0.5]] },
+      x: [[3.4e38, -1e38, 0], [0, 0, 0]],
+      G: [[1], [1]],
+    });
+    checkAgainstReference(op, c);
+  });
+
   it('leaks no tensors across repeated forward and backward passes', () => {
     const c = toFloat32(fc.sample(hardCase(), { seed: 3, numRuns: 1 })[0]);
     evaluate(op, c); // warm up kernel registration
@@ -340,6 +349,17 @@ describe('kernel choice', () => {
       await useBackend('cpu');
       tf.removeBackend('gmlayer-test-device');
     }
-    expect(resolveKernels('auto')).toBe('fused');
+    expect(resolveKernels('auto', 10_000)).toBe('fused');
+  });
+
+  it('auto is fused on wasm up to WASM_FUSED_MAX_BATCH rows, composite above', async () => {
+    await useBackend('wasm');
+    try {
+      expect(resolveKernels('auto', WASM_FUSED_MAX_BATCH)).toBe('fused');
+      expect(resolveKernels('auto', WASM_FUSED_MAX_BATCH + 1)).toBe('composite');
+      expect(resolveKernels('fused', WASM_FUSED_MAX_BATCH + 1)).toBe('fused');
+    } finally {
+      await useBackend('cpu');
+    }
   });
 });
