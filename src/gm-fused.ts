@@ -18,7 +18,7 @@
  *   mᵀ = μ·x̂ᵀ, qᵀ = (U⊙σ²)·x̂ᵀ   K×B and KL×B, one packing of x̂ᵀ
  *   s² = x̂²·σ²ᵀ              B×K
  *   w = Uμ + v               K×L
- *   GMFusedCombine           h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (K×B)
+ *   GMFusedCombine           h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (one 4×K×B tensor)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
  *   GMFusedComponentGrads    (∂ℓ/∂m)ᵀ: K×B, (∂ℓ/∂q)ᵀ: KL×B, D = (∂ℓ/∂s)/s: B×K, the same
  *                            with rows scaled by c_b/cmax, ∂ℓ/∂w = ∂ℓ/∂v: K×L
@@ -63,6 +63,11 @@ const rowScaleKernel: FusedKernel = {
   },
 };
 
+/** a, b, φ/s and tφ/s², each K×B, travel as one [4, K, B] tensor: one output to save, not four. */
+function splitTerms(terms: Float32Array, size: number): Float32Array[] {
+  return [0, 1, 2, 3].map((j) => terms.subarray(j * size, (j + 1) * size));
+}
+
 /**
  * h and the per-component terms. Inside, everything is laid out component-major (K×B)
  * so the loops over the batch run along contiguous memory.
@@ -70,8 +75,9 @@ const rowScaleKernel: FusedKernel = {
 const combineKernel: FusedKernel = {
   name: 'GMFusedCombine',
   inputs: ['mT', 'qT', 's2', 'w', 'c'],
-  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [K, B], [K, B], [K, B], [K, B]],
-  loop: ({ mT, qT, s2, w, c }, [h, aT, bT, pOverS, tpOverS2], { s2: [B, K], w: [, L] }) => {
+  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]],
+  loop: ({ mT, qT, s2, w, c }, [h, terms], { s2: [B, K], w: [, L] }) => {
+    const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {
         const j = k * B + r;
@@ -118,9 +124,10 @@ const combineKernel: FusedKernel = {
  */
 const componentGradsKernel: FusedKernel = {
   name: 'GMFusedComponentGrads',
-  inputs: ['G', 'qT', 'w', 'aT', 'bT', 'pOverS', 'tpOverS2', 'c'],
-  outputShapes: ({ aT: [K, B], w: [, L] }) => [[K, B], [K * L, B], [B, K], [K, B], [K * L, B], [B, K], [K, L], [1]],
-  loop: ({ G, qT, w, aT, bT, pOverS, tpOverS2, c }, [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax], { aT: [K, B], w: [, L] }) => {
+  inputs: ['G', 'qT', 'w', 'terms', 'c'],
+  outputShapes: ({ terms: [, K, B], w: [, L] }) => [[K, B], [K * L, B], [B, K], [K, B], [K * L, B], [B, K], [K, L], [1]],
+  loop: ({ G, qT, w, terms, c }, [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax], { terms: [, K, B], w: [, L] }) => {
+    const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
     let max = 1;
     for (let r = 0; r < B; r++) max = Math.max(max, c[r]);
     cMax[0] = max;
@@ -181,7 +188,7 @@ function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[
 type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
 
 /** What the forward returns: h, then what the backward needs. */
-export const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2', 'UW', 'qT', 'w', 'aT', 'bT', 'pOverS', 'tpOverS2'] as const;
+export const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2', 'UW', 'qT', 'w', 'terms'] as const;
 
 function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
   const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
@@ -199,8 +206,8 @@ function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[]
     const qT = tf.matMul(UW, xhT);
     const s2 = tf.matMul(xh2, tf.transpose(sigma2));
     const w = tf.add(tf.sum(tf.mul(U, tf.expandDims(mu, 1)), 2), v); // U_k μ_k + v_k
-    const [h, aT, bT, pOverS, tpOverS2] = run(combineKernel, { mT, qT, s2, w, c });
-    return [h, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2];
+    const [h, terms] = run(combineKernel, { mT, qT, s2, w, c });
+    return [h, c, xh, xh2, UW, qT, w, terms];
   });
 }
 
@@ -223,9 +230,9 @@ function sumOverL(Y: tf.Tensor): tf.Tensor2D {
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [, mu, sigma, U, c, xh, xh2, UW, qT, w, aT, bT, pOverS, tpOverS2] = saved;
+  const [, mu, sigma, U, c, xh, xh2, UW, qT, w, terms] = saved;
   const [K, L, d] = U.shape as [number, number, number];
-  const [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax] = run(componentGradsKernel, { G, qT, w, aT, bT, pOverS, tpOverS2, c });
+  const [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax] = run(componentGradsKernel, { G, qT, w, terms, c });
   // One tidy per gradient: each frees its K×L×d intermediates before the next starts.
   const [gMu, gSigma, gU] = tf.tidy(() => {
     const gwB = tf.expandDims(gw, 2);
