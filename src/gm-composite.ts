@@ -17,7 +17,7 @@
  * H(0) = ½ are used. Every unused branch is finite.
  *
  * Backward: the analytic gradients of reference/gradients.ts as matrix products
- * (about the forward's flops again, twice that with ∂ℓ/∂x), one lazy closure per input.
+ * (about the forward's flops again, twice that with ∂ℓ/∂x).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isGreater, isLess, isLessEqual } from './comparisons.js';
@@ -115,10 +115,11 @@ function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInf
 }
 
 /**
- * The analytic backward (reference/gradients.ts) as matrix products; one lazy closure
- * per input. The per-component quantities (a, b, φ/s, …) were computed at x̂ = x/c; the
- * gradients of h(x) = c·ĥ(x̂) are then
- *   parameters:  c·∂ĥ/∂θ(x̂), formed with x = c·x̂ itself (e.g. Σ_b dm_b x_b) and a·c;
+ * The analytic backward (reference/gradients.ts) as matrix products; the products
+ * are formed here, and each input's closure only combines them. The per-component
+ * quantities (a, b, φ/s, …) were computed at x̂ = x/c; the gradients of h(x) = c·ĥ(x̂)
+ * are then
+ *   parameters:  c·∂ĥ/∂θ(x̂), formed as cmax·Σ_b (g_b c_b/cmax) x̂_b and with a·c;
  *   input:       ∂ĥ/∂x̂(x̂), since ∇h is homogeneous of degree 0.
  * So c never multiplies G: no underflow for tiny rows, no overflow for huge ones.
  */
@@ -159,22 +160,10 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   };
 }
 
-export const COMPOSITE_KERNEL_NAME = 'GaussianMixtureLayer';
-let gradientRegistered = false;
-
-/** Registers the composite kernel for the active backend (once per backend) and its gradient (once). */
-export function registerCompositeKernel(): void {
-  const backendName = tf.getBackend();
-  if (tf.getKernel(COMPOSITE_KERNEL_NAME, backendName) === undefined) {
-    tf.registerKernel({ kernelName: COMPOSITE_KERNEL_NAME, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-  }
-  if (!gradientRegistered) {
-    tf.registerGradient({
-      kernelName: COMPOSITE_KERNEL_NAME,
-      inputsToSave: ['x', 'mu', 'sigma', 'U'],
-      outputsToSave: OUTPUT_ORDER.map((name) => name !== 'h'),
-      gradFunc: gradFunc as tf.GradFunc,
-    });
-    gradientRegistered = true;
-  }
-}
+/** The composite GM kernel: registered by src/gm-op.ts for whichever backend runs it. */
+export const compositeKernel = {
+  kernelName: 'GaussianMixtureLayer',
+  kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+  gradFunc: gradFunc as tf.GradFunc,
+  outputs: OUTPUT_ORDER,
+};

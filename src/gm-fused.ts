@@ -34,8 +34,6 @@ import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
 import { HOST_BACKENDS, hostMemory } from './host-memory.js';
 import { upperTail, U_MAX } from './normal.js';
 
-export const FUSED_KERNEL_NAME = 'GaussianMixtureLayerFused';
-
 type Views = Record<string, Float32Array>;
 type Shapes = Record<string, number[]>;
 
@@ -188,7 +186,7 @@ function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[
 type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
 
 /** What the forward returns: h, then what the backward needs. */
-export const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2', 'UW', 'qT', 'w', 'terms'] as const;
+const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2', 'UW', 'qT', 'w', 'terms'] as const;
 
 function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
   const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
@@ -258,19 +256,21 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   };
 }
 
-let registered = false;
-/** Registers the fused kernels for cpu and wasm, and the gradient (once). */
-export function registerFusedKernels(): void {
-  if (registered) return;
+let loopsRegistered = false;
+
+/** Registers the fused loops for cpu and wasm (once). */
+export function registerFusedLoops(): void {
+  if (loopsRegistered) return;
   for (const backendName of HOST_BACKENDS) {
     for (const kernel of KERNELS) tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc: fusedKernelFunc(kernel) });
-    tf.registerKernel({ kernelName: FUSED_KERNEL_NAME, backendName, kernelFunc: forward as unknown as tf.KernelFunc });
   }
-  tf.registerGradient({
-    kernelName: FUSED_KERNEL_NAME,
-    inputsToSave: ['x', 'mu', 'sigma', 'U'],
-    outputsToSave: FUSED_OUTPUTS.map((name) => name !== 'h'),
-    gradFunc: gradFunc as tf.GradFunc,
-  });
-  registered = true;
+  loopsRegistered = true;
 }
+
+/** The fused GM kernel: registered by src/gm-op.ts, on cpu and wasm only. */
+export const fusedKernel = {
+  kernelName: 'GaussianMixtureLayerFused',
+  kernelFunc: forward as unknown as tf.KernelFunc,
+  gradFunc: gradFunc as tf.GradFunc,
+  outputs: FUSED_OUTPUTS,
+};

@@ -23,8 +23,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-gradients.js';
 import { describeValue, GMValueError } from '../reference/errors.js';
 import { GMBackendError } from './backend.js';
-import { COMPOSITE_KERNEL_NAME, forwardParts, registerCompositeKernel } from './gm-composite.js';
-import { FUSED_KERNEL_NAME, registerFusedKernels } from './gm-fused.js';
+import { compositeKernel, forwardParts } from './gm-composite.js';
+import { fusedKernel, registerFusedLoops } from './gm-fused.js';
 import { HOST_BACKENDS } from './host-memory.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
 
@@ -82,14 +82,38 @@ export function resolveKernels(choice: KernelChoice = 'auto', B = 1): 'fused' | 
   return choice;
 }
 
+/** A GM kernel: its forward, its hand-written backward and the names of its outputs (h first). */
+interface GMKernel {
+  kernelName: string;
+  kernelFunc: tf.KernelFunc;
+  gradFunc: tf.GradFunc;
+  outputs: readonly string[];
+}
+
+/**
+ * Registers a GM kernel for a backend (once per backend) and its gradient (once). Both
+ * kernels take x, μ, σ, U, v and save x, μ, σ, U and every output but h for the backward.
+ */
+function register(kernel: GMKernel, backendName: string): void {
+  if (tf.getKernel(kernel.kernelName, backendName) === undefined) {
+    tf.registerKernel({ kernelName: kernel.kernelName, backendName, kernelFunc: kernel.kernelFunc });
+  }
+  if (tf.getGradient(kernel.kernelName) === undefined) {
+    tf.registerGradient({
+      kernelName: kernel.kernelName,
+      inputsToSave: ['x', 'mu', 'sigma', 'U'],
+      outputsToSave: kernel.outputs.map((name) => name !== 'h'),
+      gradFunc: kernel.gradFunc,
+    });
+  }
+}
+
 /** The kernel to run for this choice and batch size, registered on first use. */
 function kernelFor(choice: KernelChoice, B: number): string {
-  if (resolveKernels(choice, B) === 'fused') {
-    registerFusedKernels();
-    return FUSED_KERNEL_NAME;
-  }
-  registerCompositeKernel();
-  return COMPOSITE_KERNEL_NAME;
+  const kernel = resolveKernels(choice, B) === 'fused' ? fusedKernel : compositeKernel;
+  if (kernel === fusedKernel) registerFusedLoops();
+  register(kernel, tf.getBackend());
+  return kernel.kernelName;
 }
 
 /**

@@ -3,8 +3,6 @@
  * TensorFlow.js. The float64 reference is at `gmlayer/reference`.
  */
 export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES, WASM_FUSED_MAX_BATCH } from './gm-op.js';
-export { COMPOSITE_KERNEL_NAME } from './gm-composite.js';
-export { FUSED_KERNEL_NAME } from './gm-fused.js';
 export type { GMOpOptions, GMTensors, KernelChoice } from './gm-op.js';
 export { GaussianMixture, gaussianMixture } from './gaussian-mixture.js';
 export type { GaussianMixtureArgs } from './gaussian-mixture.js';
