@@ -165,5 +165,6 @@ export const compositeKernel = {
   kernelName: 'GaussianMixtureLayer',
   kernelFunc: kernelFunc as unknown as tf.KernelFunc,
   gradFunc: gradFunc as tf.GradFunc,
+  inputsToSave: ['x', 'mu', 'sigma', 'U'],
   outputs: OUTPUT_ORDER,
 };

@@ -1,64 +1,96 @@
 /**
- * The GM layer on the cpu and wasm backends: the work on B×K and B×K×L tensors in
- * three JavaScript loops over host memory (src/host-memory.ts), the rest in a few tfjs
- * ops chosen for how tfjs-wasm runs them.
+ * The GM layer on the cpu and wasm backends: the work on B×d, B×K, B×K×L and K×L×d
+ * tensors in five kernels that loop over the tensors' memory (src/host-memory.ts), and
+ * the matrix products by the backend.
  *
  * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
- * training step, most of them tiny elementwise ops on B×K tensors, each costing ~7 µs
- * of dispatch on wasm; here a step launches about 60. And tfjs-wasm's products pack
- * their right operand anew for every new tensor (~5 ns per element), so products are
- * written weights·x̂ᵀ, packing x̂ᵀ (d×B) rather than the d×K(L+1) weights. Measured on
- * 2 cores, B = 64, K = 20: 5.8 ms per step against 7.2 ms composite; at B = 1, 2.1 ms
- * against 6.4 (npm run bench -- speed).
- * Parameter-sized work (K×L×d) stays in tfjs ops: wasm's SIMD loops run it ~5× faster
- * than JavaScript can.
+ * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
+ * plus a pass over memory; here a step launches about 25. The loops over B×K and
+ * B×K×L (special functions, the chain rule through them) are JavaScript; those over
+ * B×d and K×L×d are compiled WebAssembly with SIMD (src/wasm/gm-loops.wat, run by
+ * src/wasm-loops.ts), which JavaScript would run ~6× slower.
+ * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
+ * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
+ * rather than the d×K(L+1) weights, and so on.
  *
  * Forward (the math of src/gm-composite.ts and reference/closed-form.ts, eq. 6):
- *   c, x̂ = x/c, x̂²          c_b = 2^round(log2 max_i |x_bi|) (GMFusedRowScale)
- *   mᵀ = μ·x̂ᵀ, qᵀ = (U⊙σ²)·x̂ᵀ   K×B and KL×B, one packing of x̂ᵀ
- *   s² = x̂²·σ²ᵀ              B×K
- *   w = Uμ + v               K×L
- *   GMFusedCombine           h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (one 4×K×B tensor)
+ *   GMFusedRowScale      c_b = 2^round(log2 max_i |x_bi|); x̂ = x/c, x̂² and both transposed
+ *   GMFusedPrepare       A = [μ; U⊙σ²]: K(L+1)×d, σ²ᵀ, w = Uμ + v: K×L
+ *   F = A·x̂ᵀ             [mᵀ; qᵀ]: K(L+1)×B (one packing of x̂ᵀ)
+ *   s² = x̂²·σ²ᵀ          B×K
+ *   GMFusedCombine       h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (one 4×K×B tensor)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
- *   GMFusedComponentGrads    (∂ℓ/∂m)ᵀ: K×B, (∂ℓ/∂q)ᵀ: KL×B, D = (∂ℓ/∂s)/s: B×K, the same
- *                            with rows scaled by c_b/cmax, ∂ℓ/∂w = ∂ℓ/∂v: K×L
- *   Pm = (∂ℓ/∂m)ᵀ·x,  Pq = (∂ℓ/∂q)ᵀ·x,  S = (∂ℓ/∂s/s)ᵀ·(x ⊙ x̂), each as cmax times a
- *   product with x̂ (one packing of x̂ for Pm and Pq)
- *   ∂ℓ/∂μ = Pm + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + Pq ⊙ σ²,  ∂ℓ/∂σ = σ ⊙ (2 Σ_l U_l ⊙ Pq_l + S)
- *   ∂ℓ/∂x (only when asked) = ∂ℓ/∂m·μ + ∂ℓ/∂q·(U⊙σ²) + x̂ ⊙ (D σ²)
- * The loops compute in float64 and round to float32 on store, so their values are at
- * least as accurate as the composite path's, within the same float32 bound.
+ *   GMFusedComponentGrads  ∂ℓ/∂m, ∂ℓ/∂q as [B, K(L+1)] and, rows scaled by c_b/cmax,
+ *                        as R: [K(L+1), B]; D = (∂ℓ/∂s)/s: B×K and the same scaled,
+ *                        Dr; ∂ℓ/∂w = ∂ℓ/∂v: K×L; cmax
+ *   P = R·x̂              K(L+1)×d: Σ_b of ∂ℓ/∂m x and ∂ℓ/∂q x, divided by cmax
+ *   S = x̂²ᵀ·Dr           d×K: Σ_b (∂ℓ/∂s/s) x ⊙ x̂, divided by cmax
+ *   GMFusedParamGrads    ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ²,
+ *                        ∂ℓ/∂σ = cmax·σ ⊙ (2 Σ_l U_l ⊙ P_q,l + S)
+ *   ∂ℓ/∂x (only when asked) = [∂ℓ/∂m, ∂ℓ/∂q]·A + x̂ ⊙ (D σ²)
+ * The cmax scaling keeps rows near the float32 maximum finite (see componentGradsKernel).
+ * The JavaScript loops compute in float64 and round to float32 on store; the compiled
+ * ones in float32, as tfjs's own ops would; both within the float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
-import { HOST_BACKENDS, hostMemory } from './host-memory.js';
+import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
 import { upperTail, U_MAX } from './normal.js';
+import { runLoop } from './wasm-loops.js';
 
-type Views = Record<string, Float32Array>;
 type Shapes = Record<string, number[]>;
+
+/** What a fused kernel's body gets: its inputs by name and its outputs, allocated. */
+interface KernelIO {
+  inputs: Record<string, tf.TensorInfo>;
+  outputs: tf.TensorInfo[];
+  memory: HostMemory;
+  shape: Shapes;
+}
 
 /** One fused loop as a tfjs kernel: named float32 inputs, outputs shaped from them. */
 interface FusedKernel {
   name: string;
   inputs: readonly string[];
   outputShapes: (shape: Shapes) => number[][];
-  loop: (input: Views, output: Float32Array[], shape: Shapes) => void;
+  body: (io: KernelIO) => void;
+}
+
+/** Float32 views of a kernel's inputs (by name) and outputs. */
+function views({ inputs, outputs, memory }: KernelIO): { in: Record<string, Float32Array>; out: Float32Array[] } {
+  return { in: Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, memory.view(t)])), out: outputs.map(memory.view) };
 }
 
 const S_MIN2 = S_MIN * S_MIN;
 
+/** c_b = 2^e with e = round(log2 max_i |x_bi|) in the normal range; 1 for a zero row. */
+function rowScales(c: Float32Array): void {
+  const [minExp, maxExp] = SCALE_EXPONENT_RANGE;
+  for (let r = 0; r < c.length; r++) {
+    const maxAbs = c[r];
+    c[r] = maxAbs > 0 ? 2 ** Math.min(Math.max(Math.round(Math.log2(maxAbs)), minExp), maxExp) : 1;
+  }
+}
+
 const rowScaleKernel: FusedKernel = {
   name: 'GMFusedRowScale',
-  inputs: ['maxAbs'],
-  outputShapes: ({ maxAbs: [B] }) => [[B, 1], [B, 1]],
-  loop: ({ maxAbs }, [c, cInverse], { maxAbs: [B] }) => {
-    const [minExp, maxExp] = SCALE_EXPONENT_RANGE;
-    for (let r = 0; r < B; r++) {
-      const e = maxAbs[r] > 0 ? Math.min(Math.max(Math.round(Math.log2(maxAbs[r])), minExp), maxExp) : 0;
-      c[r] = 2 ** e;
-      cInverse[r] = 2 ** -e;
-    }
+  inputs: ['x'],
+  outputShapes: ({ x: [B, d] }) => [[B, 1], [B, d], [B, d], [d, B], [d, B]], // c, x̂, x̂², x̂ᵀ, x̂²ᵀ
+  body: (io) => {
+    const { inputs, outputs, memory } = io;
+    const [B, d] = io.shape.x;
+    const [c] = outputs;
+    runLoop(memory, 'rowMaxAbs', [B, d], [inputs.x], [c]);
+    rowScales(memory.view(c));
+    runLoop(memory, 'scaleRows', [B, d], [inputs.x, c], outputs.slice(1));
   },
+};
+
+const prepareKernel: FusedKernel = {
+  name: 'GMFusedPrepare',
+  inputs: ['mu', 'sigma', 'U', 'v'],
+  outputShapes: ({ U: [K, L, d] }) => [[K * (L + 1), d], [d, K], [K, L]], // A = [μ; U⊙σ²], σ²ᵀ, w
+  body: ({ inputs: { mu, sigma, U, v }, outputs, memory, shape }) => runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v], outputs),
 };
 
 /** a, b, φ/s and tφ/s², each K×B, travel as one [4, K, B] tensor: one output to save, not four. */
@@ -68,18 +100,22 @@ function splitTerms(terms: Float32Array, size: number): Float32Array[] {
 
 /**
  * h and the per-component terms. Inside, everything is laid out component-major (K×B)
- * so the loops over the batch run along contiguous memory.
+ * so the loops over the batch run along contiguous memory. F = [mᵀ; qᵀ]: row k is m_k,
+ * row K + kL + l is q_kl.
  */
 const combineKernel: FusedKernel = {
   name: 'GMFusedCombine',
-  inputs: ['mT', 'qT', 's2', 'w', 'c'],
+  inputs: ['F', 's2', 'w', 'c'],
   outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]],
-  loop: ({ mT, qT, s2, w, c }, [h, terms], { s2: [B, K], w: [, L] }) => {
+  body: (io) => {
+    const { in: { F, s2, w, c }, out: [h, terms] } = views(io);
+    const [B, K] = io.shape.s2;
+    const L = io.shape.w[1];
     const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {
         const j = k * B + r;
-        const m = mT[j];
+        const m = F[j];
         const variance = s2[r * K + k];
         if (variance > S_MIN2) {
           const s = Math.sqrt(variance);
@@ -102,8 +138,8 @@ const combineKernel: FusedKernel = {
     for (let k = 0; k < K; k++) {
       for (let l = 0; l < L; l++) {
         const wkl = w[k * L + l];
-        const q = (k * L + l) * B;
-        for (let r = 0; r < B; r++) hT[l * B + r] += aT[k * B + r] * wkl + bT[k * B + r] * qT[q + r];
+        const q = (K + k * L + l) * B;
+        for (let r = 0; r < B; r++) hT[l * B + r] += aT[k * B + r] * wkl + bT[k * B + r] * F[q + r];
       }
     }
     for (let r = 0; r < B; r++) {
@@ -118,13 +154,18 @@ const combineKernel: FusedKernel = {
  * parameter products Σ_b g_b x_b are formed as cmax · Σ_b (g_b c_b/cmax) x̂_b with
  * cmax = max(1, max_b c_b), so no intermediate exceeds the gradient itself (rows near
  * the float32 maximum), while batches of ordinary rows (c ≤ 1) see no rescaling at all;
- * hence the row-scaled copies.
+ * hence the row-scaled copies R and Dr. Columns of ∂ℓ/∂[m, q] (and rows of R) follow
+ * F's order: k, then K + kL + l.
  */
 const componentGradsKernel: FusedKernel = {
   name: 'GMFusedComponentGrads',
-  inputs: ['G', 'qT', 'w', 'terms', 'c'],
-  outputShapes: ({ terms: [, K, B], w: [, L] }) => [[K, B], [K * L, B], [B, K], [K, B], [K * L, B], [B, K], [K, L], [1]],
-  loop: ({ G, qT, w, terms, c }, [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax], { terms: [, K, B], w: [, L] }) => {
+  inputs: ['G', 'F', 'w', 'terms', 'c'],
+  outputShapes: ({ terms: [, K, B], w: [, L] }) => [[B, K * (L + 1)], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
+  body: (io) => {
+    const { in: { G, F, w, terms, c }, out: [dMQ, R, D, Dr, gw, cMax] } = views(io);
+    const [, K, B] = io.shape.terms;
+    const L = io.shape.w[1];
+    const N = K * (L + 1);
     const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
     let max = 1;
     for (let r = 0; r < B; r++) max = Math.max(max, c[r]);
@@ -138,15 +179,15 @@ const componentGradsKernel: FusedKernel = {
       dB.fill(0);
       for (let l = 0; l < L; l++) {
         const wkl = w[k * L + l];
-        const q = (k * L + l) * B;
+        const col = K + k * L + l;
         let gwkl = 0; // ∂ℓ/∂w_kl = Σ_b a_bk c_b G_bl/K
         for (let r = 0; r < B; r++) {
           const g = GT[l * B + r];
           dA[r] += g * wkl;
-          dB[r] += g * qT[q + r];
+          dB[r] += g * F[col * B + r];
           const dq = g * bT[k * B + r]; // ∂ℓ/∂q
-          dqT[q + r] = dq;
-          dqTr[q + r] = dq * (c[r] / max);
+          dMQ[r * N + col] = dq;
+          R[col * B + r] = dq * (c[r] / max);
           gwkl += aT[k * B + r] * c[r] * g;
         }
         gw[k * L + l] = gwkl;
@@ -155,8 +196,8 @@ const componentGradsKernel: FusedKernel = {
         const j = k * B + r;
         const ds = dA[r] * pOverS[j] - dB[r] * tpOverS2[j]; // (∂ℓ/∂s)/s
         const dm = dA[r] * bT[j] + dB[r] * pOverS[j]; // ∂ℓ/∂m
-        dmT[j] = dm;
-        dmTr[j] = dm * (c[r] / max);
+        dMQ[r * N + k] = dm;
+        R[j] = dm * (c[r] / max);
         D[r * K + k] = ds;
         Dr[r * K + k] = ds * (c[r] / max);
       }
@@ -164,17 +205,24 @@ const componentGradsKernel: FusedKernel = {
   },
 };
 
-const KERNELS = [rowScaleKernel, combineKernel, componentGradsKernel];
+const paramGradsKernel: FusedKernel = {
+  name: 'GMFusedParamGrads',
+  inputs: ['P', 'S', 'U', 'mu', 'sigma', 'gw', 'cMax'],
+  outputShapes: ({ U: [K, L, d] }) => [[K, d], [K, d], [K, L, d]], // ∂ℓ/∂μ, ∂ℓ/∂σ, ∂ℓ/∂U
+  body: ({ inputs: { P, S, U, mu, sigma, gw, cMax }, outputs, memory, shape }) =>
+    runLoop(memory, 'paramGrads', shape.U, [P, S, U, mu, sigma, gw, cMax], outputs),
+};
+
+const KERNELS = [rowScaleKernel, prepareKernel, combineKernel, componentGradsKernel, paramGradsKernel];
 
 function fusedKernelFunc(kernel: FusedKernel): tf.KernelFunc {
   return ({ inputs, backend }) => {
     const memory = hostMemory(tf.getBackend(), backend as tf.KernelBackend);
-    const tensors = kernel.inputs.map((name) => inputs[name] as tf.TensorInfo);
-    const shape: Shapes = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], t.shape]));
-    tensors.forEach((t) => memory.view(t)); // an input still on another backend moves here now (and may allocate)
+    const named = Object.fromEntries(kernel.inputs.map((name) => [name, inputs[name] as tf.TensorInfo]));
+    const shape: Shapes = Object.fromEntries(kernel.inputs.map((name) => [name, named[name].shape]));
+    Object.values(named).forEach((t) => memory.view(t)); // an input still on another backend moves here now (and may allocate)
     const outputs = kernel.outputShapes(shape).map((s) => memory.alloc(s));
-    const views: Views = Object.fromEntries(tensors.map((t, j) => [kernel.inputs[j], memory.view(t)])); // after every allocation
-    kernel.loop(views, outputs.map(memory.view), shape);
+    kernel.body({ inputs: named, outputs, memory, shape }); // views are taken inside, after every allocation
     return outputs;
   };
 }
@@ -185,38 +233,22 @@ function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[
 
 type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
 
+/** The inputs the backward needs (x itself is not: x̂ and c are saved). */
+const FUSED_INPUTS_TO_SAVE = ['mu', 'sigma', 'U', 'v'] as const;
+
 /** What the forward returns: h, then what the backward needs. */
-const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2', 'UW', 'qT', 'w', 'terms'] as const;
+const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2T', 'F', 'w', 'terms'] as const;
 
 function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
   const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
   return tf.tidy(() => {
-    const [K, L, d] = U.shape;
-    const [c, cInverse] = run(rowScaleKernel, { maxAbs: tf.max(tf.abs(x), 1) });
-    const xh = tf.mul(x, cInverse); // exact: c is a power of two
-    const xh2 = tf.square(xh);
-    const xhT = tf.transpose(xh);
-    const sigma2 = tf.square(sigma);
-    const UW = tf.reshape(tf.mul(U, tf.expandDims(sigma2, 1)), [K * L, d]); // U⊙σ²: KL×d
-    // Products as weights·x̂ᵀ: tfjs-wasm packs the right operand anew whenever it is a new
-    // tensor, and x̂ᵀ (d×B) is the smaller one; both products reuse one packing.
-    const mT = tf.matMul(mu, xhT);
-    const qT = tf.matMul(UW, xhT);
-    const s2 = tf.matMul(xh2, tf.transpose(sigma2));
-    const w = tf.add(tf.sum(tf.mul(U, tf.expandDims(mu, 1)), 2), v); // U_k μ_k + v_k
-    const [h, terms] = run(combineKernel, { mT, qT, s2, w, c });
-    return [h, c, xh, xh2, UW, qT, w, terms];
+    const [c, xh, xh2, xhT, xh2T] = run(rowScaleKernel, { x });
+    const [A, sigma2T, w] = run(prepareKernel, { mu, sigma, U, v });
+    const F = tf.matMul(A, xhT);
+    const s2 = tf.matMul(xh2, sigma2T);
+    const [h, terms] = run(combineKernel, { F, s2, w, c });
+    return [h, c, xh, xh2T, F, w, terms];
   });
-}
-
-/**
- * Σ_l Y_kl: [K, L, d] → [K, d], as L × an average pool over the L rows. tfjs-wasm's
- * Sum over a middle axis transposes first and runs about 3× slower (measured 160–220
- * µs against 60 at K = 20, L = 10, d = 784); the pool adds ≤ 2 roundings per entry.
- */
-function sumOverL(Y: tf.Tensor): tf.Tensor2D {
-  const [K, L, d] = Y.shape as [number, number, number];
-  return tf.mul(tf.reshape(tf.avgPool(tf.reshape(Y, [K, L, 1, d]) as tf.Tensor4D, [L, 1], [L, 1], 'valid'), [K, d]), L);
 }
 
 /**
@@ -228,30 +260,18 @@ function sumOverL(Y: tf.Tensor): tf.Tensor2D {
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [, mu, sigma, U, c, xh, xh2, UW, qT, w, terms] = saved;
-  const [K, L, d] = U.shape as [number, number, number];
-  const [dmT, dqT, D, dmTr, dqTr, Dr, gw, cMax] = run(componentGradsKernel, { G, qT, w, terms, c });
-  // One tidy per gradient: each frees its K×L×d intermediates before the next starts.
-  const [gMu, gSigma, gU] = tf.tidy(() => {
-    const gwB = tf.expandDims(gw, 2);
-    const Pq = tf.reshape(tf.matMul(dqTr, xh), [K, L, d]); // (∂ℓ/∂q)ᵀ x / cmax
-    return [
-      tf.tidy(() => tf.add(tf.mul(tf.matMul(dmTr, xh), cMax), sumOverL(tf.mul(gwB, U)))), // reuses x̂'s packing
-      tf.tidy(() => {
-        const S = tf.transpose(tf.matMul(tf.transpose(xh2), Dr)); // Σ_b (∂ℓ/∂s/s)_bk x_bi x̂_bi / cmax: K×d
-        return tf.mul(tf.mul(sigma, tf.add(tf.mul(2, sumOverL(tf.mul(U, Pq))), S)), cMax);
-      }),
-      tf.tidy(() => tf.add(tf.mul(gwB, tf.expandDims(mu, 1)), tf.mul(tf.mul(Pq, tf.expandDims(tf.square(sigma), 1)), cMax))),
-    ];
-  });
+  const [mu, sigma, U, v, c, xh, xh2T, F, w, terms] = saved;
+  const [dMQ, R, D, Dr, gw, cMax] = run(componentGradsKernel, { G, F, w, terms, c });
+  const [gMu, gSigma, gU] = tf.tidy(() => run(paramGradsKernel, { P: tf.matMul(R, xh), S: tf.matMul(xh2T, Dr), U, mu, sigma, gw, cMax }));
+  tf.dispose([R, Dr, cMax]);
   return {
     v: () => gw,
     mu: () => gMu,
     sigma: () => gSigma,
     U: () => gU,
     x: () => {
-      const viaMQ = tf.add(tf.matMul(tf.transpose(mu), dmT), tf.matMul(tf.transpose(UW), dqT)); // d×B
-      return tf.add(tf.transpose(viaMQ), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
+      const [A] = run(prepareKernel, { mu, sigma, U, v });
+      return tf.add(tf.matMul(dMQ, A), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
     },
   };
 }
@@ -272,5 +292,6 @@ export const fusedKernel = {
   kernelName: 'GaussianMixtureLayerFused',
   kernelFunc: forward as unknown as tf.KernelFunc,
   gradFunc: gradFunc as tf.GradFunc,
+  inputsToSave: FUSED_INPUTS_TO_SAVE,
   outputs: FUSED_OUTPUTS,
 };

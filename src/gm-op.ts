@@ -26,6 +26,7 @@ import { GMBackendError } from './backend.js';
 import { compositeKernel, forwardParts } from './gm-composite.js';
 import { fusedKernel, registerFusedLoops } from './gm-fused.js';
 import { HOST_BACKENDS } from './host-memory.js';
+import { wasmLoopsSupported } from './wasm-loops.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
 
 export type { GMTensors } from './validate.js';
@@ -70,29 +71,33 @@ export const WASM_FUSED_MAX_BATCH = 256;
 
 /**
  * The implementation a choice runs on the active backend for a batch of B rows.
- * @throws GMBackendError for 'fused' on a backend other than cpu or wasm.
+ * @throws GMBackendError for 'fused' on a backend other than cpu or wasm, or in a
+ *         runtime without WebAssembly SIMD (which the fused loops need).
  */
 export function resolveKernels(choice: KernelChoice = 'auto', B = 1): 'fused' | 'composite' {
   const backendName = tf.getBackend();
-  const hosted = (HOST_BACKENDS as readonly string[]).includes(backendName);
+  const hosted = (HOST_BACKENDS as readonly string[]).includes(backendName) && wasmLoopsSupported;
   if (choice === 'fused' && !hosted) {
-    throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} (or 'auto', 'composite')`, `'fused' on backend ${backendName}`);
+    const where = wasmLoopsSupported ? `backend ${backendName}` : 'a runtime without WebAssembly SIMD';
+    throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} with WebAssembly SIMD (or 'auto', 'composite')`, `'fused' on ${where}`);
   }
   if (choice === 'auto') return hosted && (backendName !== 'wasm' || B <= WASM_FUSED_MAX_BATCH) ? 'fused' : 'composite';
   return choice;
 }
 
-/** A GM kernel: its forward, its hand-written backward and the names of its outputs (h first). */
+/** A GM kernel: its forward, its hand-written backward, the inputs that backward needs and the names of its outputs (h first). */
 interface GMKernel {
   kernelName: string;
   kernelFunc: tf.KernelFunc;
   gradFunc: tf.GradFunc;
+  inputsToSave: readonly string[];
   outputs: readonly string[];
 }
 
 /**
  * Registers a GM kernel for a backend (once per backend) and its gradient (once). Both
- * kernels take x, μ, σ, U, v and save x, μ, σ, U and every output but h for the backward.
+ * kernels take x, μ, σ, U, v and save the inputs they name and every output but h for
+ * the backward.
  */
 function register(kernel: GMKernel, backendName: string): void {
   if (tf.getKernel(kernel.kernelName, backendName) === undefined) {
@@ -101,7 +106,7 @@ function register(kernel: GMKernel, backendName: string): void {
   if (tf.getGradient(kernel.kernelName) === undefined) {
     tf.registerGradient({
       kernelName: kernel.kernelName,
-      inputsToSave: ['x', 'mu', 'sigma', 'U'],
+      inputsToSave: [...kernel.inputsToSave],
       outputsToSave: kernel.outputs.map((name) => name !== 'h'),
       gradFunc: kernel.gradFunc,
     });

@@ -4,10 +4,10 @@
  * the module's heap). The fused kernels (src/gm-fused.ts) read and write through these
  * views without copies.
  *
- * This leans on two backend methods outside tfjs's documented API (cpu `data.get`,
- * wasm `makeOutput` and `typedArrayFromHeap`, both public on their classes since tfjs
- * 2.x); everything else in gmlayer goes through tfjs ops. A backend without them runs
- * the composite path instead (src/gm-op.ts).
+ * This leans on backend members outside tfjs's documented API (cpu `data.get`; wasm
+ * `makeOutput`, `typedArrayFromHeap`, `dataIdMap` and the emscripten module's `asm.memory`,
+ * all public since tfjs 2.x); everything else in gmlayer goes through tfjs ops. A
+ * backend without them runs the composite path instead (src/gm-op.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -22,6 +22,11 @@ export interface HostMemory {
    * earlier views) on every alloc: take views only after the last alloc.
    */
   view(t: tf.TensorInfo): Float32Array;
+  /**
+   * On wasm: the backend's WebAssembly memory and a tensor's byte address in it, so
+   * compiled loops (src/wasm-loops.ts) can work in place. Absent on cpu.
+   */
+  heap?: { memory: WebAssembly.Memory; address(t: tf.TensorInfo): number };
 }
 
 interface CpuBackend {
@@ -32,6 +37,8 @@ interface CpuBackend {
 interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  wasm: { asm?: { memory?: unknown } };
 }
 
 /** Host-memory access for the given backend (named by tf.getBackend()). */
@@ -49,7 +56,12 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
   }
   if (name === 'wasm') {
     const wasm = backend as unknown as WasmBackend;
-    return { alloc: (shape) => wasm.makeOutput(shape, 'float32'), view: (t) => wasm.typedArrayFromHeap(t) };
+    const memory = wasm.wasm.asm?.memory;
+    return {
+      alloc: (shape) => wasm.makeOutput(shape, 'float32'),
+      view: (t) => wasm.typedArrayFromHeap(t),
+      heap: memory instanceof WebAssembly.Memory ? { memory, address: (t) => wasm.dataIdMap.get(t.dataId).memoryOffset } : undefined,
+    };
   }
   throw new Error(`gmlayer: no host-memory access on backend ${name}`);
 }

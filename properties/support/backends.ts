@@ -30,6 +30,11 @@ export function describeEachBackend(name: string, suite: (backend: string) => vo
   for (const backend of BACKENDS_PRESENT) describeOn(backend, `${name} [${backend}]`, () => suite(backend));
 }
 
+/** Runs a suite once per backend present whose tensors live in host memory (cpu, wasm). */
+export function describeEachHostBackend(name: string, suite: (backend: string) => void): void {
+  for (const backend of BACKENDS_PRESENT.filter((b) => (HOST_BACKENDS as readonly string[]).includes(b))) describeOn(backend, `${name} [${backend}]`, () => suite(backend));
+}
+
 /** The kernel paths gmLayer has on a backend. */
 export function kernelPaths(backend: string): Exclude<KernelChoice, 'auto'>[] {
   return (HOST_BACKENDS as readonly string[]).includes(backend) ? ['fused', 'composite'] : ['composite'];

@@ -1,0 +1,119 @@
+/**
+ * The compiled loops of src/wasm/gm-loops.wat, each against a float32 emulation in
+ * JavaScript (Math.fround after every operation, in the loop's documented order), so
+ * every output must match exactly. They run both ways src/wasm-loops.ts runs them: in
+ * place on tfjs-wasm's memory, and copied through a private memory (cpu). Sizes put d
+ * below, at and above the 4-lane width, so both the SIMD bodies and the one-lane tails
+ * run; outputs start as NaN, so an entry a loop forgets to write fails.
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { compileWat, WAT_PATH } from '../../scripts/wasm.js';
+import { hostMemory } from '../../src/host-memory.js';
+import { runLoop, type LoopName } from '../../src/wasm-loops.js';
+import { GM_LOOPS_WASM } from '../../src/wasm/gm-loops.wasm.js';
+import { describeEachHostBackend } from '../support/backends.js';
+
+const f = Math.fround;
+
+it('the committed module is src/wasm/gm-loops.wat compiled (rerun `npm run wasm` after editing it)', async () => {
+  const bytes = await compileWat(readFileSync(WAT_PATH, 'utf8'));
+  expect(Buffer.from(bytes).toString('base64')).toBe(GM_LOOPS_WASM);
+});
+
+/** Runs a loop on tensors made from the inputs; returns each output's values. */
+function runOn(name: LoopName, sizes: number[], inputs: [number[], number[]][], outputShapes: number[][]): Float32Array[] {
+  const ins = inputs.map(([values, shape]) => tf.tensor(values, shape, 'float32'));
+  const outs = outputShapes.map((shape) => tf.fill(shape, NaN));
+  runLoop(hostMemory(tf.getBackend(), tf.backend()), name, sizes, ins, outs);
+  const values = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...ins, ...outs]);
+  return values;
+}
+
+const values = (n: number) => fc.array(fc.float({ min: -100, max: 100, noNaN: true }).map(f), { minLength: n, maxLength: n });
+const dims = fc.record({ K: fc.integer({ min: 1, max: 3 }), L: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 10 }), B: fc.integer({ min: 1, max: 3 }) });
+
+/** Σ_i a_i b_i as `prepare` forms it: four lane sums over i < d − d mod 4, added pairwise, then the rest in order. */
+function laneDot(a: number[], b: number[]): number {
+  const d4 = a.length - (a.length % 4);
+  const lanes = [0, 0, 0, 0];
+  for (let i = 0; i < d4; i++) lanes[i % 4] = f(lanes[i % 4] + f(a[i] * b[i]));
+  let sum = f(f(lanes[0] + lanes[1]) + f(lanes[2] + lanes[3]));
+  for (let i = d4; i < a.length; i++) sum = f(sum + f(a[i] * b[i]));
+  return sum;
+}
+
+describeEachHostBackend('compiled loops', () => {
+  test.prop([dims.chain(({ B, d }) => fc.tuple(fc.constant({ B, d }), values(B * d)))], { numRuns: 30 })('rowMaxAbs: max_i |x_bi|', ([{ B, d }, x]) => {
+    const [maxAbs] = runOn('rowMaxAbs', [B, d], [[x, [B, d]]], [[B]]);
+    for (let b = 0; b < B; b++) expect(maxAbs[b]).toBe(Math.max(...x.slice(b * d, (b + 1) * d).map(Math.abs)));
+  });
+
+  test.prop([dims.chain(({ B, d }) => fc.tuple(fc.constant({ B, d }), values(B * d), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B })))], { numRuns: 30 })(
+    'scaleRows: x̂ = x/c, x̂², and both transposed',
+    ([{ B, d }, x, exponents]) => {
+      const c = exponents.map((e) => 2 ** e);
+      const [xh, xh2, xhT, xh2T] = runOn('scaleRows', [B, d], [[x, [B, d]], [c, [B]]], [[B, d], [B, d], [d, B], [d, B]]);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < d; i++) {
+          const y = f(x[b * d + i] / c[b]);
+          expect([xh[b * d + i], xhT[i * B + b]]).toEqual([y, y]);
+          expect([xh2[b * d + i], xh2T[i * B + b]]).toEqual([f(y * y), f(y * y)]);
+        }
+      }
+    },
+  );
+
+  test.prop([dims.chain(({ K, L, d }) => fc.tuple(fc.constant({ K, L, d }), values(K * d), values(K * d), values(K * L * d), values(K * L)))], { numRuns: 30 })(
+    'prepare: A = [μ; U⊙σ²], σ²ᵀ and w = Uμ + v',
+    ([{ K, L, d }, mu, sigma, U, v]) => {
+      const [A, sigma2T, w] = runOn('prepare', [K, L, d], [[mu, [K, d]], [sigma, [K, d]], [U, [K, L, d]], [v, [K, L]]], [[K * (L + 1), d], [d, K], [K, L]]);
+      expect(Array.from(A.subarray(0, K * d))).toEqual(mu);
+      for (let k = 0; k < K; k++) {
+        const row = (a: number[], r: number) => a.slice(r * d, (r + 1) * d);
+        for (let i = 0; i < d; i++) expect(sigma2T[i * K + k]).toBe(f(sigma[k * d + i] ** 2));
+        for (let l = 0; l < L; l++) {
+          const kl = k * L + l;
+          for (let i = 0; i < d; i++) expect(A[(K + kl) * d + i]).toBe(f(U[kl * d + i] * f(sigma[k * d + i] ** 2)));
+          expect(w[kl]).toBe(f(laneDot(row(U, kl), row(mu, k)) + v[kl]));
+        }
+      }
+    },
+  );
+
+  test.prop(
+    [
+      dims.chain(({ K, L, d }) =>
+        fc.tuple(fc.constant({ K, L, d }), values(K * (L + 1) * d), values(d * K), values(K * L * d), values(K * d), values(K * d), values(K * L), fc.integer({ min: 0, max: 20 })),
+      ),
+    ],
+    { numRuns: 30 },
+  )('paramGrads: ∂ℓ/∂μ, ∂ℓ/∂σ, ∂ℓ/∂U from P and S', ([{ K, L, d }, P, S, U, mu, sigma, gw, e]) => {
+    const cMax = 2 ** e;
+    const [gMu, gSigma, gU] = runOn(
+      'paramGrads',
+      [K, L, d],
+      [[P, [K * (L + 1), d]], [S, [d, K]], [U, [K, L, d]], [mu, [K, d]], [sigma, [K, d]], [gw, [K, L]], [[cMax], [1]]],
+      [[K, d], [K, d], [K, L, d]],
+    );
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++) {
+        const s = sigma[k * d + i];
+        let accMu = f(cMax * P[k * d + i]);
+        let accSigma = 0;
+        for (let l = 0; l < L; l++) {
+          const kl = k * L + l;
+          const [u, p, g] = [U[kl * d + i], P[(K + kl) * d + i], gw[kl]];
+          accMu = f(accMu + f(g * u));
+          accSigma = f(accSigma + f(u * p));
+          expect(gU[kl * d + i]).toBe(f(f(g * mu[k * d + i]) + f(f(f(s * s) * p) * cMax)));
+        }
+        expect(gMu[k * d + i]).toBe(accMu);
+        expect(gSigma[k * d + i]).toBe(f(f(s * f(f(2 * accSigma) + S[i * K + k])) * cMax));
+      }
+    }
+  });
+});
