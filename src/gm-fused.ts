@@ -5,10 +5,11 @@
  *
  * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
  * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
- * plus a pass over memory; here a step launches about 25. The loops over B×K and
- * B×K×L (special functions, the chain rule through them) are JavaScript; those over
- * B×d and K×L×d are compiled WebAssembly with SIMD (src/wasm/gm-loops.wat, run by
- * src/wasm-loops.ts), which JavaScript would run ~6× slower.
+ * plus a pass over memory; here a step launches about 25. The loops over B×K (special
+ * functions, the chain rule through them) and the backward's over B×K×L are
+ * JavaScript, in float64; the forward's over B×K×L and those over B×d and K×L×d are
+ * compiled WebAssembly with SIMD (src/wasm/gm-loops.wat, run by src/wasm-loops.ts), in
+ * float32, which JavaScript runs 6–10× slower.
  * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
  * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
  * rather than the d×K(L+1) weights, and so on.
@@ -18,10 +19,10 @@
  *   GMFusedPrepare       A = [μ; U⊙σ²]: K(L+1)×d, σ²ᵀ, w = Uμ + v: K×L
  *   F = A·x̂ᵀ             [mᵀ; qᵀ]: K(L+1)×B (one packing of x̂ᵀ)
  *   s² = x̂²·σ²ᵀ          B×K
- *   GMFusedCombine       h = c/K (a w + Σ_k b_k q_k), and a, b, φ/s, tφ/s² (one 4×K×B tensor)
+ *   GMFusedCombine       a, b, φ/s, tφ/s² (one 4×K×B tensor), and h = c/K Σ_k (a_k w_k + b_k q_k)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
- *   GMFusedComponentGrads  ∂ℓ/∂m, ∂ℓ/∂q as [B, K(L+1)] and, rows scaled by c_b/cmax,
- *                        as R: [K(L+1), B]; D = (∂ℓ/∂s)/s: B×K and the same scaled,
+ *   GMFusedComponentGrads  [∂ℓ/∂m, ∂ℓ/∂q]ᵀ: K(L+1)×B and the same with the columns of
+ *                        row b scaled by c_b/cmax, R; D = (∂ℓ/∂s)/s: B×K and the same scaled,
  *                        Dr; ∂ℓ/∂w = ∂ℓ/∂v: K×L; cmax
  *   P = R·x̂              K(L+1)×d: Σ_b of ∂ℓ/∂m x and ∂ℓ/∂q x, divided by cmax
  *   S = x̂²ᵀ·Dr           d×K: Σ_b (∂ℓ/∂s/s) x ⊙ x̂, divided by cmax
@@ -30,7 +31,8 @@
  *   ∂ℓ/∂x (only when asked) = [∂ℓ/∂m, ∂ℓ/∂q]·A + x̂ ⊙ (D σ²)
  * The cmax scaling keeps rows near the float32 maximum finite (see componentGradsKernel).
  * The JavaScript loops compute in float64 and round to float32 on store; the compiled
- * ones in float32, as tfjs's own ops would; both within the float32 bound the tests use.
+ * ones in float32, as tfjs's own ops (and the composite path) do; both within the
+ * float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
@@ -99,16 +101,16 @@ function splitTerms(terms: Float32Array, size: number): Float32Array[] {
 }
 
 /**
- * h and the per-component terms. Inside, everything is laid out component-major (K×B)
- * so the loops over the batch run along contiguous memory. F = [mᵀ; qᵀ]: row k is m_k,
- * row K + kL + l is q_kl.
+ * The per-component terms (special functions, in JavaScript), then h from them (the
+ * K×L×B sum, compiled). Everything is laid out component-major (K×B) so the loops over
+ * the batch run along contiguous memory. F = [mᵀ; qᵀ]: row k is m_k, row K + kL + l is q_kl.
  */
 const combineKernel: FusedKernel = {
   name: 'GMFusedCombine',
   inputs: ['F', 's2', 'w', 'c'],
   outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]],
   body: (io) => {
-    const { in: { F, s2, w, c }, out: [h, terms] } = views(io);
+    const { in: { F, s2 }, out: [, terms] } = views(io);
     const [B, K] = io.shape.s2;
     const L = io.shape.w[1];
     const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
@@ -134,18 +136,8 @@ const combineKernel: FusedKernel = {
         }
       }
     }
-    const hT = new Float64Array(L * B); // Σ_k a_k w_k + b_k q_k, L×B
-    for (let k = 0; k < K; k++) {
-      for (let l = 0; l < L; l++) {
-        const wkl = w[k * L + l];
-        const q = (K + k * L + l) * B;
-        for (let r = 0; r < B; r++) hT[l * B + r] += aT[k * B + r] * wkl + bT[k * B + r] * F[q + r];
-      }
-    }
-    for (let r = 0; r < B; r++) {
-      const scale = c[r] / K;
-      for (let l = 0; l < L; l++) h[r * L + l] = hT[l * B + r] * scale;
-    }
+    const { inputs, outputs: [h, termsOut] } = io;
+    runLoop(io.memory, 'mixOutputs', [K, L, B], [inputs.F, termsOut, inputs.w, inputs.c], [h]);
   },
 };
 
@@ -154,18 +146,17 @@ const combineKernel: FusedKernel = {
  * parameter products Σ_b g_b x_b are formed as cmax · Σ_b (g_b c_b/cmax) x̂_b with
  * cmax = max(1, max_b c_b), so no intermediate exceeds the gradient itself (rows near
  * the float32 maximum), while batches of ordinary rows (c ≤ 1) see no rescaling at all;
- * hence the row-scaled copies R and Dr. Columns of ∂ℓ/∂[m, q] (and rows of R) follow
- * F's order: k, then K + kL + l.
+ * hence the row-scaled copies R and Dr. Rows of ∂ℓ/∂[m, q]ᵀ and of R follow F's
+ * order: k, then K + kL + l.
  */
 const componentGradsKernel: FusedKernel = {
   name: 'GMFusedComponentGrads',
   inputs: ['G', 'F', 'w', 'terms', 'c'],
-  outputShapes: ({ terms: [, K, B], w: [, L] }) => [[B, K * (L + 1)], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
+  outputShapes: ({ terms: [, K, B], w: [, L] }) => [[K * (L + 1), B], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
   body: (io) => {
-    const { in: { G, F, w, terms, c }, out: [dMQ, R, D, Dr, gw, cMax] } = views(io);
+    const { in: { G, F, w, terms, c }, out: [dMQT, R, D, Dr, gw, cMax] } = views(io);
     const [, K, B] = io.shape.terms;
     const L = io.shape.w[1];
-    const N = K * (L + 1);
     const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
     let max = 1;
     for (let r = 0; r < B; r++) max = Math.max(max, c[r]);
@@ -186,7 +177,7 @@ const componentGradsKernel: FusedKernel = {
           dA[r] += g * wkl;
           dB[r] += g * F[col * B + r];
           const dq = g * bT[k * B + r]; // ∂ℓ/∂q
-          dMQ[r * N + col] = dq;
+          dMQT[col * B + r] = dq;
           R[col * B + r] = dq * (c[r] / max);
           gwkl += aT[k * B + r] * c[r] * g;
         }
@@ -196,7 +187,7 @@ const componentGradsKernel: FusedKernel = {
         const j = k * B + r;
         const ds = dA[r] * pOverS[j] - dB[r] * tpOverS2[j]; // (∂ℓ/∂s)/s
         const dm = dA[r] * bT[j] + dB[r] * pOverS[j]; // ∂ℓ/∂m
-        dMQ[r * N + k] = dm;
+        dMQT[j] = dm;
         R[j] = dm * (c[r] / max);
         D[r * K + k] = ds;
         Dr[r * K + k] = ds * (c[r] / max);
@@ -261,7 +252,7 @@ function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[]
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
   const [mu, sigma, U, v, c, xh, xh2T, F, w, terms] = saved;
-  const [dMQ, R, D, Dr, gw, cMax] = run(componentGradsKernel, { G, F, w, terms, c });
+  const [dMQT, R, D, Dr, gw, cMax] = run(componentGradsKernel, { G, F, w, terms, c });
   const [gMu, gSigma, gU] = tf.tidy(() => run(paramGradsKernel, { P: tf.matMul(R, xh), S: tf.matMul(xh2T, Dr), U, mu, sigma, gw, cMax }));
   tf.dispose([R, Dr, cMax]);
   return {
@@ -271,7 +262,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     U: () => gU,
     x: () => {
       const [A] = run(prepareKernel, { mu, sigma, U, v });
-      return tf.add(tf.matMul(dMQ, A), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
+      return tf.add(tf.matMul(tf.transpose(dMQT), A), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
     },
   };
 }

@@ -84,6 +84,21 @@ describeEachHostBackend('compiled loops', () => {
     },
   );
 
+  test.prop([dims.chain(({ K, L, B }) => fc.tuple(fc.constant({ K, L, B }), values(K * (L + 1) * B), values(4 * K * B), values(K * L), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B })))], { numRuns: 30 })(
+    'mixOutputs: h = c/K Σ_k (a_k w_k + b_k q_k)',
+    ([{ K, L, B }, F, terms, w, exponents]) => {
+      const c = exponents.map((e) => 2 ** e);
+      const [h] = runOn('mixOutputs', [K, L, B], [[F, [K * (L + 1), B]], [terms, [4, K, B]], [w, [K, L]], [c, [B]]], [[B, L]]);
+      for (let r = 0; r < B; r++) {
+        for (let l = 0; l < L; l++) {
+          let acc = 0;
+          for (let k = 0; k < K; k++) acc = f(acc + f(f(terms[k * B + r] * w[k * L + l]) + f(terms[(K + k) * B + r] * F[(K + k * L + l) * B + r])));
+          expect(h[r * L + l]).toBe(f(acc * f(c[r] / K)));
+        }
+      }
+    },
+  );
+
   test.prop(
     [
       dims.chain(({ K, L, d }) =>
