@@ -9,12 +9,12 @@
  *               the op's default kernels (src/gm-op.ts), or as asked
  *   floor       the matrix products such a step performs and nothing else, in the
  *               fastest form tfjs-wasm offers (src/gm-fused.ts uses the same):
- *               forward μ·x̂ᵀ and (U⊙σ²)·x̂ᵀ (K(L+1)×d × d×B, one packing of x̂ᵀ) and
- *               x̂²·σ²ᵀ (B×d × d×K); backward ∂ℓ/∂mᵀ·x̂ and ∂ℓ/∂qᵀ·x̂ (K(L+1)×B ×
- *               B×d, one packing of x̂) and (x̂²ᵀ·D)ᵀ (d×B × B×K), with the transposes
- *               and the scaling x̂ = x/c that feed them. (tfjs-wasm packs a product's right operand whenever it is a
- *               new tensor; x·Wᵀ orientations pack the d×K(L+1) weights instead and ran
- *               1.3–1.5× slower, which the floor of earlier runs included.)
+ *               forward [μ; U⊙σ²]·x̂ᵀ (K(L+1)×d × d×B) and x̂²·σ²ᵀ (B×d × d×K);
+ *               backward [∂ℓ/∂m, ∂ℓ/∂q]ᵀ·x̂ (K(L+1)×B × B×d) and x̂²ᵀ·D (d×B × B×K);
+ *               with the scaling x̂ = x/c and the transposes that feed them. (tfjs-wasm
+ *               packs a product's right operand whenever it is a new tensor; x·Wᵀ
+ *               orientations pack the d×K(L+1) weights instead and ran 1.3–1.5× slower,
+ *               which the floor of earlier runs included.)
  *   fcStep      one SGD step of the paper's baseline, a two-layer ReLU network
  *               784 → 1000 → 10, differentiated by tfjs as a user would train it
  */
@@ -96,11 +96,9 @@ export function gmStep(shape: Shape, kernels: KernelChoice = 'auto'): Workload {
 
 export function floor({ B, d, K, L }: Shape): Workload {
   const x = pixels(B, d, 7);
-  const mu = tf.randomNormal([K, d], 0, 1, 'float32', 8);
-  const UW = tf.randomNormal([K * L, d], 0, 1, 'float32', 9); // U⊙σ² as KL×d
-  const sigma2 = tf.randomNormal([K, d], 0, 1, 'float32', 10);
-  const dmT = tf.randomNormal([K, B], 0, 1, 'float32', 11);
-  const dqT = tf.randomNormal([K * L, B], 0, 1, 'float32', 12);
+  const A = tf.randomNormal([K * (L + 1), d], 0, 1, 'float32', 8); // [μ; U⊙σ²]
+  const sigma2T = tf.randomNormal([d, K], 0, 1, 'float32', 10);
+  const R = tf.randomNormal([K * (L + 1), B], 0, 1, 'float32', 11); // [∂ℓ/∂m, ∂ℓ/∂q]ᵀ
   const D = tf.randomNormal([B, K], 0, 1, 'float32', 13);
   const scale = tf.ones([B, 1]);
   return {
@@ -108,19 +106,16 @@ export function floor({ B, d, K, L }: Shape): Workload {
       const out = tf.tidy(() => {
         const xh = tf.mul(x, scale); // a new tensor each step, as the op's x̂ is
         const x2 = tf.square(xh);
-        const xT = tf.transpose(xh);
-        tf.matMul(mu, xT);
-        tf.matMul(UW, xT);
-        tf.matMul(x2, tf.transpose(sigma2));
-        tf.matMul(dmT, xh);
-        tf.matMul(dqT, xh);
+        tf.matMul(A, tf.transpose(xh));
+        tf.matMul(x2, sigma2T);
+        tf.matMul(R, xh);
         // A scalar to wait on: backends run kernels in order, so the last one's sum waits for all.
-        return tf.sum(tf.transpose(tf.matMul(tf.transpose(x2), D)));
+        return tf.sum(tf.matMul(tf.transpose(x2), D));
       });
       out.dataSync();
       out.dispose();
     },
-    dispose: () => tf.dispose([x, mu, UW, sigma2, dmT, dqT, D, scale]),
+    dispose: () => tf.dispose([x, A, sigma2T, R, D, scale]),
   };
 }
 
