@@ -5,11 +5,12 @@
  *
  * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
  * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
- * plus a pass over memory; here a step launches about 25. The loops over B×K (special
- * functions, the chain rule through them) and the backward's over B×K×L are
- * JavaScript, in float64; the forward's over B×K×L and those over B×d and K×L×d are
- * compiled WebAssembly with SIMD (src/wasm/gm-loops.wat, run by src/wasm-loops.ts), in
- * float32, which JavaScript runs 6–10× slower.
+ * plus a pass over memory; here the op runs 9 kernels per step (and tfjs copies the 10
+ * tensors its backward keeps). The loops over B×K (special functions, the chain rule
+ * through them) and the backward's over B×K×L are JavaScript, in float64; the
+ * forward's over B×K×L and those over B×d and K×L×d are compiled WebAssembly with SIMD
+ * (src/wasm/gm-loops.wat, run by src/wasm-loops.ts), in float32, which JavaScript runs
+ * 6–10× slower.
  * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
  * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
  * rather than the d×K(L+1) weights, and so on.

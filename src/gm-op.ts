@@ -64,9 +64,9 @@ function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): v
  * Largest batch for which 'auto' picks the fused kernels on wasm. Above it the fused
  * path's packings of x̂ᵀ and x̂ (d×B each) outgrow the composite's packing of the
  * weights (d×K(L+1)), and the two paths are level: measured on 2 cores at K = 20, the
- * fused step is 2–3× faster at B = 1, 1.3–1.4× at B = 64 and 256, and fused ÷ composite
- * is 0.97 at B = 512 and 1.04 at B = 1024. On cpu it is as fast or faster at every
- * batch size measured (B ≤ 1024).
+ * fused step is ~5× faster at B = 1, 1.8× at B = 64 and 1.2× at B = 256 (npm run bench
+ * -- speed), and fused ÷ composite is 0.97 at B = 512 and 1.04 at B = 1024. On cpu the
+ * fused step is as fast or faster at every batch size measured (B ≤ 1024).
  */
 export const WASM_FUSED_MAX_BATCH = 256;
 
