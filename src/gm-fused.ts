@@ -137,8 +137,8 @@ const combineKernel: FusedKernel = {
         }
       }
     }
-    const { inputs, outputs: [h, termsOut] } = io;
-    runLoop(io.memory, 'mixOutputs', [K, L, B], [inputs.F, termsOut, inputs.w, inputs.c], [h]);
+    const { inputs, outputs: [h, termsTensor], memory } = io;
+    runLoop(memory, 'mixOutputs', [K, L, B], [inputs.F, termsTensor, inputs.w, inputs.c], [h]); // reads the terms just written
   },
 };
 
