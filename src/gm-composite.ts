@@ -104,13 +104,19 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   return { h, c, a, b, pOverS, tpOverS2, q, w };
 }
 
-const OUTPUT_ORDER = ['h', 'c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w'] as const;
+const INTERMEDIATES = ['c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w'] as const;
 
+/**
+ * The forward: h, then what the backward reads (src/tape.ts hands those to the tape):
+ * clones of x, μ, σ and U, then c, a, b, φ/s, tφ/s², q and w. Clones, not aliases
+ * (src/tape.ts): the backward's ∂ℓ/∂x takes μ as a product's right operand, which the
+ * forward also did, reshaped.
+ */
 function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
   const { x, mu, sigma, U, v } = inputs as unknown as { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
   return tf.tidy(() => {
-    const parts = forwardParts(x, mu, sigma, U, v);
-    return OUTPUT_ORDER.map((name) => parts[name]);
+    const { h, ...parts } = forwardParts(x, mu, sigma, U, v);
+    return [h, ...[x, mu, sigma, U].map((t) => tf.clone(t)), ...INTERMEDIATES.map((name) => parts[name])];
   });
 }
 
@@ -165,6 +171,4 @@ export const compositeKernel = {
   kernelName: 'GaussianMixtureLayer',
   kernelFunc: kernelFunc as unknown as tf.KernelFunc,
   gradFunc: gradFunc as tf.GradFunc,
-  inputsToSave: ['x', 'mu', 'sigma', 'U'],
-  outputs: OUTPUT_ORDER,
 };

@@ -5,12 +5,11 @@
  *
  * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
  * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
- * plus a pass over memory; here the op runs 9 kernels per step (and tfjs copies the 10
- * tensors its backward keeps). The loops over B×K (special functions, the chain rule
- * through them) and the backward's over B×K×L are JavaScript, in float64; the
- * forward's over B×K×L and those over B×d and K×L×d are compiled WebAssembly with SIMD
- * (src/wasm/gm-loops.wat, run by src/wasm-loops.ts), in float32, which JavaScript runs
- * 6–10× slower.
+ * plus a pass over memory; here the op runs 9 kernels per step, and keeps what its
+ * backward reads without copies (src/tape.ts). The special functions (B×K) are
+ * JavaScript, in float64; every other loop, over B×d, B×K×L and K×L×d, is compiled
+ * WebAssembly with SIMD (src/wasm/gm-loops.wat, run by src/wasm-loops.ts), in
+ * float32, which JavaScript runs 4–10× slower.
  * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
  * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
  * rather than the d×K(L+1) weights, and so on.
@@ -31,14 +30,15 @@
  *                        ∂ℓ/∂σ = cmax·σ ⊙ (2 Σ_l U_l ⊙ P_q,l + S)
  *   ∂ℓ/∂x (only when asked) = [∂ℓ/∂m, ∂ℓ/∂q]·A + x̂ ⊙ (D σ²)
  * The cmax scaling keeps rows near the float32 maximum finite (see componentGradsKernel).
- * The JavaScript loops compute in float64 and round to float32 on store; the compiled
- * ones in float32, as tfjs's own ops (and the composite path) do; both within the
- * float32 bound the tests use.
+ * The special functions are computed in float64 and rounded to float32 on store; the
+ * compiled loops compute in float32, as tfjs's own ops (and the composite path) do;
+ * both within the float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
 import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
 import { upperTail, U_MAX } from './normal.js';
+import { aliasInputs } from './tape.js';
 import { runLoop } from './wasm-loops.js';
 
 type Shapes = Record<string, number[]>;
@@ -154,47 +154,8 @@ const componentGradsKernel: FusedKernel = {
   name: 'GMFusedComponentGrads',
   inputs: ['G', 'F', 'w', 'terms', 'c'],
   outputShapes: ({ terms: [, K, B], w: [, L] }) => [[K * (L + 1), B], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
-  body: (io) => {
-    const { in: { G, F, w, terms, c }, out: [dMQT, R, D, Dr, gw, cMax] } = views(io);
-    const [, K, B] = io.shape.terms;
-    const L = io.shape.w[1];
-    const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
-    let max = 1;
-    for (let r = 0; r < B; r++) max = Math.max(max, c[r]);
-    cMax[0] = max;
-    const GT = new Float64Array(L * B); // G/K transposed: h averages over K components
-    for (let r = 0; r < B; r++) for (let l = 0; l < L; l++) GT[l * B + r] = G[r * L + l] / K;
-    const dA = new Float64Array(B); // ∂ℓ/∂a_k = ⟨G/K, w_k⟩
-    const dB = new Float64Array(B); // ∂ℓ/∂b_k = ⟨G/K, q_k⟩
-    for (let k = 0; k < K; k++) {
-      dA.fill(0);
-      dB.fill(0);
-      for (let l = 0; l < L; l++) {
-        const wkl = w[k * L + l];
-        const col = K + k * L + l;
-        let gwkl = 0; // ∂ℓ/∂w_kl = Σ_b a_bk c_b G_bl/K
-        for (let r = 0; r < B; r++) {
-          const g = GT[l * B + r];
-          dA[r] += g * wkl;
-          dB[r] += g * F[col * B + r];
-          const dq = g * bT[k * B + r]; // ∂ℓ/∂q
-          dMQT[col * B + r] = dq;
-          R[col * B + r] = dq * (c[r] / max);
-          gwkl += aT[k * B + r] * c[r] * g;
-        }
-        gw[k * L + l] = gwkl;
-      }
-      for (let r = 0; r < B; r++) {
-        const j = k * B + r;
-        const ds = dA[r] * pOverS[j] - dB[r] * tpOverS2[j]; // (∂ℓ/∂s)/s
-        const dm = dA[r] * bT[j] + dB[r] * pOverS[j]; // ∂ℓ/∂m
-        dMQT[j] = dm;
-        R[j] = dm * (c[r] / max);
-        D[r * K + k] = ds;
-        Dr[r * K + k] = ds * (c[r] / max);
-      }
-    }
-  },
+  body: ({ inputs: { G, F, w, terms, c }, outputs, memory, shape }) =>
+    runLoop(memory, 'componentGrads', [shape.terms[1], shape.w[1], shape.terms[2]], [G, F, w, terms, c], outputs),
 };
 
 const paramGradsKernel: FusedKernel = {
@@ -225,15 +186,15 @@ function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[
 
 type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
 
-/** The inputs the backward needs (x itself is not: x̂ and c are saved). */
-const FUSED_INPUTS_TO_SAVE = ['mu', 'sigma', 'U', 'v'] as const;
-
-/** What the forward returns: h, then what the backward needs. */
-const FUSED_OUTPUTS = ['h', 'c', 'xh', 'xh2T', 'F', 'w', 'terms'] as const;
-
-function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
+/**
+ * The forward: h, then what the backward reads (src/tape.ts hands those to the tape):
+ * μ, σ, U and v as aliases (no copies; no product in the backward takes them as its
+ * right operand, see aliasInputs), and c, x̂, x̂²ᵀ, F, w and the terms. Not x: x̂ and c
+ * stand for it.
+ */
+function forward({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): tf.TensorInfo[] {
   const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
-  return tf.tidy(() => {
+  const [h, ...intermediates] = tf.tidy(() => {
     const [c, xh, xh2, xhT, xh2T] = run(rowScaleKernel, { x });
     const [A, sigma2T, w] = run(prepareKernel, { mu, sigma, U, v });
     const F = tf.matMul(A, xhT);
@@ -241,6 +202,7 @@ function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[]
     const [h, terms] = run(combineKernel, { F, s2, w, c });
     return [h, c, xh, xh2T, F, w, terms];
   });
+  return [h, ...aliasInputs(inputs, ['mu', 'sigma', 'U', 'v'], backend), ...intermediates];
 }
 
 /**
@@ -284,6 +246,4 @@ export const fusedKernel = {
   kernelName: 'GaussianMixtureLayerFused',
   kernelFunc: forward as unknown as tf.KernelFunc,
   gradFunc: gradFunc as tf.GradFunc,
-  inputsToSave: FUSED_INPUTS_TO_SAVE,
-  outputs: FUSED_OUTPUTS,
 };

@@ -26,6 +26,7 @@ import { GMBackendError } from './backend.js';
 import { compositeKernel, forwardParts } from './gm-composite.js';
 import { fusedKernel, registerFusedLoops } from './gm-fused.js';
 import { HOST_BACKENDS } from './host-memory.js';
+import { handToTape } from './tape.js';
 import { wasmLoopsSupported } from './wasm-loops.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
 
@@ -86,31 +87,27 @@ export function resolveKernels(choice: KernelChoice = 'auto', B = 1): 'fused' | 
   return choice;
 }
 
-/** A GM kernel: its forward, its hand-written backward, the inputs that backward needs and the names of its outputs (h first). */
+/**
+ * A GM kernel: its forward, which returns h and then every tensor its backward reads
+ * (in the order gradFunc's `saved` lists them), and that backward.
+ */
 interface GMKernel {
   kernelName: string;
   kernelFunc: tf.KernelFunc;
   gradFunc: tf.GradFunc;
-  inputsToSave: readonly string[];
-  outputs: readonly string[];
 }
 
 /**
- * Registers a GM kernel for a backend (once per backend) and its gradient (once). Both
- * kernels take x, μ, σ, U, v and save the inputs they name and every output but h for
- * the backward.
+ * Registers a GM kernel for a backend (once per backend) and its gradient (once). tfjs
+ * is told to save nothing: gmLayer hands the forward's outputs after h to the tape
+ * (src/tape.ts).
  */
 function register(kernel: GMKernel, backendName: string): void {
   if (tf.getKernel(kernel.kernelName, backendName) === undefined) {
     tf.registerKernel({ kernelName: kernel.kernelName, backendName, kernelFunc: kernel.kernelFunc });
   }
   if (tf.getGradient(kernel.kernelName) === undefined) {
-    tf.registerGradient({
-      kernelName: kernel.kernelName,
-      inputsToSave: [...kernel.inputsToSave],
-      outputsToSave: kernel.outputs.map((name) => name !== 'h'),
-      gradFunc: kernel.gradFunc,
-    });
+    tf.registerGradient({ kernelName: kernel.kernelName, gradFunc: kernel.gradFunc });
   }
 }
 
@@ -135,9 +132,7 @@ export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions 
   checkInputs(x, params, options);
   const kernel = kernelFor(options.kernels ?? 'auto', x.shape[0]);
   const { mu, sigma, U, v } = params;
-  const outputs = tf.engine().runKernel(kernel, { x, mu, sigma, U, v }, {}) as tf.Tensor[];
-  outputs.slice(1).forEach((t) => t.dispose()); // the tape keeps its own copies of what it saved
-  return outputs[0] as tf.Tensor2D;
+  return handToTape(kernel, tf.engine().runKernel(kernel, { x, mu, sigma, U, v }, {}) as tf.Tensor[]) as tf.Tensor2D;
 }
 
 /** The composite forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */

@@ -6,15 +6,16 @@
  *
  * Why compiled loops: tfjs-wasm runs SIMD code only inside its own kernels, one per op,
  * and JavaScript loops over K×L×d run ~6× slower than that (measured 2.7 against 0.35 ns
- * per element on 2 cores). The loops here do the parameter-sized work of a step in three
- * passes.
+ * per element on 2 cores). The loops here do a step's parameter-sized work in three
+ * passes over U, and its batch-sized work (row scaling, the sums over components) in one
+ * pass each.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { HostMemory } from './host-memory.js';
 import { GM_LOOPS_WASM } from './wasm/gm-loops.wasm.js';
 
 /** The loops the module exports; each takes sizes, then input and output byte addresses. */
-export type LoopName = 'rowMaxAbs' | 'scaleRows' | 'prepare' | 'mixOutputs' | 'paramGrads';
+export type LoopName = 'rowMaxAbs' | 'scaleRows' | 'prepare' | 'mixOutputs' | 'componentGrads' | 'paramGrads';
 type Loops = Record<LoopName, (...args: number[]) => void>;
 
 const BYTES = Uint8Array.from(atob(GM_LOOPS_WASM), (ch) => ch.charCodeAt(0));

@@ -4,7 +4,7 @@
  * every output must match exactly. They run both ways src/wasm-loops.ts runs them: in
  * place on tfjs-wasm's memory, and copied through a private memory (cpu). Sizes put d
  * below, at and above the 4-lane width, so both the SIMD bodies and the one-lane tails
- * run; outputs start as NaN, so an entry a loop forgets to write fails.
+ * run (B likewise, for the loops whose lanes run over rows); outputs start as NaN, so an entry a loop forgets to write fails.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -34,15 +34,15 @@ function runOn(name: LoopName, sizes: number[], inputs: [number[], number[]][], 
 }
 
 const values = (n: number) => fc.array(fc.float({ min: -100, max: 100, noNaN: true }).map(f), { minLength: n, maxLength: n });
-const dims = fc.record({ K: fc.integer({ min: 1, max: 3 }), L: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 10 }), B: fc.integer({ min: 1, max: 3 }) });
+const dims = fc.record({ K: fc.integer({ min: 1, max: 3 }), L: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 10 }), B: fc.integer({ min: 1, max: 9 }) });
 
-/** Σ_i a_i b_i as `prepare` forms it: four lane sums over i < d − d mod 4, added pairwise, then the rest in order. */
-function laneDot(a: number[], b: number[]): number {
-  const d4 = a.length - (a.length % 4);
+/** Σ_i t_i as the loops form a dot product: four lane sums over i < n − n mod 4, added pairwise, then the rest in order. */
+function laneSum(t: number[]): number {
+  const n4 = t.length - (t.length % 4);
   const lanes = [0, 0, 0, 0];
-  for (let i = 0; i < d4; i++) lanes[i % 4] = f(lanes[i % 4] + f(a[i] * b[i]));
+  for (let i = 0; i < n4; i++) lanes[i % 4] = f(lanes[i % 4] + t[i]);
   let sum = f(f(lanes[0] + lanes[1]) + f(lanes[2] + lanes[3]));
-  for (let i = d4; i < a.length; i++) sum = f(sum + f(a[i] * b[i]));
+  for (let i = n4; i < t.length; i++) sum = f(sum + t[i]);
   return sum;
 }
 
@@ -78,7 +78,7 @@ describeEachHostBackend('compiled loops', () => {
         for (let l = 0; l < L; l++) {
           const kl = k * L + l;
           for (let i = 0; i < d; i++) expect(A[(K + kl) * d + i]).toBe(f(U[kl * d + i] * f(sigma[k * d + i] ** 2)));
-          expect(w[kl]).toBe(f(laneDot(row(U, kl), row(mu, k)) + v[kl]));
+          expect(w[kl]).toBe(f(laneSum(row(U, kl).map((u, i) => f(u * mu[k * d + i]))) + v[kl]));
         }
       }
     },
@@ -98,6 +98,48 @@ describeEachHostBackend('compiled loops', () => {
       }
     },
   );
+
+  test.prop(
+    [
+      dims.chain(({ K, L, B }) =>
+        fc.tuple(fc.constant({ K, L, B }), values(B * L), values(K * (L + 1) * B), values(K * L), values(4 * K * B), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B })),
+      ),
+    ],
+    { numRuns: 30 },
+  )('componentGrads: ∂ℓ/∂[m, q]ᵀ, R, D, Dr, ∂ℓ/∂w and cmax from G', ([{ K, L, B }, G, F, w, terms, exponents]) => {
+    const c = exponents.map((e) => 2 ** e);
+    const [dMQT, R, D, Dr, gw, [cMax]] = runOn(
+      'componentGrads',
+      [K, L, B],
+      [[G, [B, L]], [F, [K * (L + 1), B]], [w, [K, L]], [terms, [4, K, B]], [c, [B]]],
+      [[K * (L + 1), B], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
+    );
+    expect(cMax).toBe(Math.max(1, ...c));
+    const scaled = c.map((cr) => f(cr * f(1 / cMax))); // c_b/cmax
+    const term = (plane: number, k: number, r: number) => terms[(plane * K + k) * B + r]; // planes a, b, φ/s, tφ/s²
+    for (let k = 0; k < K; k++) {
+      const alpha = new Array<number>(B).fill(0);
+      const beta = new Array<number>(B).fill(0);
+      for (let l = 0; l < L; l++) {
+        const col = K + k * L + l;
+        const gwTerms: number[] = [];
+        for (let r = 0; r < B; r++) {
+          const g = f(G[r * L + l] / K);
+          alpha[r] = f(alpha[r] + f(g * w[k * L + l]));
+          beta[r] = f(beta[r] + f(g * F[col * B + r]));
+          const dq = f(g * term(1, k, r));
+          expect([dMQT[col * B + r], R[col * B + r]]).toEqual([dq, f(dq * scaled[r])]);
+          gwTerms.push(f(f(g * term(0, k, r)) * c[r]));
+        }
+        expect(gw[k * L + l]).toBe(laneSum(gwTerms));
+      }
+      for (let r = 0; r < B; r++) {
+        const ds = f(f(alpha[r] * term(2, k, r)) - f(beta[r] * term(3, k, r)));
+        const dm = f(f(alpha[r] * term(1, k, r)) + f(beta[r] * term(2, k, r)));
+        expect([dMQT[k * B + r], R[k * B + r], D[r * K + k], Dr[r * K + k]]).toEqual([dm, f(dm * scaled[r]), ds, f(ds * scaled[r])]);
+      }
+    }
+  });
 
   test.prop(
     [

@@ -1,9 +1,10 @@
-;; The GM layer's parameter-sized and input-sized loops (K×L×d and B×d), in WebAssembly
-;; with 128-bit SIMD, for the fused kernels of src/gm-fused.ts. tfjs-wasm runs each
-;; elementwise op as its own kernel over whole tensors; these loops do what took eleven
-;; such ops (and their launches) in two passes over U, and the row scaling in one pass
-;; over x. The math is src/gm-fused.ts's module comment; reference/closed-form.ts has
-;; it in float64.
+;; The GM layer's parameter-sized, input-sized and output-sized loops (K×L×d, B×d and
+;; B×K×L), in WebAssembly with 128-bit SIMD, for the fused kernels of src/gm-fused.ts.
+;; tfjs-wasm runs each elementwise op as its own kernel over whole tensors; these loops
+;; do what took eleven such ops (and their launches) in two passes over U, the row
+;; scaling in one pass over x, and the sums over components and outputs in one pass
+;; each way. The math is src/gm-fused.ts's module comment; reference/closed-form.ts and
+;; reference/gradients.ts have it in float64.
 ;;
 ;; Conventions
 ;; - All tensors are row-major float32; every pointer is a byte address in the imported
@@ -11,14 +12,18 @@
 ;;   into (src/wasm-loops.ts).
 ;; - Parameters: the sizes, then the input pointers, then the output pointers.
 ;; - Each loop over i runs 4 lanes at a time (f32x4) up to d4 = d − d mod 4, then one
-;;   lane at a time to d; the two bodies compute the same float32 operations in the same
-;;   order, so a value does not depend on where its column falls.
+;;   lane at a time to d (loops over rows b likewise, to B); the two bodies compute the
+;;   same float32 operations in the same order, so a value does not depend on where its
+;;   column falls.
 ;; - Compiled by `npm run wasm` (wabt's wat2wasm) into src/wasm/gm-loops.wasm.ts;
 ;;   properties/tfjs/wasm-loops.test.ts checks the committed bytes match this text.
 (module
   (import "env" "memory" (memory 0))
 
   ;; maxAbs[b] = max_i |x[b, i]|.  x: [B, d]; maxAbs: [B].
+  ;; The lanes use f32x4.pmax (b < a ? a : b, one x86 instruction), not f32x4.max, whose
+  ;; NaN and ±0 rules cost a dependent sequence that made this loop 6× slower. They
+  ;; agree here: |x| has no −0, and NaN inputs are rejected before the op runs.
   (func (export "rowMaxAbs")
     (param $B i32) (param $d i32) (param $x i32) (param $maxAbs i32)
     (local $b i32) (local $i i32) (local $d4 i32) (local $acc v128) (local $m f32)
@@ -29,7 +34,7 @@
       (local.set $i (i32.const 0))
       (block $done (loop $lanes
         (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
-        (local.set $acc (f32x4.max (local.get $acc) (f32x4.abs (v128.load (local.get $x)))))
+        (local.set $acc (f32x4.pmax (local.get $acc) (f32x4.abs (v128.load (local.get $x)))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $lanes)))
@@ -46,65 +51,110 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $rows))))
 
-  ;; x̂ = x / c (rowwise; exact, c_b is a power of two) and x̂², each also transposed.
+;; x̂ = x / c (rowwise; exact, c_b is a power of two) and x̂², each also transposed.
   ;; x, x̂, x̂²: [B, d]; c: [B]; x̂ᵀ, x̂²ᵀ: [d, B].
+  ;; Rows go four at a time: a 4×4 tile of x̂ (rows b..b+3, columns i..i+3) is
+  ;; transposed in registers and stored as four vectors of x̂ᵀ (storing x̂ᵀ one float at
+  ;; a time, a new cache line each, made this loop 1.7× slower). The columns past
+  ;; d − d mod 4 and the rows past B − B mod 4 go one float at a time ($scaleScalar).
   (func (export "scaleRows")
     (param $B i32) (param $d i32) (param $x i32) (param $c i32)
     (param $xh i32) (param $xh2 i32) (param $xhT i32) (param $xh2T i32)
-    (local $b i32) (local $i i32) (local $d4 i32) (local $stride i32) (local $T i32) (local $T2 i32)
-    (local $r f32) (local $rv v128) (local $y v128) (local $y2 v128) (local $ys f32)
+    (local $b i32) (local $o i32) (local $d4 i32) (local $rowBytes i32) (local $stride i32) (local $T i32) (local $T2 i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128)
+    (local $rows i32) (local $cols i32) (local $plane i32) (local $lo01 v128) (local $lo23 v128) (local $hi01 v128) (local $hi23 v128)
     (local.set $d4 (i32.and (local.get $d) (i32.const -4)))
+    (local.set $rowBytes (i32.shl (local.get $d) (i32.const 2)))
     (local.set $stride (i32.shl (local.get $B) (i32.const 2))) ;; bytes between x̂ᵀ[i, b] and x̂ᵀ[i + 1, b]
-    (block $rowsDone (loop $rows
-      (br_if $rowsDone (i32.ge_u (local.get $b) (local.get $B)))
+    (block $blocksDone (loop $blocks
+      (br_if $blocksDone (i32.gt_u (i32.add (local.get $b) (i32.const 4)) (local.get $B)))
       ;; 1/c_b = 2^−e is exact, and so is x·2^−e wherever x/c_b is representable.
-      (local.set $r (f32.div (f32.const 1) (f32.load (i32.add (local.get $c) (i32.shl (local.get $b) (i32.const 2))))))
-      (local.set $rv (f32x4.splat (local.get $r)))
+      (local.set $r0 (f32x4.splat (call $reciprocal (local.get $c) (local.get $b))))
+      (local.set $r1 (f32x4.splat (call $reciprocal (local.get $c) (i32.add (local.get $b) (i32.const 1)))))
+      (local.set $r2 (f32x4.splat (call $reciprocal (local.get $c) (i32.add (local.get $b) (i32.const 2)))))
+      (local.set $r3 (f32x4.splat (call $reciprocal (local.get $c) (i32.add (local.get $b) (i32.const 3)))))
       (local.set $T (i32.add (local.get $xhT) (i32.shl (local.get $b) (i32.const 2))))
       (local.set $T2 (i32.add (local.get $xh2T) (i32.shl (local.get $b) (i32.const 2))))
-      (local.set $i (i32.const 0))
-      (block $done (loop $lanes
-        (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
-        (local.set $y (f32x4.mul (v128.load (local.get $x)) (local.get $rv)))
-        (local.set $y2 (f32x4.mul (local.get $y) (local.get $y)))
-        (v128.store (local.get $xh) (local.get $y))
-        (v128.store (local.get $xh2) (local.get $y2))
-        (f32.store (local.get $T) (f32x4.extract_lane 0 (local.get $y)))
-        (f32.store (local.get $T2) (f32x4.extract_lane 0 (local.get $y2)))
-        (local.set $T (i32.add (local.get $T) (local.get $stride)))
-        (local.set $T2 (i32.add (local.get $T2) (local.get $stride)))
-        (f32.store (local.get $T) (f32x4.extract_lane 1 (local.get $y)))
-        (f32.store (local.get $T2) (f32x4.extract_lane 1 (local.get $y2)))
-        (local.set $T (i32.add (local.get $T) (local.get $stride)))
-        (local.set $T2 (i32.add (local.get $T2) (local.get $stride)))
-        (f32.store (local.get $T) (f32x4.extract_lane 2 (local.get $y)))
-        (f32.store (local.get $T2) (f32x4.extract_lane 2 (local.get $y2)))
-        (local.set $T (i32.add (local.get $T) (local.get $stride)))
-        (local.set $T2 (i32.add (local.get $T2) (local.get $stride)))
-        (f32.store (local.get $T) (f32x4.extract_lane 3 (local.get $y)))
-        (f32.store (local.get $T2) (f32x4.extract_lane 3 (local.get $y2)))
-        (local.set $T (i32.add (local.get $T) (local.get $stride)))
-        (local.set $T2 (i32.add (local.get $T2) (local.get $stride)))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $xh (i32.add (local.get $xh) (i32.const 16)))
-        (local.set $xh2 (i32.add (local.get $xh2) (i32.const 16)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $lanes)))
-      (block $done (loop $tail
+      (local.set $o (i32.const 0)) ;; byte offset of column i in a row
+      (block $done (loop $tiles
+        (br_if $done (i32.ge_u (local.get $o) (i32.shl (local.get $d4) (i32.const 2))))
+        (local.set $y0 (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $o))) (local.get $r0)))
+        (local.set $y1 (f32x4.mul (v128.load (i32.add (i32.add (local.get $x) (local.get $rowBytes)) (local.get $o))) (local.get $r1)))
+        (local.set $y2 (f32x4.mul (v128.load (i32.add (i32.add (local.get $x) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $o))) (local.get $r2)))
+        (local.set $y3 (f32x4.mul (v128.load (i32.add (i32.add (local.get $x) (i32.mul (local.get $rowBytes) (i32.const 3))) (local.get $o))) (local.get $r3)))
+        ;; Plane 0 stores x̂'s tile and its transpose, plane 1 those of x̂² (written out
+        ;; here: as a called function this ran 1.5× slower).
+        (local.set $rows (i32.add (local.get $xh) (local.get $o)))
+        (local.set $cols (local.get $T))
+        (local.set $plane (i32.const 0))
+        (loop $planes
+          (v128.store (local.get $rows) (local.get $y0))
+          (v128.store (i32.add (local.get $rows) (local.get $rowBytes)) (local.get $y1))
+          (v128.store (i32.add (local.get $rows) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $y2))
+          (v128.store (i32.add (local.get $rows) (i32.mul (local.get $rowBytes) (i32.const 3))) (local.get $y3))
+          ;; lo01 = [y0₀ y1₀ y0₁ y1₁], hi01 = [y0₂ y1₂ y0₃ y1₃]; lo23, hi23 likewise for rows 2, 3.
+          (local.set $lo01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $y0) (local.get $y1)))
+          (local.set $lo23 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $y2) (local.get $y3)))
+          (local.set $hi01 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $y0) (local.get $y1)))
+          (local.set $hi23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $y2) (local.get $y3)))
+          ;; Column j of the tile: lane j of y0..y3.
+          (v128.store (local.get $cols) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo01) (local.get $lo23)))
+          (v128.store (i32.add (local.get $cols) (local.get $stride))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo01) (local.get $lo23)))
+          (v128.store (i32.add (local.get $cols) (i32.shl (local.get $stride) (i32.const 1)))
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $hi01) (local.get $hi23)))
+          (v128.store (i32.add (local.get $cols) (i32.mul (local.get $stride) (i32.const 3)))
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $hi01) (local.get $hi23)))
+          (local.set $y0 (f32x4.mul (local.get $y0) (local.get $y0)))
+          (local.set $y1 (f32x4.mul (local.get $y1) (local.get $y1)))
+          (local.set $y2 (f32x4.mul (local.get $y2) (local.get $y2)))
+          (local.set $y3 (f32x4.mul (local.get $y3) (local.get $y3)))
+          (local.set $rows (i32.add (local.get $xh2) (local.get $o)))
+          (local.set $cols (local.get $T2))
+          (local.set $plane (i32.add (local.get $plane) (i32.const 1)))
+          (br_if $planes (i32.lt_u (local.get $plane) (i32.const 2))))
+        (local.set $T (i32.add (local.get $T) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $T2 (i32.add (local.get $T2) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $tiles)))
+      (call $scaleScalar (local.get $B) (local.get $d) (local.get $d4) (local.get $b) (i32.add (local.get $b) (i32.const 4))
+        (local.get $x) (local.get $c) (local.get $xh) (local.get $xh2) (local.get $xhT) (local.get $xh2T))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $rowBytes) (i32.const 2))))
+      (local.set $xh (i32.add (local.get $xh) (i32.shl (local.get $rowBytes) (i32.const 2))))
+      (local.set $xh2 (i32.add (local.get $xh2) (i32.shl (local.get $rowBytes) (i32.const 2))))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $blocks)))
+    (call $scaleScalar (local.get $B) (local.get $d) (i32.const 0) (local.get $b) (local.get $B)
+      (local.get $x) (local.get $c) (local.get $xh) (local.get $xh2) (local.get $xhT) (local.get $xh2T)))
+
+  ;; 1/c[b] (c: [B] float32 at byte address $c).
+  (func $reciprocal (param $c i32) (param $b i32) (result f32)
+    (f32.div (f32.const 1) (f32.load (i32.add (local.get $c) (i32.shl (local.get $b) (i32.const 2))))))
+
+  ;; scaleRows one float at a time, for rows b0 ≤ b < b1 and columns i0 ≤ i < d; $x, $xh
+  ;; and $xh2 point at row b0, $xhT and $xh2T at the whole outputs.
+  (func $scaleScalar
+    (param $B i32) (param $d i32) (param $i0 i32) (param $b0 i32) (param $b1 i32)
+    (param $x i32) (param $c i32) (param $xh i32) (param $xh2 i32) (param $xhT i32) (param $xh2T i32)
+    (local $b i32) (local $i i32) (local $at i32) (local $atT i32) (local $r f32) (local $y f32)
+    (local.set $b (local.get $b0))
+    (block $rowsDone (loop $rows
+      (br_if $rowsDone (i32.ge_u (local.get $b) (local.get $b1)))
+      (local.set $r (call $reciprocal (local.get $c) (local.get $b)))
+      (local.set $i (local.get $i0))
+      (block $done (loop $cols
         (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
-        (local.set $ys (f32.mul (f32.load (local.get $x)) (local.get $r)))
-        (f32.store (local.get $xh) (local.get $ys))
-        (f32.store (local.get $T) (local.get $ys))
-        (local.set $ys (f32.mul (local.get $ys) (local.get $ys)))
-        (f32.store (local.get $xh2) (local.get $ys))
-        (f32.store (local.get $T2) (local.get $ys))
-        (local.set $T (i32.add (local.get $T) (local.get $stride)))
-        (local.set $T2 (i32.add (local.get $T2) (local.get $stride)))
-        (local.set $x (i32.add (local.get $x) (i32.const 4)))
-        (local.set $xh (i32.add (local.get $xh) (i32.const 4)))
-        (local.set $xh2 (i32.add (local.get $xh2) (i32.const 4)))
+        (local.set $at (i32.shl (i32.add (i32.mul (i32.sub (local.get $b) (local.get $b0)) (local.get $d)) (local.get $i)) (i32.const 2)))
+        (local.set $atT (i32.shl (i32.add (i32.mul (local.get $i) (local.get $B)) (local.get $b)) (i32.const 2)))
+        (local.set $y (f32.mul (f32.load (i32.add (local.get $x) (local.get $at))) (local.get $r)))
+        (f32.store (i32.add (local.get $xh) (local.get $at)) (local.get $y))
+        (f32.store (i32.add (local.get $xhT) (local.get $atT)) (local.get $y))
+        (local.set $y (f32.mul (local.get $y) (local.get $y)))
+        (f32.store (i32.add (local.get $xh2) (local.get $at)) (local.get $y))
+        (f32.store (i32.add (local.get $xh2T) (local.get $atT)) (local.get $y))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $tail)))
+        (br $cols)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $rows))))
 
@@ -247,6 +297,157 @@
         (br $tail)))
       (local.set $l (i32.add (local.get $l) (i32.const 1)))
       (br $ls))))
+
+;; What the backward needs from G = ∂ℓ/∂h, per row b (the math of src/gm-fused.ts,
+  ;; componentGradsKernel). With g_bl = G_bl/K (h averages over K components):
+  ;;   ∂ℓ/∂q_klb = g_bl b_kb                       dMQT row K + kL + l, and R = that · c_b/cmax
+  ;;   ∂ℓ/∂w_kl  = Σ_b (g_bl a_kb) c_b              lane sums over b, added pairwise, then the tail
+  ;;   α_kb = Σ_l g_bl w_kl,  β_kb = Σ_l g_bl q_klb  (∂ℓ/∂a and ∂ℓ/∂b, summed over l in order)
+  ;;   ∂ℓ/∂m_kb  = α b + β φ/s                      dMQT row k, and R row k = that · c_b/cmax
+  ;;   D_bk = (∂ℓ/∂s)/s = α φ/s − β tφ/s²            and Dr = D · c_b/cmax
+  ;;   cmax = max(1, max_b c_b)
+  ;; Lanes run over 4 rows b at a time. α and β accumulate in dMQT row k and R row k,
+  ;; which are written last. c_b/cmax is formed as c_b · (1/cmax): both are powers of
+  ;; two, so this is c_b/cmax rounded once, as a division would give.
+  ;; G: [B, L]; F: [K + K·L, B] (rows K + kL + l are q_kl); w: [K, L]; terms: [4, K, B]
+  ;; (a, b, φ/s, tφ/s²); c: [B]. dMQT, R: [K + K·L, B]; D, Dr: [B, K]; ∂ℓ/∂w: [K, L]; cmax: [1].
+  (func (export "componentGrads")
+    (param $K i32) (param $L i32) (param $B i32)
+    (param $G i32) (param $F i32) (param $w i32) (param $terms i32) (param $c i32)
+    (param $dMQT i32) (param $R i32) (param $D i32) (param $Dr i32) (param $gw i32) (param $cMaxAt i32)
+    (local $k i32) (local $l i32) (local $r i32) (local $B4 i32) (local $row i32) (local $plane i32)
+    (local $o i32) (local $col i32) (local $aK i32) (local $alpha i32) (local $beta i32) (local $Gr i32)
+    (local $cMax f32) (local $inv f32) (local $Kf f32) (local $at i32)
+    (local $g v128) (local $wkl v128) (local $acc v128) (local $cs v128) (local $dq v128)
+    (local $pv v128) (local $ds v128) (local $dm v128)
+    (local $gs f32) (local $wkls f32) (local $accs f32) (local $css f32) (local $dqs f32) (local $ps f32) (local $dss f32) (local $dms f32)
+    (local.set $B4 (i32.and (local.get $B) (i32.const -4)))
+    (local.set $row (i32.shl (local.get $B) (i32.const 2))) ;; bytes per row of B
+    (local.set $plane (i32.mul (local.get $K) (local.get $row))) ;; bytes per K×B plane of terms
+    (local.set $Kf (f32.convert_i32_u (local.get $K)))
+    (local.set $cMax (f32.const 1))
+    (block $done (loop $max
+      (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+      (local.set $cMax (f32.max (local.get $cMax) (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2))))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $max)))
+    (f32.store (local.get $cMaxAt) (local.get $cMax))
+    (local.set $inv (f32.div (f32.const 1) (local.get $cMax)))
+    (block $kDone (loop $ks
+      (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
+      (local.set $aK (i32.add (local.get $terms) (i32.mul (local.get $k) (local.get $row)))) ;; a_k; b_k, φ/s, tφ/s² follow a plane apart
+      (local.set $alpha (i32.add (local.get $dMQT) (i32.mul (local.get $k) (local.get $row))))
+      (local.set $beta (i32.add (local.get $R) (i32.mul (local.get $k) (local.get $row))))
+      (memory.fill (local.get $alpha) (i32.const 0) (local.get $row))
+      (memory.fill (local.get $beta) (i32.const 0) (local.get $row))
+      (local.set $l (i32.const 0))
+      (block $lDone (loop $ls
+        (br_if $lDone (i32.ge_u (local.get $l) (local.get $L)))
+        (local.set $wkls (f32.load (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2)))))
+        (local.set $wkl (f32x4.splat (local.get $wkls)))
+        (local.set $col (i32.mul (i32.add (local.get $K) (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l))) (local.get $row)))
+        (local.set $Gr (i32.add (local.get $G) (i32.shl (local.get $l) (i32.const 2)))) ;; G[0, l]; G[r, l] is r·L floats on
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $r (i32.const 0))
+        (block $done (loop $lanes
+          (br_if $done (i32.ge_u (local.get $r) (local.get $B4)))
+          (local.set $o (i32.shl (local.get $r) (i32.const 2)))
+          (local.set $at (i32.add (local.get $Gr) (i32.shl (i32.mul (local.get $r) (local.get $L)) (i32.const 2))))
+          (local.set $g (f32x4.splat (f32.load (local.get $at))))
+          (local.set $at (i32.add (local.get $at) (i32.shl (local.get $L) (i32.const 2))))
+          (local.set $g (f32x4.replace_lane 1 (local.get $g) (f32.load (local.get $at))))
+          (local.set $at (i32.add (local.get $at) (i32.shl (local.get $L) (i32.const 2))))
+          (local.set $g (f32x4.replace_lane 2 (local.get $g) (f32.load (local.get $at))))
+          (local.set $at (i32.add (local.get $at) (i32.shl (local.get $L) (i32.const 2))))
+          (local.set $g (f32x4.replace_lane 3 (local.get $g) (f32.load (local.get $at))))
+          (local.set $g (f32x4.div (local.get $g) (f32x4.splat (local.get $Kf))))
+          (v128.store (i32.add (local.get $alpha) (local.get $o))
+            (f32x4.add (v128.load (i32.add (local.get $alpha) (local.get $o))) (f32x4.mul (local.get $g) (local.get $wkl))))
+          (v128.store (i32.add (local.get $beta) (local.get $o))
+            (f32x4.add (v128.load (i32.add (local.get $beta) (local.get $o)))
+              (f32x4.mul (local.get $g) (v128.load (i32.add (i32.add (local.get $F) (local.get $col)) (local.get $o))))))
+          (local.set $dq (f32x4.mul (local.get $g) (v128.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o)))))
+          (local.set $cs (f32x4.mul (v128.load (i32.add (local.get $c) (local.get $o))) (f32x4.splat (local.get $inv))))
+          (v128.store (i32.add (i32.add (local.get $dMQT) (local.get $col)) (local.get $o)) (local.get $dq))
+          (v128.store (i32.add (i32.add (local.get $R) (local.get $col)) (local.get $o)) (f32x4.mul (local.get $dq) (local.get $cs)))
+          (local.set $acc (f32x4.add (local.get $acc)
+            (f32x4.mul (f32x4.mul (local.get $g) (v128.load (i32.add (local.get $aK) (local.get $o)))) (v128.load (i32.add (local.get $c) (local.get $o))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 4)))
+          (br $lanes)))
+        (local.set $accs (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+          (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $done (loop $tail
+          (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+          (local.set $o (i32.shl (local.get $r) (i32.const 2)))
+          (local.set $gs (f32.div (f32.load (i32.add (local.get $Gr) (i32.shl (i32.mul (local.get $r) (local.get $L)) (i32.const 2)))) (local.get $Kf)))
+          (f32.store (i32.add (local.get $alpha) (local.get $o))
+            (f32.add (f32.load (i32.add (local.get $alpha) (local.get $o))) (f32.mul (local.get $gs) (local.get $wkls))))
+          (f32.store (i32.add (local.get $beta) (local.get $o))
+            (f32.add (f32.load (i32.add (local.get $beta) (local.get $o)))
+              (f32.mul (local.get $gs) (f32.load (i32.add (i32.add (local.get $F) (local.get $col)) (local.get $o))))))
+          (local.set $dqs (f32.mul (local.get $gs) (f32.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o)))))
+          (local.set $css (f32.mul (f32.load (i32.add (local.get $c) (local.get $o))) (local.get $inv)))
+          (f32.store (i32.add (i32.add (local.get $dMQT) (local.get $col)) (local.get $o)) (local.get $dqs))
+          (f32.store (i32.add (i32.add (local.get $R) (local.get $col)) (local.get $o)) (f32.mul (local.get $dqs) (local.get $css)))
+          (local.set $accs (f32.add (local.get $accs)
+            (f32.mul (f32.mul (local.get $gs) (f32.load (i32.add (local.get $aK) (local.get $o)))) (f32.load (i32.add (local.get $c) (local.get $o))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $tail)))
+        (f32.store (i32.add (local.get $gw) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2))) (local.get $accs))
+        (local.set $l (i32.add (local.get $l) (i32.const 1)))
+        (br $ls)))
+      ;; ∂ℓ/∂m_k and D's column k from α (in dMQT row k) and β (in R row k).
+      (local.set $r (i32.const 0))
+      (block $done (loop $lanes
+        (br_if $done (i32.ge_u (local.get $r) (local.get $B4)))
+        (local.set $o (i32.shl (local.get $r) (i32.const 2)))
+        (local.set $g (v128.load (i32.add (local.get $alpha) (local.get $o)))) ;; α
+        (local.set $acc (v128.load (i32.add (local.get $beta) (local.get $o)))) ;; β
+        (local.set $pv (v128.load (i32.add (i32.add (local.get $aK) (i32.shl (local.get $plane) (i32.const 1))) (local.get $o)))) ;; φ/s
+        (local.set $ds (f32x4.sub (f32x4.mul (local.get $g) (local.get $pv))
+          (f32x4.mul (local.get $acc) (v128.load (i32.add (i32.add (local.get $aK) (i32.mul (local.get $plane) (i32.const 3))) (local.get $o))))))
+        (local.set $dm (f32x4.add (f32x4.mul (local.get $g) (v128.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o))))
+          (f32x4.mul (local.get $acc) (local.get $pv))))
+        (local.set $cs (f32x4.mul (v128.load (i32.add (local.get $c) (local.get $o))) (f32x4.splat (local.get $inv))))
+        (v128.store (i32.add (local.get $alpha) (local.get $o)) (local.get $dm))
+        (v128.store (i32.add (local.get $beta) (local.get $o)) (f32x4.mul (local.get $dm) (local.get $cs)))
+        (local.set $cs (f32x4.mul (local.get $ds) (local.get $cs)))
+        ;; D and Dr are [B, K]: lane j goes to row r + j, column k.
+        (local.set $at (i32.shl (i32.add (i32.mul (local.get $r) (local.get $K)) (local.get $k)) (i32.const 2)))
+        (f32.store (i32.add (local.get $D) (local.get $at)) (f32x4.extract_lane 0 (local.get $ds)))
+        (f32.store (i32.add (local.get $Dr) (local.get $at)) (f32x4.extract_lane 0 (local.get $cs)))
+        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $K) (i32.const 2))))
+        (f32.store (i32.add (local.get $D) (local.get $at)) (f32x4.extract_lane 1 (local.get $ds)))
+        (f32.store (i32.add (local.get $Dr) (local.get $at)) (f32x4.extract_lane 1 (local.get $cs)))
+        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $K) (i32.const 2))))
+        (f32.store (i32.add (local.get $D) (local.get $at)) (f32x4.extract_lane 2 (local.get $ds)))
+        (f32.store (i32.add (local.get $Dr) (local.get $at)) (f32x4.extract_lane 2 (local.get $cs)))
+        (local.set $at (i32.add (local.get $at) (i32.shl (local.get $K) (i32.const 2))))
+        (f32.store (i32.add (local.get $D) (local.get $at)) (f32x4.extract_lane 3 (local.get $ds)))
+        (f32.store (i32.add (local.get $Dr) (local.get $at)) (f32x4.extract_lane 3 (local.get $cs)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $lanes)))
+      (block $done (loop $tail
+        (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+        (local.set $o (i32.shl (local.get $r) (i32.const 2)))
+        (local.set $gs (f32.load (i32.add (local.get $alpha) (local.get $o))))
+        (local.set $accs (f32.load (i32.add (local.get $beta) (local.get $o))))
+        (local.set $ps (f32.load (i32.add (i32.add (local.get $aK) (i32.shl (local.get $plane) (i32.const 1))) (local.get $o))))
+        (local.set $dss (f32.sub (f32.mul (local.get $gs) (local.get $ps))
+          (f32.mul (local.get $accs) (f32.load (i32.add (i32.add (local.get $aK) (i32.mul (local.get $plane) (i32.const 3))) (local.get $o))))))
+        (local.set $dms (f32.add (f32.mul (local.get $gs) (f32.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o))))
+          (f32.mul (local.get $accs) (local.get $ps))))
+        (local.set $css (f32.mul (f32.load (i32.add (local.get $c) (local.get $o))) (local.get $inv)))
+        (f32.store (i32.add (local.get $alpha) (local.get $o)) (local.get $dms))
+        (f32.store (i32.add (local.get $beta) (local.get $o)) (f32.mul (local.get $dms) (local.get $css)))
+        (local.set $at (i32.shl (i32.add (i32.mul (local.get $r) (local.get $K)) (local.get $k)) (i32.const 2)))
+        (f32.store (i32.add (local.get $D) (local.get $at)) (local.get $dss))
+        (f32.store (i32.add (local.get $Dr) (local.get $at)) (f32.mul (local.get $dss) (local.get $css)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $tail)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $ks))))
 
   ;; The backward's parameter gradients, from the products P = R·x̂ and S = x̂²ᵀ·D_r of
   ;; src/gm-fused.ts (each a sum over the batch divided by cmax):

@@ -1,0 +1,82 @@
+/**
+ * How the GM kernels keep what their backward reads (src/tape.ts), on every backend
+ * and kernel path: nothing outlives its use, whether the forward runs outside gradient
+ * recording, inside it but off the path to the loss, or on it; inputs kept as aliases
+ * survive the caller disposing the originals; and an unexpected tape is refused.
+ * Counts are taken both from tfjs (tensors) and from the backend (data buffers), since
+ * an alias shares its original's buffer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { expect, it } from 'vitest';
+import { GMBackendError } from '../../src/backend.js';
+import { gmLayer, type GMTensors } from '../../src/gm-op.js';
+import { handToTape } from '../../src/tape.js';
+import { describeEachPath } from '../support/backends.js';
+
+/** Tensors tracked by tfjs and data buffers held by the backend. */
+const held = () => ({ tensors: tf.memory().numTensors, buffers: tf.engine().backend.numDataIds() });
+
+describeEachPath('what a GM kernel keeps for its backward', (_backend, kernels) => {
+  const setup = () => ({
+    x: tf.tensor2d([[0.5, -1, 2], [0, 0.25, 0]]),
+    params: {
+      mu: tf.tensor2d([[0.3, -0.2, 0.1], [0.1, 0.4, -0.3]]),
+      sigma: tf.tensor2d([[0.5, -0.4, 0.2], [0.3, 0.1, 0]]),
+      U: tf.tensor3d([[[1, 2, 3]], [[-1, 0.5, 2]]]),
+      v: tf.tensor2d([[0.5], [-0.25]]),
+    } as GMTensors,
+  });
+
+  it('outside gradient recording: only h remains', () => {
+    const { x, params } = setup();
+    const before = held();
+    const h = gmLayer(x, params, { kernels });
+    expect(held()).toEqual({ tensors: before.tensors + 1, buffers: before.buffers + 1 });
+    h.dispose();
+    tf.dispose([x, ...Object.values(params)]);
+  });
+
+  it('recorded but off the path to the loss: released when the gradient computation ends', () => {
+    const { x, params } = setup();
+    const a = tf.scalar(2);
+    const before = held();
+    const g = tf.grad((t: tf.Tensor) => {
+      gmLayer(x, params, { kernels }); // recorded on the tape, never backpropagated
+      return tf.square(t);
+    })(a);
+    expect(g.dataSync()[0]).toBe(4);
+    g.dispose();
+    expect(held()).toEqual(before);
+    tf.dispose([x, a, ...Object.values(params)]);
+  });
+
+  it('on the path: released after the backward, and the same gradients when the caller disposes the inputs in between', () => {
+    const { x, params } = setup();
+    const loss = (disposeInputs: boolean) => (mu: tf.Tensor, U: tf.Tensor) => {
+      // Fresh tensors made inside f, as a previous layer's output would be.
+      const inputs = { ...params, mu: tf.mul(mu, 1), U: tf.mul(U, 1) } as GMTensors;
+      const h = gmLayer(x, inputs, { kernels });
+      if (disposeInputs) tf.dispose([inputs.mu, inputs.U]);
+      return tf.sum(tf.square(h));
+    };
+    const before = held();
+    const kept = tf.grads(loss(false))([params.mu, params.U]);
+    const disposed = tf.grads(loss(true))([params.mu, params.U]);
+    kept.forEach((g, j) => expect(Array.from(disposed[j].dataSync())).toEqual(Array.from(g.dataSync())));
+    tf.dispose([...kept, ...disposed]);
+    expect(held()).toEqual(before);
+    tf.dispose([x, ...Object.values(params)]);
+  });
+});
+
+it('handToTape refuses a tape whose last node is not the kernel it is told of', () => {
+  const a = tf.scalar(1);
+  tf.grad((t: tf.Tensor) => {
+    const y = tf.add(t, 1); // the last node is Add
+    const extra = tf.clone(t);
+    expect(() => handToTape('GaussianMixtureLayerFused', [y, extra])).toThrow(GMBackendError);
+    expect(extra.isDisposed).toBe(true);
+    return y;
+  })(a).dispose();
+  a.dispose();
+});
