@@ -104,13 +104,16 @@ export function floor({ B, d, K, L }: Shape): Workload {
   return {
     run: () => {
       const out = tf.tidy(() => {
-        const xh = tf.mul(x, scale); // a new tensor each step, as the op's x̂ is
+        // Every right operand is a new tensor each step, as in a training step (x̂ is new
+        // data, σ²ᵀ and D follow σ and G): tfjs-wasm packs a right operand once per
+        // tensor, so a constant one would skip that cost.
+        const xh = tf.mul(x, scale);
         const x2 = tf.square(xh);
         tf.matMul(A, tf.transpose(xh));
-        tf.matMul(x2, sigma2T);
+        tf.matMul(x2, tf.clone(sigma2T));
         tf.matMul(R, xh);
         // A scalar to wait on: backends run kernels in order, so the last one's sum waits for all.
-        return tf.sum(tf.matMul(tf.transpose(x2), D));
+        return tf.sum(tf.matMul(tf.transpose(x2), tf.clone(D)));
       });
       out.dataSync();
       out.dispose();

@@ -37,7 +37,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
 import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
-import { upperTail, U_MAX } from './normal.js';
+import { UPPER_TAIL_CONSTANTS } from './normal.js';
 import { aliasInputs } from './tape.js';
 import { runLoop } from './wasm-loops.js';
 
@@ -59,11 +59,7 @@ interface FusedKernel {
   body: (io: KernelIO) => void;
 }
 
-/** Float32 views of a kernel's inputs (by name) and outputs. */
-function views({ inputs, outputs, memory }: KernelIO): { in: Record<string, Float32Array>; out: Float32Array[] } {
-  return { in: Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, memory.view(t)])), out: outputs.map(memory.view) };
-}
-
+/** Below this s², componentTerms takes the exact limits of s = 0 (see src/gm-composite.ts). */
 const S_MIN2 = S_MIN * S_MIN;
 
 /** c_b = 2^e with e = round(log2 max_i |x_bi|) in the normal range; 1 for a zero row. */
@@ -96,49 +92,20 @@ const prepareKernel: FusedKernel = {
   body: ({ inputs: { mu, sigma, U, v }, outputs, memory, shape }) => runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v], outputs),
 };
 
-/** a, b, φ/s and tφ/s², each K×B, travel as one [4, K, B] tensor: one output to save, not four. */
-function splitTerms(terms: Float32Array, size: number): Float32Array[] {
-  return [0, 1, 2, 3].map((j) => terms.subarray(j * size, (j + 1) * size));
-}
-
 /**
- * The per-component terms (special functions, in JavaScript), then h from them (the
- * K×L×B sum, compiled). Everything is laid out component-major (K×B) so the loops over
- * the batch run along contiguous memory. F = [mᵀ; qᵀ]: row k is m_k, row K + kL + l is q_kl.
+ * The per-component terms (the special functions, in float64), then h from them (the
+ * K×L×B sum), both compiled. Everything is laid out component-major (K×B) so the loops
+ * over the batch run along contiguous memory. F = [mᵀ; qᵀ]: row k is m_k, row
+ * K + kL + l is q_kl.
  */
 const combineKernel: FusedKernel = {
   name: 'GMFusedCombine',
   inputs: ['F', 's2', 'w', 'c'],
-  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]],
-  body: (io) => {
-    const { in: { F, s2 }, out: [, terms] } = views(io);
-    const [B, K] = io.shape.s2;
-    const L = io.shape.w[1];
-    const [aT, bT, pOverS, tpOverS2] = splitTerms(terms, K * B);
-    for (let k = 0; k < K; k++) {
-      for (let r = 0; r < B; r++) {
-        const j = k * B + r;
-        const m = F[j];
-        const variance = s2[r * K + k];
-        if (variance > S_MIN2) {
-          const s = Math.sqrt(variance);
-          const t = Math.min(Math.max(m / s, -U_MAX), U_MAX);
-          const { pdf, Q, loss } = upperTail(Math.abs(t));
-          aT[j] = Math.max(m, 0) + s * loss;
-          bT[j] = t < 0 ? Q : 1 - Q;
-          pOverS[j] = pdf / s;
-          tpOverS2[j] = (t * pdf) / variance;
-        } else {
-          // The exact limits at s = 0: a = ReLU(m), b = H(m) with H(0) = ½.
-          aT[j] = Math.max(m, 0);
-          bT[j] = m > 0 ? 1 : m < 0 ? 0 : 0.5;
-          pOverS[j] = 0;
-          tpOverS2[j] = 0;
-        }
-      }
-    }
-    const { inputs, outputs: [h, termsTensor], memory } = io;
-    runLoop(memory, 'mixOutputs', [K, L, B], [inputs.F, termsTensor, inputs.w, inputs.c], [h]); // reads the terms just written
+  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]], // h; a, b, φ/s and tφ/s², each K×B
+  body: ({ inputs: { F, s2, w, c }, outputs: [h, terms], memory, shape }) => {
+    const [B, K] = shape.s2;
+    runLoop(memory, 'componentTerms', [K, B, S_MIN2, ...UPPER_TAIL_CONSTANTS], [F, s2], [terms]);
+    runLoop(memory, 'mixOutputs', [K, shape.w[1], B], [F, terms, w, c], [h]);
   },
 };
 

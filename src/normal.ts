@@ -17,9 +17,11 @@
  * (relative error 1.7e−7 for u ≥ 5). Below 5 the direct form amplifies the fit's error
  * by at most 13 (1.4e−6 measured).
  *
- * The same formulas come twice: on tensors (upperTailF32, every backend) and on one
- * number (upperTail, for the fused kernels of src/gm-fused.ts, which run them in float64
- * and round the results to float32 on store; the fit's 1.2e−7 then dominates).
+ * The same formulas come twice here: on tensors (upperTailF32, every backend) and on one
+ * number (upperTail, in float64). The fused kernels of src/gm-fused.ts run upperTail's
+ * arithmetic compiled, two lanes at a time (componentTerms in src/wasm/gm-loops.wat, held
+ * to upperTail by properties/tfjs/wasm-loops.test.ts), and round the results to float32
+ * on store; the fit's 1.2e−7 then dominates.
  *
  * Accuracy of the tensor form in float32 (properties/tfjs/normal.test.ts checks both
  * forms against the float64 reference): Φ(t) and g(t) within ~1e−5 relative for |t| ≤ 13 (dominated by rounding
@@ -43,6 +45,13 @@ const FRACTION_START = 5;
 const FRACTION_DEPTH = 8;
 /** φ(20) is 0 in float32: clamping u here keeps every intermediate finite. */
 export const U_MAX = 20;
+
+/**
+ * The constants of upperTail, in the order the compiled loop componentTerms
+ * (src/wasm/gm-loops.wat) takes them: U_MAX, FRACTION_START, FRACTION_DEPTH,
+ * 1/√(2π), √(π/2), then the fit's coefficients NR[0..9].
+ */
+export const UPPER_TAIL_CONSTANTS: readonly number[] = [U_MAX, FRACTION_START, FRACTION_DEPTH, INV_SQRT_2PI, SQRT_HALF_PI, ...NR];
 
 export interface TailTensors {
   /** φ(u) */

@@ -15,7 +15,7 @@ import type { HostMemory } from './host-memory.js';
 import { GM_LOOPS_WASM } from './wasm/gm-loops.wasm.js';
 
 /** The loops the module exports; each takes sizes, then input and output byte addresses. */
-export type LoopName = 'rowMaxAbs' | 'scaleRows' | 'prepare' | 'mixOutputs' | 'componentGrads' | 'paramGrads';
+export type LoopName = 'rowMaxAbs' | 'scaleRows' | 'prepare' | 'componentTerms' | 'mixOutputs' | 'componentGrads' | 'paramGrads';
 type Loops = Record<LoopName, (...args: number[]) => void>;
 
 const BYTES = Uint8Array.from(atob(GM_LOOPS_WASM), (ch) => ch.charCodeAt(0));

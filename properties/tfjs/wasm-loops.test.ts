@@ -14,6 +14,8 @@ import { compileWat, WAT_PATH } from '../../scripts/wasm.js';
 import { hostMemory } from '../../src/host-memory.js';
 import { runLoop, type LoopName } from '../../src/wasm-loops.js';
 import { GM_LOOPS_WASM } from '../../src/wasm/gm-loops.wasm.js';
+import { S_MIN } from '../../src/limits.js';
+import { upperTail, UPPER_TAIL_CONSTANTS, U_MAX } from '../../src/normal.js';
 import { describeEachHostBackend } from '../support/backends.js';
 
 const f = Math.fround;
@@ -44,6 +46,25 @@ function laneSum(t: number[]): number {
   let sum = f(f(lanes[0] + lanes[1]) + f(lanes[2] + lanes[3]));
   for (let i = n4; i < t.length; i++) sum = f(sum + t[i]);
   return sum;
+}
+
+/** S_MIN², the threshold componentTerms takes (src/gm-fused.ts), and the float32 nearest it. */
+const S_MIN2 = S_MIN * S_MIN;
+const S_MIN2_32 = f(S_MIN2);
+
+/** The spacing of float32 numbers at |x| (the subnormal spacing near 0). */
+function ulp32(x: number): number {
+  const e = Math.floor(Math.log2(Math.abs(x)));
+  return Number.isFinite(e) ? 2 ** Math.max(e - 23, -149) : 2 ** -149;
+}
+
+/** a, b, φ/s and tφ/s² for one m and s², by upperTail in float64 (the loop's definition), rounded to float32. */
+function termsByUpperTail(m: number, variance: number): number[] {
+  if (!(variance > S_MIN2)) return [Math.max(m, 0), m > 0 ? 1 : m < 0 ? 0 : 0.5, 0, 0].map(f); // the limits at s = 0
+  const s = Math.sqrt(variance);
+  const t = Math.min(Math.max(m / s, -U_MAX), U_MAX);
+  const { pdf, Q, loss } = upperTail(Math.abs(t));
+  return [Math.max(m, 0) + s * loss, t < 0 ? Q : 1 - Q, pdf / s, (t * pdf) / variance].map(f);
 }
 
 describeEachHostBackend('compiled loops', () => {
@@ -83,6 +104,49 @@ describeEachHostBackend('compiled loops', () => {
       }
     },
   );
+
+  it('componentTerms: upperTail on a grid of t = m/s over [−25, 25] (direct form, continued fraction, clamp), within one float32 rounding', () => {
+    // s = 1 and s = 2⁻⁸; K = 2 components, and an odd B so that the last row runs alone.
+    const grid = Array.from({ length: 5001 }, (_, j) => f(-25 + j / 100));
+    const [K, B] = [2, grid.length];
+    const m = [...grid, ...grid.map((t) => f(t / 256))];
+    const variances = grid.flatMap(() => [1, 2 ** -16]);
+    const [terms] = runOn('componentTerms', [K, B, S_MIN2, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
+    for (let k = 0; k < K; k++) {
+      for (let r = 0; r < B; r++) {
+        termsByUpperTail(m[k * B + r], variances[r * K + k]).forEach((value, plane) => {
+          const got = terms[(plane * K + k) * B + r];
+          if (!(Math.abs(got - value) <= ulp32(value))) throw new Error(`plane ${plane}, t = ${grid[r]}, k = ${k}: got ${got}, want ${value}`);
+        });
+      }
+    }
+  });
+
+  test.prop(
+    [
+      dims.chain(({ K, B }) =>
+        fc.tuple(
+          fc.constant({ K, B }),
+          fc.array(fc.oneof(fc.float({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, -0, f(1e-30), f(-1e-30))).map(f), { minLength: K * B, maxLength: K * B }),
+          // s²: 0, at or below S_MIN² (the limits), or ordinary, so that t = m/s spans the
+          // direct form, the continued fraction (|t| ≥ 5) and the clamp (|t| > 20).
+          fc.array(fc.oneof(fc.constantFrom(0, S_MIN2_32), fc.float({ min: 0, max: S_MIN2_32, noNaN: true }), fc.float({ min: f(1e-8), max: 1e6, noNaN: true })).map(f), { minLength: B * K, maxLength: B * K }),
+        ),
+      ),
+    ],
+    { numRuns: 60 },
+  )('componentTerms: upperTail in float64, within one float32 rounding', ([{ K, B }, m, variances]) => {
+    const [terms] = runOn('componentTerms', [K, B, S_MIN2, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
+    for (let k = 0; k < K; k++) {
+      for (let r = 0; r < B; r++) {
+        const want = termsByUpperTail(m[k * B + r], variances[r * K + k]);
+        want.forEach((value, plane) => {
+          const got = terms[(plane * K + k) * B + r];
+          if (!(Math.abs(got - value) <= ulp32(value))) throw new Error(`plane ${plane}, k = ${k}, b = ${r} (m = ${m[k * B + r]}, s² = ${variances[r * K + k]}): got ${got}, want ${value}`);
+        });
+      }
+    }
+  });
 
   test.prop([dims.chain(({ K, L, B }) => fc.tuple(fc.constant({ K, L, B }), values(K * (L + 1) * B), values(4 * K * B), values(K * L), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B })))], { numRuns: 30 })(
     'mixOutputs: h = c/K Σ_k (a_k w_k + b_k q_k)',

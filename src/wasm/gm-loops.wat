@@ -231,6 +231,148 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $ks))))
 
+  ;; The per-component terms of the forward: the special functions of src/normal.ts
+  ;; (upperTail), in float64, two rows b at a time, rounded to float32 on store. With
+  ;; m = F[k, b] and s² = s2[b, k]:
+  ;;   s² > sMin²:  s = √s², t = m/s clamped to ±uMax, u = |t|, φ = φ(u), R = √(π/2)·y·e^P(y)
+  ;;                (y = 1/(1 + u/(2√2)), P the erfc fit), Q = φR = Φ(−u), and
+  ;;                g = φ(1 − uR) below fractionStart, else φR/T with the continued
+  ;;                fraction T = u + 2/(u + 3/(… + depth/u));
+  ;;                a = max(m, 0) + s·g, b = Φ(t) (Q where t < 0, else 1 − Q), φ/s, tφ/s²
+  ;;   otherwise:   a = max(m, 0), b = H(m) (H(0) = ½), φ/s = tφ/s² = 0 (the exact limits)
+  ;; as upperTail computes them, except that both polynomials (P, and e^r's in $exp) run
+  ;; by Estrin's scheme and $exp is not Math.exp: the float64 values differ from
+  ;; upperTail's by at most ~1e−14 relative, the float32 results by at most one rounding
+  ;; (and by none over a grid of 5,001 t in [−25, 25], properties/tfjs/wasm-loops.test.ts).
+  ;; The fit's constants are parameters, passed from src/normal.ts (UPPER_TAIL_CONSTANTS).
+  ;; F: [K + K·L, B] (rows k are m_k); s2: [B, K]; terms: [4, K, B] (a, b, φ/s, tφ/s²).
+  (func (export "componentTerms")
+    (param $K i32) (param $B i32) (param $sMin2 f64)
+    (param $uMax f64) (param $fractionStart f64) (param $fractionDepth f64) (param $invSqrt2Pi f64) (param $sqrtHalfPi f64)
+    (param $c0 f64) (param $c1 f64) (param $c2 f64) (param $c3 f64) (param $c4 f64) (param $c5 f64) (param $c6 f64) (param $c7 f64) (param $c8 f64) (param $c9 f64)
+    (param $F i32) (param $s2 i32) (param $terms i32)
+    (local $k i32) (local $r i32) (local $row i32) (local $plane i32) (local $at i32) (local $sAt i32) (local $pair i32)
+    (local $a v128) (local $b v128) (local $pOverS v128) (local $tpOverS2 v128)
+    (local.set $row (i32.shl (local.get $B) (i32.const 2))) ;; bytes per row of B
+    (local.set $plane (i32.mul (local.get $K) (local.get $row)))
+    (block $kDone (loop $ks
+      (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
+      (local.set $r (i32.const 0))
+      (block $done (loop $pairs
+        (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+        ;; A last odd row runs as a pair with itself, and only lane 0 is stored.
+        (local.set $pair (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $B)))
+        (local.set $at (i32.add (i32.mul (local.get $k) (local.get $row)) (i32.shl (local.get $r) (i32.const 2)))) ;; (k, r) in F and in each plane
+        (local.set $sAt (i32.add (local.get $s2) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $K)) (local.get $k)) (i32.const 2))))
+        (call $tailTerms
+          (f64x2.replace_lane 1
+            (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $F) (local.get $at)))))
+            (f64.promote_f32 (f32.load (i32.add (local.get $F)
+              (select (i32.add (local.get $at) (i32.const 4)) (local.get $at) (local.get $pair))))))
+          (f64x2.replace_lane 1
+            (f64x2.splat (f64.promote_f32 (f32.load (local.get $sAt))))
+            (f64.promote_f32 (f32.load
+              (select (i32.add (local.get $sAt) (i32.shl (local.get $K) (i32.const 2))) (local.get $sAt) (local.get $pair)))))
+          (local.get $sMin2) (local.get $uMax) (local.get $fractionStart) (local.get $fractionDepth) (local.get $invSqrt2Pi) (local.get $sqrtHalfPi)
+          (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3) (local.get $c4) (local.get $c5) (local.get $c6) (local.get $c7) (local.get $c8) (local.get $c9))
+        (local.set $tpOverS2) (local.set $pOverS) (local.set $b) (local.set $a)
+        (local.set $at (i32.add (local.get $terms) (local.get $at)))
+        (if (local.get $pair)
+          (then
+            (v128.store64_lane 0 (local.get $at) (f32x4.demote_f64x2_zero (local.get $a)))
+            (v128.store64_lane 0 (i32.add (local.get $at) (local.get $plane)) (f32x4.demote_f64x2_zero (local.get $b)))
+            (v128.store64_lane 0 (i32.add (local.get $at) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.demote_f64x2_zero (local.get $pOverS)))
+            (v128.store64_lane 0 (i32.add (local.get $at) (i32.mul (local.get $plane) (i32.const 3))) (f32x4.demote_f64x2_zero (local.get $tpOverS2))))
+          (else
+            (f32.store (local.get $at) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $a))))
+            (f32.store (i32.add (local.get $at) (local.get $plane)) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $b))))
+            (f32.store (i32.add (local.get $at) (i32.shl (local.get $plane) (i32.const 1))) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $pOverS))))
+            (f32.store (i32.add (local.get $at) (i32.mul (local.get $plane) (i32.const 3))) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $tpOverS2))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
+        (br $pairs)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $ks))))
+
+  ;; a, b, φ/s and tφ/s² for two lanes of m and s²: the body of componentTerms.
+  (func $tailTerms
+    (param $m v128) (param $v v128) (param $sMin2 f64)
+    (param $uMax f64) (param $fractionStart f64) (param $fractionDepth f64) (param $invSqrt2Pi f64) (param $sqrtHalfPi f64)
+    (param $c0 f64) (param $c1 f64) (param $c2 f64) (param $c3 f64) (param $c4 f64) (param $c5 f64) (param $c6 f64) (param $c7 f64) (param $c8 f64) (param $c9 f64)
+    (result v128 v128 v128 v128)
+    (local $flat v128) (local $s v128) (local $t v128) (local $u v128) (local $pdf v128) (local $y v128) (local $p v128)
+    (local $R v128) (local $Q v128) (local $loss v128) (local $far v128) (local $T v128) (local $n f64) (local $relu v128) (local $y2 v128) (local $y4 v128)
+    ;; flat: lanes with s² ≤ sMin² (s = 0 among them), which take the limits; s² = 1
+    ;; stands in there so that every lane below stays finite.
+    (local.set $flat (f64x2.le (local.get $v) (f64x2.splat (local.get $sMin2))))
+    (local.set $v (v128.bitselect (f64x2.splat (f64.const 1)) (local.get $v) (local.get $flat)))
+    (local.set $s (f64x2.sqrt (local.get $v)))
+    (local.set $t (f64x2.min (f64x2.max (f64x2.div (local.get $m) (local.get $s)) (f64x2.splat (f64.neg (local.get $uMax)))) (f64x2.splat (local.get $uMax))))
+    (local.set $u (f64x2.abs (local.get $t)))
+    (local.set $pdf (f64x2.mul (f64x2.splat (local.get $invSqrt2Pi))
+      (call $exp (f64x2.mul (f64x2.mul (f64x2.splat (f64.const -0.5)) (local.get $u)) (local.get $u)))))
+    (local.set $y (f64x2.div (f64x2.splat (f64.const 1))
+      (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.mul (local.get $u) (f64x2.splat (f64.const 0.5))) (f64x2.splat (f64.const 0.7071067811865476))))))
+    ;; P(y) = Σ_j c_j y^j by Estrin's scheme (pairs, then quadruples, …): its dependent
+    ;; chain is four multiply-adds deep where Horner's is nine.
+    (local.set $y2 (f64x2.mul (local.get $y) (local.get $y)))
+    (local.set $y4 (f64x2.mul (local.get $y2) (local.get $y2)))
+    (local.set $p (f64x2.add
+      (f64x2.add
+        (f64x2.add (f64x2.add (f64x2.splat (local.get $c0)) (f64x2.mul (f64x2.splat (local.get $c1)) (local.get $y))) (f64x2.mul (f64x2.add (f64x2.splat (local.get $c2)) (f64x2.mul (f64x2.splat (local.get $c3)) (local.get $y))) (local.get $y2)))
+        (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (local.get $c4)) (f64x2.mul (f64x2.splat (local.get $c5)) (local.get $y))) (f64x2.mul (f64x2.add (f64x2.splat (local.get $c6)) (f64x2.mul (f64x2.splat (local.get $c7)) (local.get $y))) (local.get $y2))) (local.get $y4)))
+      (f64x2.mul (f64x2.add (f64x2.splat (local.get $c8)) (f64x2.mul (f64x2.splat (local.get $c9)) (local.get $y))) (f64x2.mul (local.get $y4) (local.get $y4)))))
+    (local.set $R (f64x2.mul (f64x2.mul (f64x2.splat (local.get $sqrtHalfPi)) (local.get $y)) (call $exp (local.get $p))))
+    (local.set $Q (f64x2.mul (local.get $pdf) (local.get $R)))
+    (local.set $loss (f64x2.mul (local.get $pdf) (f64x2.sub (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $u) (local.get $R)))))
+    (local.set $far (f64x2.ge (local.get $u) (f64x2.splat (local.get $fractionStart))))
+    (if (v128.any_true (local.get $far))
+      (then
+        (local.set $T (local.get $u))
+        (local.set $n (local.get $fractionDepth))
+        (block $done (loop $levels
+          (br_if $done (f64.lt (local.get $n) (f64.const 2)))
+          (local.set $T (f64x2.add (local.get $u) (f64x2.div (f64x2.splat (local.get $n)) (local.get $T))))
+          (local.set $n (f64.sub (local.get $n) (f64.const 1)))
+          (br $levels)))
+        (local.set $loss (v128.bitselect (f64x2.div (local.get $Q) (local.get $T)) (local.get $loss) (local.get $far)))))
+    (local.set $relu (f64x2.max (local.get $m) (f64x2.splat (f64.const 0))))
+    ;; a
+    (v128.bitselect (local.get $relu) (f64x2.add (local.get $relu) (f64x2.mul (local.get $s) (local.get $loss))) (local.get $flat))
+    ;; b, and H(m) on flat lanes
+    (v128.bitselect
+      (v128.bitselect (f64x2.splat (f64.const 1))
+        (v128.bitselect (f64x2.splat (f64.const 0)) (f64x2.splat (f64.const 0.5)) (f64x2.lt (local.get $m) (f64x2.splat (f64.const 0))))
+        (f64x2.gt (local.get $m) (f64x2.splat (f64.const 0))))
+      (v128.bitselect (local.get $Q) (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $Q)) (f64x2.lt (local.get $t) (f64x2.splat (f64.const 0))))
+      (local.get $flat))
+    ;; φ/s and tφ/s², 0 on flat lanes
+    (v128.andnot (f64x2.div (local.get $pdf) (local.get $s)) (local.get $flat))
+    (v128.andnot (f64x2.div (f64x2.mul (local.get $t) (local.get $pdf)) (local.get $v)) (local.get $flat)))
+
+  ;; e^x for two float64 lanes, x in [−700, 700] (here −u²/2 ≥ −200 and P(y) ∈ [−1.3, 0]),
+  ;; within 1e−14 relative: x = n·ln 2 + r with n = nearest(x/ln 2) and |r| ≤ ln 2/2
+  ;; (ln 2 in two parts, after Cody and Waite, so that n·ln2hi is exact), e^r by its
+  ;; Taylor polynomial of degree 11 (remainder below r¹²/12! ≈ 7e−15), and 2^n built as
+  ;; the float's exponent bits.
+  (func $exp (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128) (local $r2 v128) (local $r4 v128)
+    (local.set $n (f64x2.nearest (f64x2.mul (local.get $x) (f64x2.splat (f64.const 1.4426950408889634)))))
+    (local.set $r (f64x2.sub
+      (f64x2.sub (local.get $x) (f64x2.mul (local.get $n) (f64x2.splat (f64.const 0x1.62e42feep-1))))
+      (f64x2.mul (local.get $n) (f64x2.splat (f64.const 0x1.a39ef35793c76p-33)))))
+    ;; Σ_k r^k/k! for k ≤ 11, by Estrin's scheme as for P above.
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+    (local.set $p (f64x2.add
+      (f64x2.add
+        (f64x2.add (f64x2.add (f64x2.splat (f64.const 1.0)) (f64x2.mul (f64x2.splat (f64.const 1.0)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (f64x2.splat (f64.const 0.16666666666666666)) (local.get $r))) (local.get $r2)))
+        (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.041666666666666664)) (f64x2.mul (f64x2.splat (f64.const 0.008333333333333333)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.001388888888888889)) (f64x2.mul (f64x2.splat (f64.const 0.0001984126984126984)) (local.get $r))) (local.get $r2))) (local.get $r4)))
+      (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (f64x2.splat (f64.const 2.7557319223985893e-06)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (f64x2.splat (f64.const 2.505210838544172e-08)) (local.get $r))) (local.get $r2))) (f64x2.mul (local.get $r4) (local.get $r4)))))
+    (f64x2.mul (local.get $p)
+      (i64x2.shl
+        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n))) (i64x2.splat (i64.const 1023)))
+        (i32.const 52))))
+
   ;; h = c/K · Σ_k (a_k w_k + b_k q_k), per row b and output l, accumulated in float32 over
   ;; k in order: acc ← acc + (a_bk w_kl + b_bk q_klb), then h_bl = acc · (c_b/K). Lanes
   ;; run over 4 rows b at a time.
