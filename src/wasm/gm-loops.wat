@@ -605,7 +605,7 @@
     (param $K i32) (param $L i32) (param $d i32)
     (param $P i32) (param $S i32) (param $U i32) (param $mu i32) (param $sigma i32) (param $gw i32) (param $cMaxAt i32)
     (param $gMu i32) (param $gSigma i32) (param $gU i32)
-    (local $k i32) (local $l i32) (local $i i32) (local $d4 i32) (local $Pq i32)
+    (local $k i32) (local $l i32) (local $i i32) (local $d4 i32) (local $Pq i32) (local $Pk i32) (local $Sk i32)
     (local $muK i32) (local $sigmaK i32) (local $gMuK i32) (local $gSigmaK i32)
     (local $cMax f32) (local $c v128) (local $g v128) (local $u v128) (local $p v128) (local $s v128)
     (local $gs f32) (local $us f32) (local $ps f32) (local $ss f32)
@@ -620,11 +620,19 @@
       (local.set $gMuK (i32.add (local.get $gMu) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       (local.set $gSigmaK (i32.add (local.get $gSigma) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       ;; ∂ℓ/∂μ_k starts at cmax·P_k, the σ sum at 0.
+      (local.set $Pk (i32.add (local.get $P) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       (local.set $i (i32.const 0))
+      (block $done (loop $initLanes
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
+        (v128.store (i32.add (local.get $gMuK) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $Pk) (i32.shl (local.get $i) (i32.const 2))))))
+        (v128.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2))) (v128.const f32x4 0 0 0 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $initLanes)))
       (block $done (loop $init
         (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
         (f32.store (i32.add (local.get $gMuK) (i32.shl (local.get $i) (i32.const 2)))
-          (f32.mul (local.get $cMax) (f32.load (i32.add (local.get $P) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $d)) (local.get $i)) (i32.const 2))))))
+          (f32.mul (local.get $cMax) (f32.load (i32.add (local.get $Pk) (i32.shl (local.get $i) (i32.const 2))))))
         (f32.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2))) (f32.const 0))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $init)))
@@ -671,8 +679,24 @@
         (local.set $gw (i32.add (local.get $gw) (i32.const 4)))
         (local.set $l (i32.add (local.get $l) (i32.const 1)))
         (br $ls)))
-      ;; ∂ℓ/∂σ_k from its sum; S is [d, K], so S_k is column k.
+      ;; ∂ℓ/∂σ_k from its sum; S is [d, K], so S_k is column k (four rows of S per lane vector).
       (local.set $i (i32.const 0))
+      (block $done (loop $finishLanes
+        (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
+        (local.set $Sk (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))
+        (local.set $s (f32x4.splat (f32.load (local.get $Sk))))
+        (local.set $s (f32x4.replace_lane 1 (local.get $s) (f32.load (i32.add (local.get $Sk) (i32.shl (local.get $K) (i32.const 2))))))
+        (local.set $s (f32x4.replace_lane 2 (local.get $s) (f32.load (i32.add (local.get $Sk) (i32.shl (local.get $K) (i32.const 3))))))
+        (local.set $s (f32x4.replace_lane 3 (local.get $s) (f32.load (i32.add (local.get $Sk) (i32.mul (local.get $K) (i32.const 12))))))
+        (v128.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.mul
+            (f32x4.mul (v128.load (i32.add (local.get $sigmaK) (i32.shl (local.get $i) (i32.const 2))))
+              (f32x4.add
+                (f32x4.mul (f32x4.splat (f32.const 2)) (v128.load (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.get $s)))
+            (local.get $c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $finishLanes)))
       (block $done (loop $finish
         (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
         (f32.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))
