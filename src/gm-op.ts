@@ -6,11 +6,13 @@
  * Two implementations of the same closed form, chosen per call (GMOpOptions.kernels):
  *   fused      cpu and wasm: the elementwise work in a few loops over the backend's
  *              memory, matrix products by the backend (src/gm-fused.ts). The default
- *              there (on wasm up to B = 256).
+ *              there.
  *   composite  every backend: plain tfjs ops (src/gm-composite.ts). The default elsewhere
  *              (tensorflow, webgl, webgpu), where host loops would mean copies.
  * Both register their backward as a kernel gradient, so each input's gradient is
- * computed only when something needs it: a first layer never pays for ∂ℓ/∂x.
+ * computed only when something needs it: a first layer never pays for ∂ℓ/∂x. Both
+ * return h followed by what their backward reads, which gmLayer hands to tfjs's tape
+ * without copies (src/tape.ts).
  *
  * gmLayerAutodiff runs the composite forward as plain tfjs ops and lets tfjs
  * differentiate it: the slow baseline, kept for tests and benchmarks. It differentiates
@@ -44,8 +46,7 @@ export interface GMOpOptions {
    */
   checkValues?: boolean;
   /**
-   * 'auto' (default): fused on cpu, and on wasm up to WASM_FUSED_MAX_BATCH rows;
-   * composite elsewhere. 'fused' throws GMBackendError on other backends. Both agree
+   * 'auto' (default): fused on cpu and wasm, composite elsewhere. 'fused' throws GMBackendError on other backends. Both agree
    * within the float32 bound.
    */
   kernels?: KernelChoice;
@@ -62,28 +63,22 @@ function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): v
 }
 
 /**
- * Largest batch for which 'auto' picks the fused kernels on wasm. Above it the fused
- * path's packings of x̂ᵀ and x̂ (d×B each) outgrow the composite's packing of the
- * weights (d×K(L+1)), and the two paths are level: measured on 2 cores at K = 20, the
- * fused step is ~5× faster at B = 1, 1.8× at B = 64 and 1.2× at B = 256 (npm run bench
- * -- speed), and fused ÷ composite is 0.97 at B = 512 and 1.04 at B = 1024. On cpu the
- * fused step is as fast or faster at every batch size measured (B ≤ 1024).
- */
-export const WASM_FUSED_MAX_BATCH = 256;
-
-/**
- * The implementation a choice runs on the active backend for a batch of B rows.
+ * The implementation a choice runs on the active backend. 'auto' takes the fused
+ * kernels wherever they run: on wasm a fused training step takes 0.23–0.26 of the
+ * composite's time at B = 1, 0.43–0.49 at B = 64, 0.68–0.70 at B = 256 (npm run bench --
+ * speed, 2 cores, K = 20) and 0.85–0.89 at B = 512 to 2048 (paired rounds); on cpu it is
+ * as fast or faster at every batch size measured.
  * @throws GMBackendError for 'fused' on a backend other than cpu or wasm, or in a
  *         runtime without WebAssembly SIMD (which the fused loops need).
  */
-export function resolveKernels(choice: KernelChoice = 'auto', B = 1): 'fused' | 'composite' {
+export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
   const backendName = tf.getBackend();
   const hosted = (HOST_BACKENDS as readonly string[]).includes(backendName) && wasmLoopsSupported;
   if (choice === 'fused' && !hosted) {
     const where = wasmLoopsSupported ? `backend ${backendName}` : 'a runtime without WebAssembly SIMD';
     throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} with WebAssembly SIMD (or 'auto', 'composite')`, `'fused' on ${where}`);
   }
-  if (choice === 'auto') return hosted && (backendName !== 'wasm' || B <= WASM_FUSED_MAX_BATCH) ? 'fused' : 'composite';
+  if (choice === 'auto') return hosted ? 'fused' : 'composite';
   return choice;
 }
 
@@ -112,8 +107,8 @@ function register(kernel: GMKernel, backendName: string): void {
 }
 
 /** The kernel to run for this choice and batch size, registered on first use. */
-function kernelFor(choice: KernelChoice, B: number): string {
-  const kernel = resolveKernels(choice, B) === 'fused' ? fusedKernel : compositeKernel;
+function kernelFor(choice: KernelChoice): string {
+  const kernel = resolveKernels(choice) === 'fused' ? fusedKernel : compositeKernel;
   if (kernel === fusedKernel) registerFusedLoops();
   register(kernel, tf.getBackend());
   return kernel.kernelName;
@@ -130,7 +125,7 @@ function kernelFor(choice: KernelChoice, B: number): string {
  */
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   checkInputs(x, params, options);
-  const kernel = kernelFor(options.kernels ?? 'auto', x.shape[0]);
+  const kernel = kernelFor(options.kernels ?? 'auto');
   const { mu, sigma, U, v } = params;
   return handToTape(kernel, tf.engine().runKernel(kernel, { x, mu, sigma, U, v }, {}) as tf.Tensor[]) as tf.Tensor2D;
 }

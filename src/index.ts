@@ -2,7 +2,7 @@
  * gmlayer: the Gaussian mixture layer of Chewi, Rigollet & Yan (arXiv 2508.04883) on
  * TensorFlow.js. The float64 reference is at `gmlayer/reference`.
  */
-export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES, WASM_FUSED_MAX_BATCH } from './gm-op.js';
+export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES } from './gm-op.js';
 export type { GMOpOptions, GMTensors, KernelChoice } from './gm-op.js';
 export { GaussianMixture, gaussianMixture } from './gaussian-mixture.js';
 export type { GaussianMixtureArgs } from './gaussian-mixture.js';

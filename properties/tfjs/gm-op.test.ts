@@ -29,7 +29,7 @@ import { roundingFactor, underflowFloor } from '../../reference/error-bound.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
-import { gmLayer, gmLayerAutodiff, resolveKernels, WASM_FUSED_MAX_BATCH, type GMTensors, type KernelChoice } from '../../src/gm-op.js';
+import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/gm-op.js';
 import { normalStream } from '../../reference/random.js';
 import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
 import { describeEachBackend, describeEachPath } from '../support/backends.js';
@@ -349,15 +349,13 @@ describe('kernel choice', () => {
       await useBackend('cpu');
       tf.removeBackend('gmlayer-test-device');
     }
-    expect(resolveKernels('auto', 10_000)).toBe('fused');
+    expect(resolveKernels('auto')).toBe('fused');
   });
 
-  it('auto is fused on wasm up to WASM_FUSED_MAX_BATCH rows, composite above', async () => {
+  it('auto is fused on wasm', async () => {
     await useBackend('wasm');
     try {
-      expect(resolveKernels('auto', WASM_FUSED_MAX_BATCH)).toBe('fused');
-      expect(resolveKernels('auto', WASM_FUSED_MAX_BATCH + 1)).toBe('composite');
-      expect(resolveKernels('fused', WASM_FUSED_MAX_BATCH + 1)).toBe('fused');
+      expect(resolveKernels('auto')).toBe('fused');
     } finally {
       await useBackend('cpu');
     }

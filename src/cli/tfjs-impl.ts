@@ -28,7 +28,7 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
     return {
       impl: 'tfjs',
       backend: report.backend,
-      kernels: resolveKernels(kernels, c.dims.B),
+      kernels: resolveKernels(kernels),
       y: toArray(y),
       grad: { mu: toArray(gmu), sigma: toArray(gsigma), U: toArray(gU), v: toArray(gv), x: toArray(gx) },
     };
