@@ -600,7 +600,7 @@
   ;; and what it multiplies is then small. The sums over l accumulate in the ∂ℓ/∂μ_k
   ;; and ∂ℓ/∂σ_k rows, so each pass streams two rows of U, P and ∂ℓ/∂U (2× faster than
   ;; running over l innermost, whose ten strided rows thrash the cache; two rows per
-  ;; pass, against one, save 15% of the loads and stores).
+  ;; pass share their loads of σ_k, μ_k and the sums, and run 15% faster than one).
   ;; P: [K + K·L, d]; S: [d, K]; U: [K, L, d]; μ, σ: [K, d]; ∂ℓ/∂w: [K, L]; cmax: [1].
   (func (export "paramGrads")
     (param $K i32) (param $L i32) (param $d i32)
