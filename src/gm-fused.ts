@@ -6,10 +6,9 @@
  * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
  * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
  * plus a pass over memory; here the op runs 9 kernels per step, and keeps what its
- * backward reads without copies (src/tape.ts). The special functions (B×K) are
- * JavaScript, in float64; every other loop, over B×d, B×K×L and K×L×d, is compiled
- * WebAssembly with SIMD (src/wasm/gm-loops.wat, run by src/wasm-loops.ts), in
- * float32, which JavaScript runs 4–10× slower.
+ * backward reads without copies (src/tape.ts). Their loops, over B×d, B×K, B×K×L and
+ * K×L×d, are compiled WebAssembly with SIMD (src/wasm/gm-loops.wat, run by
+ * src/wasm-loops.ts), which JavaScript ran 1.7–10× slower.
  * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
  * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
  * rather than the d×K(L+1) weights, and so on.

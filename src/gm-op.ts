@@ -46,8 +46,8 @@ export interface GMOpOptions {
    */
   checkValues?: boolean;
   /**
-   * 'auto' (default): fused on cpu and wasm, composite elsewhere. 'fused' throws GMBackendError on other backends. Both agree
-   * within the float32 bound.
+   * 'auto' (default): fused on cpu and wasm, composite elsewhere. 'fused' throws
+   * GMBackendError on other backends. Both agree within the float32 bound.
    */
   kernels?: KernelChoice;
 }
@@ -106,7 +106,7 @@ function register(kernel: GMKernel, backendName: string): void {
   }
 }
 
-/** The kernel to run for this choice and batch size, registered on first use. */
+/** The kernel to run for this choice, registered on first use. */
 function kernelFor(choice: KernelChoice): string {
   const kernel = resolveKernels(choice) === 'fused' ? fusedKernel : compositeKernel;
   if (kernel === fusedKernel) registerFusedLoops();

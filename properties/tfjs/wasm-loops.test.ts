@@ -1,10 +1,12 @@
 /**
  * The compiled loops of src/wasm/gm-loops.wat, each against a float32 emulation in
  * JavaScript (Math.fround after every operation, in the loop's documented order), so
- * every output must match exactly. They run both ways src/wasm-loops.ts runs them: in
- * place on tfjs-wasm's memory, and copied through a private memory (cpu). Sizes put d
- * below, at and above the 4-lane width, so both the SIMD bodies and the one-lane tails
- * run (B likewise, for the loops whose lanes run over rows); outputs start as NaN, so an entry a loop forgets to write fails.
+ * every output must match exactly; componentTerms, which evaluates the special functions
+ * in float64, against upperTail (src/normal.ts) within one float32 rounding. They run
+ * both ways src/wasm-loops.ts runs them: in place on tfjs-wasm's memory, and copied
+ * through a private memory (cpu). Sizes put d below, at and above the 4-lane width, so
+ * both the SIMD bodies and the one-lane tails run (B likewise, for the loops whose lanes
+ * run over rows); outputs start as NaN, so an entry a loop forgets to write fails.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
