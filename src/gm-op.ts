@@ -64,10 +64,10 @@ function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): v
 
 /**
  * The implementation a choice runs on the active backend. 'auto' takes the fused
- * kernels wherever they run: on wasm a fused training step takes 0.23–0.26 of the
- * composite's time at B = 1, 0.43–0.49 at B = 64, 0.68–0.70 at B = 256 (npm run bench --
- * speed, 2 cores, K = 20) and 0.85–0.89 at B = 512 to 2048 (paired rounds); on cpu it is
- * as fast or faster at every batch size measured.
+ * kernels wherever they run: on wasm a fused training step takes 0.25 of the composite's
+ * time at B = 1, about 0.5 at B = 64, 0.75 at B = 256 and 0.85–0.89 at B = 512 to 2048
+ * (medians of paired rounds, 2 cores, K = 20); on cpu it is as fast or faster at every
+ * batch size measured.
  * @throws GMBackendError for 'fused' on a backend other than cpu or wasm, or in a
  *         runtime without WebAssembly SIMD (which the fused loops need).
  */
