@@ -21,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isGreater, isLess, isLessEqual } from './comparisons.js';
-import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
+import { SCALE_EXPONENT_RANGE, S2_MIN } from './limits.js';
 import { upperTailF32, U_MAX } from './normal.js';
 
 /** Everything the forward computes that the backward needs. */
@@ -85,7 +85,7 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   const q = tf.matMul(xh, steinWeightsT(U, sigma2)) as tf.Tensor2D; // q_bkl = Σ_i U_kli σ_ki² x̂_bi
   const s2 = matMulT(tf.square(xh) as tf.Tensor2D, sigma2, false, true);
 
-  const degenerate = isLessEqual(s2, S_MIN * S_MIN);
+  const degenerate = isLessEqual(s2, S2_MIN);
   const s = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
   const t = tf.clipByValue(tf.div(m, s), -U_MAX, U_MAX); // |t| ≥ 20 behaves as 20: φ, Q, loss are 0
   const { pdf, Q, loss } = upperTailF32(tf.abs(t));

@@ -34,7 +34,7 @@
  * both within the float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SCALE_EXPONENT_RANGE, S_MIN } from './limits.js';
+import { SCALE_EXPONENT_RANGE, S2_MIN } from './limits.js';
 import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
 import { UPPER_TAIL_CONSTANTS } from './normal.js';
 import { aliasInputs } from './tape.js';
@@ -57,9 +57,6 @@ interface FusedKernel {
   outputShapes: (shape: Shapes) => number[][];
   body: (io: KernelIO) => void;
 }
-
-/** Below this s², componentTerms takes the exact limits of s = 0 (see src/gm-composite.ts). */
-const S_MIN2 = S_MIN * S_MIN;
 
 /** c_b = 2^e with e = round(log2 max_i |x_bi|) in the normal range; 1 for a zero row. */
 function rowScales(c: Float32Array): void {
@@ -103,7 +100,7 @@ const combineKernel: FusedKernel = {
   outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]], // h; a, b, φ/s and tφ/s², each K×B
   body: ({ inputs: { F, s2, w, c }, outputs: [h, terms], memory, shape }) => {
     const [B, K] = shape.s2;
-    runLoop(memory, 'componentTerms', [K, B, S_MIN2, ...UPPER_TAIL_CONSTANTS], [F, s2], [terms]);
+    runLoop(memory, 'componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [F, s2], [terms]);
     runLoop(memory, 'mixOutputs', [K, shape.w[1], B], [F, terms, w, c], [h]);
   },
 };

@@ -10,6 +10,9 @@
  */
 export const S_MIN = 1e-18;
 
+/** The same threshold on s², which is what both kernels compute and compare. */
+export const S2_MIN = S_MIN * S_MIN;
+
 /**
  * Row scales c = 2^e stay normal float32 powers of two: e in [−126, 127] (2^128 would
  * be ∞, 2^−127 subnormal and flushed to 0 on wasm).

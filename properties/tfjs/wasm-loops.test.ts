@@ -16,7 +16,7 @@ import { compileWat, WAT_PATH } from '../../scripts/wasm.js';
 import { hostMemory } from '../../src/host-memory.js';
 import { runLoop, type LoopName } from '../../src/wasm-loops.js';
 import { GM_LOOPS_WASM } from '../../src/wasm/gm-loops.wasm.js';
-import { S_MIN } from '../../src/limits.js';
+import { S2_MIN } from '../../src/limits.js';
 import { upperTail, UPPER_TAIL_CONSTANTS, U_MAX } from '../../src/normal.js';
 import { describeEachHostBackend } from '../support/backends.js';
 
@@ -50,9 +50,8 @@ function laneSum(t: number[]): number {
   return sum;
 }
 
-/** S_MIN², the threshold componentTerms takes (src/gm-fused.ts), and the float32 nearest it. */
-const S_MIN2 = S_MIN * S_MIN;
-const S_MIN2_32 = f(S_MIN2);
+/** The float32 nearest S2_MIN, the threshold on s² that componentTerms takes. */
+const S2_MIN_32 = f(S2_MIN);
 
 /** The spacing of float32 numbers at |x| (the subnormal spacing near 0). */
 function ulp32(x: number): number {
@@ -62,7 +61,7 @@ function ulp32(x: number): number {
 
 /** a, b, φ/s and tφ/s² for one m and s², by upperTail in float64 (the loop's definition), rounded to float32. */
 function termsByUpperTail(m: number, variance: number): number[] {
-  if (!(variance > S_MIN2)) return [Math.max(m, 0), m > 0 ? 1 : m < 0 ? 0 : 0.5, 0, 0].map(f); // the limits at s = 0
+  if (!(variance > S2_MIN)) return [Math.max(m, 0), m > 0 ? 1 : m < 0 ? 0 : 0.5, 0, 0].map(f); // the limits at s = 0
   const s = Math.sqrt(variance);
   const t = Math.min(Math.max(m / s, -U_MAX), U_MAX);
   const { pdf, Q, loss } = upperTail(Math.abs(t));
@@ -113,7 +112,7 @@ describeEachHostBackend('compiled loops', () => {
     const [K, B] = [2, grid.length];
     const m = [...grid, ...grid.map((t) => f(t / 256))];
     const variances = grid.flatMap(() => [1, 2 ** -16]);
-    const [terms] = runOn('componentTerms', [K, B, S_MIN2, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
+    const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {
         termsByUpperTail(m[k * B + r], variances[r * K + k]).forEach((value, plane) => {
@@ -130,15 +129,15 @@ describeEachHostBackend('compiled loops', () => {
         fc.tuple(
           fc.constant({ K, B }),
           fc.array(fc.oneof(fc.float({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, -0, f(1e-30), f(-1e-30))).map(f), { minLength: K * B, maxLength: K * B }),
-          // s²: 0, at or below S_MIN² (the limits), or ordinary, so that t = m/s spans the
+          // s²: 0, at or below S2_MIN (the limits), or ordinary, so that t = m/s spans the
           // direct form, the continued fraction (|t| ≥ 5) and the clamp (|t| > 20).
-          fc.array(fc.oneof(fc.constantFrom(0, S_MIN2_32), fc.float({ min: 0, max: S_MIN2_32, noNaN: true }), fc.float({ min: f(1e-8), max: 1e6, noNaN: true })).map(f), { minLength: B * K, maxLength: B * K }),
+          fc.array(fc.oneof(fc.constantFrom(0, S2_MIN_32), fc.float({ min: 0, max: S2_MIN_32, noNaN: true }), fc.float({ min: f(1e-8), max: 1e6, noNaN: true })).map(f), { minLength: B * K, maxLength: B * K }),
         ),
       ),
     ],
     { numRuns: 60 },
   )('componentTerms: upperTail in float64, within one float32 rounding', ([{ K, B }, m, variances]) => {
-    const [terms] = runOn('componentTerms', [K, B, S_MIN2, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
+    const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {
         const want = termsByUpperTail(m[k * B + r], variances[r * K + k]);
