@@ -13,10 +13,14 @@
  *   log(current/baseline) > 4·√(σ_current² + σ_baseline²) + DRIFT,
  * with DRIFT covering what the rounds cannot see (the state a process starts in):
  * see benchmarks/README.md for the back-to-back runs that set it.
+ *
+ * A paired ratio of the baseline that this run lacks fails the comparison too (a run on
+ * another backend must not pass by comparing nothing), unless `--allow-missing` names
+ * it: an id, or a prefix of ids such as `cpu` (every `cpu/…` ratio).
  */
 import type { Ratio } from './speed.js';
 
-/** Largest log-difference of a paired ratio seen between quick runs of an unchanged tree: 0.176 (B = 256, K = 20). */
+/** Covers the largest log-difference of a paired ratio between quick runs of an unchanged tree (benchmarks/README.md). */
 export const DRIFT = 0.2;
 
 export interface Comparison {
@@ -28,13 +32,31 @@ export interface Comparison {
   regressed: boolean;
 }
 
-export function compareRatios(current: Ratio[], baseline: Ratio[]): { rows: Comparison[]; missing: string[] } {
+export interface ComparisonReport {
+  rows: Comparison[];
+  /** Baseline ratios absent from this run and not allowed to be: each fails the comparison. */
+  missing: string[];
+  /** Baseline ratios absent from this run that `--allow-missing` excused. */
+  excused: string[];
+}
+
+/** Whether an `--allow-missing` entry names this ratio id: the id itself or a `/`-prefix of it. */
+function names(entry: string, id: string): boolean {
+  return id === entry || id.startsWith(entry.endsWith('/') ? entry : `${entry}/`);
+}
+
+/**
+ * Every paired ratio of the baseline against this run's.
+ * @param allowMissing  ids or id prefixes (e.g. `cpu`) that may be absent from this run.
+ */
+export function compareRatios(current: Ratio[], baseline: Ratio[], allowMissing: readonly string[] = []): ComparisonReport {
   const rows: Comparison[] = [];
   const missing: string[] = [];
+  const excused: string[] = [];
   for (const base of baseline.filter((r) => r.paired)) {
     const now = current.find((r) => r.id === base.id);
     if (!now) {
-      missing.push(base.id);
+      (allowMissing.some((entry) => names(entry, base.id)) ? excused : missing).push(base.id);
       continue;
     }
     const logChange = Math.log(now.value / base.value);
@@ -48,10 +70,15 @@ export function compareRatios(current: Ratio[], baseline: Ratio[]): { rows: Comp
       regressed: logChange > threshold,
     });
   }
-  return { rows, missing };
+  return { rows, missing, excused };
 }
 
-export function printComparison(rows: Comparison[], missing: string[], baselinePath: string): void {
+/** True when the comparison fails: a regression, or a baseline ratio missing without leave. */
+export function failed(report: ComparisonReport): boolean {
+  return report.missing.length > 0 || report.rows.some((r) => r.regressed);
+}
+
+export function printComparison({ rows, missing, excused }: ComparisonReport, baselinePath: string): void {
   console.log(`\nCompared with ${baselinePath} (ratios; higher is slower)`);
   console.table(
     rows.map((r) => ({
@@ -63,5 +90,6 @@ export function printComparison(rows: Comparison[], missing: string[], baselineP
       verdict: r.regressed ? 'REGRESSED' : 'ok',
     })),
   );
-  if (missing.length > 0) console.log(`not in this run (skipped): ${missing.join(', ')}`);
+  if (excused.length > 0) console.log(`not in this run, allowed by --allow-missing: ${excused.join(', ')}`);
+  if (missing.length > 0) console.log(`MISSING from this run (fails; --allow-missing ID|PREFIX excuses): ${missing.join(', ')}`);
 }

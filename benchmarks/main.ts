@@ -3,29 +3,39 @@
  *
  * With no suite named, runs the quick speed suite and then the quick accuracy suite.
  * Writes one JSON file per run under benchmarks/results/ (or --out) and prints tables.
- * Exits 1 when --compare finds a regression, 2 on bad usage.
+ * Exits 1 when --compare finds a regression or a missing ratio; 2 with one line on
+ * stderr on bad usage, which is checked before anything runs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { downloadFashionMnist } from '../src/data/sources.js';
 import { DATASETS, runAccuracy, summarize, type DatasetName } from './accuracy.js';
 import { componentEvolution, errorCurves } from './plots.js';
-import { availableBackends, useBackend } from '../src/backend.js';
-import { compareRatios, printComparison } from './compare.js';
-import { RESULTS_SCHEMA_VERSION, machine, printReport, readResults, writeResults } from './results.js';
+import { GMInputError } from '../reference/errors.js';
+import { availableBackends, BACKENDS, useBackend } from '../src/backend/backend.js';
+import { isParseArgsError, parseIntegerFlag, UsageError } from '../src/cli/args.js';
+import { GMBackendError } from '../src/errors.js';
+import { compareRatios, failed, printComparison } from './compare.js';
+import { RESULTS_SCHEMA_VERSION, machine, printReport, readResults, writeResults, type SpeedResultsFile } from './results.js';
 import { runSpeed, type Mode } from './speed.js';
 
 const USAGE =
   'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--compare BASELINE.json] [--backend NAME]\n' +
-  '                         [--dataset synthetic|mnist|fashion-mnist] [--epochs N] [--trials N] [--data-dir DIR] [--download]';
+  '                         [--allow-missing ID,...] [--dataset synthetic|mnist|fashion-mnist] [--epochs N] [--trials N]\n' +
+  '                         [--data-dir DIR] [--download]';
 
-async function speed(mode: Mode, out: string | undefined, baseline: string | undefined, only: string | undefined): Promise<number> {
+interface SpeedArgs {
+  out?: string;
+  /** The baseline, read and checked before the run. */
+  baseline?: { path: string; results: SpeedResultsFile };
+  allowMissing: string[];
+  backend?: string;
+}
+
+async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
   const present = await availableBackends();
-  const backends = only ? present.filter((b) => b === only) : present;
-  if (backends.length === 0) {
-    console.error(`bench: --backend ${only}: expected one of ${present.join(', ')}`);
-    return 2;
-  }
+  const backends = args.backend && args.backend !== 'auto' ? present.filter((b) => b === args.backend) : present;
+  if (backends.length === 0) throw new UsageError(`--backend: expected one of ${present.join(', ')} (installed here), got ${args.backend}`);
   const started = new Date();
   const report = await runSpeed(mode, backends, (line) => process.stderr.write(`speed ${line}\n`));
   const results = {
@@ -38,15 +48,15 @@ async function speed(mode: Mode, out: string | undefined, baseline: string | und
     config: { d: 784, L: 10, backends },
     ...report,
   };
-  const path = out ?? `benchmarks/results/speed-${mode}-${started.toISOString().replace(/[:.]/g, '-')}.json`;
+  const path = args.out ?? `benchmarks/results/speed-${mode}-${started.toISOString().replace(/[:.]/g, '-')}.json`;
   const customPath = writeResults(path, results);
   printReport(results);
   console.log(`\nresults: ${path} (and ${customPath} for github-action-benchmark); ${results.durationS.toFixed(0)} s`);
-  if (baseline) {
-    const { rows, missing } = compareRatios(report.ratios, readResults(baseline).ratios);
-    printComparison(rows, missing, baseline);
-    if (rows.some((r) => r.regressed)) {
-      console.log('regression beyond the noise threshold: exit 1');
+  if (args.baseline) {
+    const comparison = compareRatios(report.ratios, args.baseline.results.ratios, args.allowMissing);
+    printComparison(comparison, args.baseline.path);
+    if (failed(comparison)) {
+      console.log('a regression beyond the noise threshold, or a missing ratio: exit 1');
       return 1;
     }
   }
@@ -55,37 +65,24 @@ async function speed(mode: Mode, out: string | undefined, baseline: string | und
 
 interface AccuracyArgs {
   out?: string;
-  dataset?: string;
-  epochs?: string;
-  trials?: string;
+  dataset?: DatasetName;
+  epochs?: number;
+  trials?: number;
   dataDir?: string;
   download: boolean;
   backend?: string;
 }
 
-function positive(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got ${text}`);
-  return n;
-}
-
 async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
-  if (args.dataset !== undefined && !(DATASETS as readonly string[]).includes(args.dataset)) {
-    console.error(`bench: --dataset: expected one of ${DATASETS.join(', ')}, got ${args.dataset}`);
-    return 2;
-  }
-  const present = await availableBackends();
-  const backend = args.backend ?? present[0];
-  await useBackend(backend);
+  const backend = (await useBackend(args.backend ?? 'auto')).backend;
   if (args.download) process.stderr.write(`accuracy: downloaded Fashion-MNIST to ${await downloadFashionMnist()}\n`);
   const started = new Date();
   const report = runAccuracy(
     {
       mode,
-      datasets: args.dataset ? [args.dataset as DatasetName] : undefined,
-      epochs: positive(args.epochs, 'epochs'),
-      trials: positive(args.trials, 'trials'),
+      datasets: args.dataset ? [args.dataset] : undefined,
+      epochs: args.epochs,
+      trials: args.trials,
       dataDir: args.dataDir,
     },
     (line) => process.stderr.write(`accuracy ${line}\n`),
@@ -131,45 +128,76 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
   return 0;
 }
 
-async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        quick: { type: 'boolean', default: false },
-        full: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        compare: { type: 'string' },
-        backend: { type: 'string' },
-        dataset: { type: 'string' },
-        epochs: { type: 'string' },
-        trials: { type: 'string' },
-        'data-dir': { type: 'string' },
-        download: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    console.error(`bench: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+/** Every flag checked, before anything runs. */
+function parseCommandLine(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      compare: { type: 'string' },
+      'allow-missing': { type: 'string' },
+      backend: { type: 'string' },
+      dataset: { type: 'string' },
+      epochs: { type: 'string' },
+      trials: { type: 'string' },
+      'data-dir': { type: 'string' },
+      download: { type: 'boolean', default: false },
+    },
+  });
   const suites = positionals.length === 0 ? ['speed', 'accuracy'] : positionals;
-  const unknown = suites.filter((s) => s !== 'speed' && s !== 'accuracy');
-  if (unknown.length > 0 || (values.quick && values.full)) {
-    console.error(`bench: expected suites speed and/or accuracy and at most one of --quick, --full\n${USAGE}`);
-    return 2;
+  const unknown = suites.find((s) => s !== 'speed' && s !== 'accuracy');
+  if (unknown !== undefined) throw new UsageError(`expected the suites speed and/or accuracy, got ${unknown}`);
+  if (values.quick && values.full) throw new UsageError('--quick, --full: expected at most one, got both');
+  if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) {
+    throw new UsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got ${values.backend}`);
   }
-  const mode: Mode = values.full ? 'full' : 'quick';
-  let code = 0;
-  for (const suite of suites) {
-    if (suite === 'speed') code = Math.max(code, await speed(mode, values.out, values.compare, values.backend));
-    else {
-      const args = { ...values, dataDir: values['data-dir'], out: suites.length > 1 ? undefined : values.out };
-      code = Math.max(code, await accuracy(mode, args));
-    }
+  if (values.dataset !== undefined && !(DATASETS as readonly string[]).includes(values.dataset)) {
+    throw new UsageError(`--dataset: expected one of ${DATASETS.join(', ')}, got ${values.dataset}`);
   }
-  return code;
+  if (values['allow-missing'] !== undefined && values.compare === undefined) {
+    throw new UsageError('--allow-missing: expected together with --compare, got it alone');
+  }
+  return {
+    suites,
+    mode: (values.full ? 'full' : 'quick') as Mode,
+    speed: {
+      out: values.out,
+      baseline: values.compare === undefined ? undefined : { path: values.compare, results: readResults(values.compare) },
+      allowMissing: values['allow-missing']?.split(',').filter((s) => s !== '') ?? [],
+      backend: values.backend,
+    } satisfies SpeedArgs,
+    accuracy: {
+      out: suites.length > 1 ? undefined : values.out,
+      dataset: values.dataset as DatasetName | undefined,
+      epochs: parseIntegerFlag(values.epochs, 'epochs', 1),
+      trials: parseIntegerFlag(values.trials, 'trials', 1),
+      dataDir: values['data-dir'],
+      download: values.download,
+      backend: values.backend,
+    } satisfies AccuracyArgs,
+  };
 }
 
-process.exitCode = await main();
+/** Runs the suites; bad usage, bad data and an absent backend end as one line and exit 2. */
+async function main(argv: string[]): Promise<number> {
+  try {
+    const command = parseCommandLine(argv);
+    let code = 0;
+    for (const suite of command.suites) {
+      code = Math.max(code, suite === 'speed' ? await speed(command.mode, command.speed) : await accuracy(command.mode, command.accuracy));
+    }
+    return code;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof GMInputError || error instanceof GMBackendError || isParseArgsError(error)) {
+      console.error(`bench: ${error.message.split('\n')[0]} (usage: npm run bench -- --help)`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) console.log(USAGE);
+else process.exitCode = await main(process.argv.slice(2));

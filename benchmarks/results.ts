@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname } from 'node:path';
+import { UsageError } from '../src/cli/args.js';
 import type { Mode, SpeedReport } from './speed.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -82,15 +83,14 @@ export function writeResults(path: string, results: SpeedResultsFile): string {
 }
 
 export function readResults(path: string): SpeedResultsFile {
-  let text: string;
+  let parsed: SpeedResultsFile;
   try {
-    text = readFileSync(path, 'utf8');
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as SpeedResultsFile;
   } catch (error) {
-    throw new Error(`--compare: cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(`--compare: expected a readable JSON results file, got ${path} (${(error as Error).message.split('\n')[0]})`);
   }
-  const parsed = JSON.parse(text) as SpeedResultsFile;
-  if (parsed.schemaVersion !== RESULTS_SCHEMA_VERSION || parsed.suite !== 'speed') {
-    throw new Error(`--compare: ${path} is not a speed results file of schema version ${RESULTS_SCHEMA_VERSION}`);
+  if (parsed?.schemaVersion !== RESULTS_SCHEMA_VERSION || parsed.suite !== 'speed' || !Array.isArray(parsed.ratios)) {
+    throw new UsageError(`--compare: expected a speed results file of schema version ${RESULTS_SCHEMA_VERSION}, got ${path}`);
   }
   return parsed;
 }

@@ -10,8 +10,8 @@ import { gmForward as referenceForward } from '../reference/closed-form.js';
 import { gmMonteCarlo } from '../reference/monte-carlo.js';
 import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
-import { useBackend } from '../src/backend.js';
-import { HOST_BACKENDS } from '../src/host-memory.js';
+import { useBackend } from '../src/backend/backend.js';
+import { HOST_BACKENDS } from '../src/op/fused/host-memory.js';
 import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
 export type Mode = 'quick' | 'full';

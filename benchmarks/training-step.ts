@@ -10,11 +10,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
-import { useBackend } from '../src/backend.js';
-import { gmLayer, gmLayerAutodiff, type GMOpOptions, type GMTensors } from '../src/gm-op.js';
+import { BACKENDS, useBackend } from '../src/backend/backend.js';
+import { GMBackendError } from '../src/errors.js';
+import { gmLayer, gmLayerAutodiff, type GMOpOptions, type GMTensors } from '../src/op/gm-op.js';
 
 const [B, d, K, L] = [64, 784, 20, 10];
-const report = await useBackend(process.argv[2] ?? process.env.GMLAYER_BACKEND ?? 'wasm');
+const requested = process.argv[2] ?? process.env.GMLAYER_BACKEND ?? 'wasm';
+if (process.argv.length > 3 || !(BACKENDS as readonly string[]).includes(requested)) {
+  console.error(`bench:step: expected one argument among ${BACKENDS.join(', ')}, got ${process.argv.slice(2).join(' ')}`);
+  process.exit(2);
+}
+const report = await useBackend(requested).catch((error: unknown) => {
+  if (!(error instanceof GMBackendError)) throw error;
+  console.error(`bench:step: ${error.message}`);
+  process.exit(2);
+});
 
 const gamma = 0.5;
 const params = {

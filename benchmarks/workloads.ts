@@ -6,9 +6,9 @@
  *   gmForward   h = gmLayer(x): [B, L]
  *   gmStep      one SGD step of softmax cross-entropy on gmLayer(x): forward, the
  *               hand-written backward for μ, σ, U, v, and the update; by default on
- *               the op's default kernels (src/gm-op.ts), or as asked
+ *               the op's default kernels (src/op/gm-op.ts), or as asked
  *   floor       the matrix products such a step performs and nothing else, in the
- *               fastest form tfjs-wasm offers (src/gm-fused.ts uses the same):
+ *               fastest form tfjs-wasm offers (src/op/fused/gm-fused.ts uses the same):
  *               forward [μ; U⊙σ²]·x̂ᵀ (K(L+1)×d × d×B) and x̂²·σ²ᵀ (B×d × d×K);
  *               backward [∂ℓ/∂m, ∂ℓ/∂q]ᵀ·x̂ (K(L+1)×B × B×d) and x̂²ᵀ·D (d×B × B×K);
  *               with the scaling x̂ = x/c and the transposes that feed them. (tfjs-wasm
@@ -19,7 +19,7 @@
  *               784 → 1000 → 10, differentiated by tfjs as a user would train it
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gmLayer, type GMTensors, type KernelChoice } from '../src/gm-op.js';
+import { gmLayer, type GMTensors, type KernelChoice } from '../src/op/gm-op.js';
 
 export interface Shape {
   B: number;

@@ -5,7 +5,7 @@
  *     "x": B×d, "upstream": B×L (optional; all ones when absent) }
  */
 import { GMShapeError, describeValue } from './errors.js';
-import { validateInput, validateParams, validateUpstream } from './validate.js';
+import { refuseUnknownFields, validateInput, validateParams, validateUpstream } from './validate.js';
 import type { GMDims, GMParams, Matrix } from './types.js';
 
 export interface GMCase {
@@ -17,15 +17,20 @@ export interface GMCase {
   dims: GMDims & { B: number };
 }
 
+/** The top-level fields of a case. */
+export const CASE_FIELDS = ['params', 'x', 'upstream'] as const;
+
 /**
  * Validates a parsed JSON case and fills in the default upstream (all ones).
- * @throws GMShapeError / GMValueError naming the offending field.
+ * @throws GMShapeError for an unknown field, a missing one or a wrong shape, and
+ *         GMValueError for a non-finite entry, each naming the offending field.
  */
 export function parseCase(json: unknown): GMCase {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new GMShapeError('case', 'an object with fields params, x and optionally upstream', describeValue(json));
   }
   const raw = json as Record<string, unknown>;
+  refuseUnknownFields(raw, CASE_FIELDS, '');
   const dims = validateParams(raw.params);
   if (!('x' in raw)) throw new GMShapeError('x', 'a B×d array', 'nothing');
   const B = validateInput(raw.x, dims);

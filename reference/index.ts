@@ -4,7 +4,7 @@
  */
 export * from './types.js';
 export * from './errors.js';
-export { shapeOf, validateParams, validateInput, validateUpstream } from './validate.js';
+export { shapeOf, validateParams, validateInput, validateUpstream, refuseUnknownFields, PARAM_FIELDS } from './validate.js';
 export { normalPdf, normalCdf, expectedRelu, millsRatio, erfc, erfcx, upperTail } from './normal.js';
 export type { UpperTail } from './normal.js';
 export { gmForward, componentMoments, outputMeans, steinTerm, heaviside } from './closed-form.js';
@@ -14,5 +14,5 @@ export type { GMForwardBackward } from './gradients.js';
 export { gmMonteCarlo } from './monte-carlo.js';
 export type { MonteCarloOptions, MonteCarloResult } from './monte-carlo.js';
 export { normalStream } from './random.js';
-export { parseCase } from './case.js';
+export { parseCase, CASE_FIELDS } from './case.js';
 export type { GMCase } from './case.js';

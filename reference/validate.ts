@@ -43,6 +43,23 @@ export function shapeOf(value: unknown, field: string, rank: number): number[] {
   return shape;
 }
 
+/** The fields of a parameter set, in the case format's order. */
+export const PARAM_FIELDS = ['mu', 'sigma', 'U', 'v'] as const;
+
+/**
+ * Throws for the first own field of `object` that is not in `known` (a typo such as
+ * `upstreams` must not silently fall back to a default).
+ * @param where  the object's path for the message, e.g. `params`; '' for the top level.
+ */
+export function refuseUnknownFields(object: Record<string, unknown>, known: readonly string[], where: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) {
+      const field = where === '' ? key : `${where}.${key}`;
+      throw new GMShapeError(field, `one of the fields ${known.join(', ')}`, 'an unknown field');
+    }
+  }
+}
+
 function formatShape(shape: number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -67,7 +84,8 @@ export function validateParams(params: unknown): GMDims {
     throw new GMShapeError('params', 'an object with fields mu, sigma, U, v', describeValue(params));
   }
   const p = params as Record<string, unknown>;
-  for (const key of ['mu', 'sigma', 'U', 'v']) {
+  refuseUnknownFields(p, PARAM_FIELDS, 'params');
+  for (const key of PARAM_FIELDS) {
     if (!(key in p)) throw new GMShapeError(`params.${key}`, 'a field (see the case format)', 'nothing');
   }
   const muShape = shapeOf(p.mu, 'params.mu', 2);

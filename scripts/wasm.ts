@@ -1,5 +1,5 @@
 /**
- * Compiles src/wasm/gm-loops.wat into src/wasm/gm-loops.wasm.ts, the bytes the library
+ * Compiles src/op/fused/wasm/gm-loops.wat into src/op/fused/wasm/gm-loops.wasm.ts, the bytes the library
  * ships (as base64, so that every bundler and runtime can load them without a file).
  *
  *   npm run wasm
@@ -11,8 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-export const WAT_PATH = 'src/wasm/gm-loops.wat';
-export const MODULE_PATH = 'src/wasm/gm-loops.wasm.ts';
+export const WAT_PATH = 'src/op/fused/wasm/gm-loops.wat';
+export const MODULE_PATH = 'src/op/fused/wasm/gm-loops.wasm.ts';
 
 /** The binary module for a WebAssembly text (SIMD and bulk memory enabled). */
 export async function compileWat(source: string, name = WAT_PATH): Promise<Uint8Array> {

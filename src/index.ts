@@ -2,14 +2,15 @@
  * gmlayer: the Gaussian mixture layer of Chewi, Rigollet & Yan (arXiv 2508.04883) on
  * TensorFlow.js. The float64 reference is at `gmlayer/reference`.
  */
-export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES } from './gm-op.js';
-export type { GMOpOptions, GMTensors, KernelChoice } from './gm-op.js';
-export { GaussianMixture, gaussianMixture } from './gaussian-mixture.js';
-export type { GaussianMixtureArgs } from './gaussian-mixture.js';
-export { loadGMModel, checkGMArtifacts } from './load.js';
-export { useBackend, availableBackends, BACKENDS, GMBackendError } from './backend.js';
-export type { BackendChoice, BackendReport } from './backend.js';
-export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32, upperTail } from './normal.js';
+export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES } from './op/gm-op.js';
+export type { GMOpOptions, GMTensors, KernelChoice } from './op/gm-op.js';
+export { GaussianMixture, gaussianMixture } from './layer/gaussian-mixture.js';
+export type { GaussianMixtureArgs } from './layer/gaussian-mixture.js';
+export { loadGMModel, checkGMArtifacts } from './layer/load.js';
+export { useBackend, availableBackends, BACKENDS } from './backend/backend.js';
+export { GMBackendError, GMInternalError } from './errors.js';
+export type { BackendChoice, BackendReport } from './backend/backend.js';
+export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32, upperTailFit } from './op/normal-f32.js';
 export { GMInputError, GMShapeError, GMValueError } from '../reference/errors.js';
 export { GMDataError, parseIdx, readIdx } from './data/idx.js';
 export type { IdxArray } from './data/idx.js';

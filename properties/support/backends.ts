@@ -7,9 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe } from 'vitest';
-import { useBackend } from '../../src/backend.js';
-import type { KernelChoice } from '../../src/gm-op.js';
-import { HOST_BACKENDS } from '../../src/host-memory.js';
+import { useBackend } from '../../src/backend/backend.js';
+import type { KernelChoice } from '../../src/op/gm-op.js';
+import { HOST_BACKENDS } from '../../src/op/fused/host-memory.js';
 
 async function installed(name: string): Promise<boolean> {
   try {

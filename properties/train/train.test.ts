@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { summarize, type AccuracyReport } from '../../benchmarks/accuracy.js';
 import { componentEvolution, errorCurves } from '../../benchmarks/plots.js';
 import { componentPlot, principalPlane, projectComponent } from '../../benchmarks/components.js';
-import { useBackend } from '../../src/backend.js';
+import { useBackend } from '../../src/backend/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
 import { buildModel } from '../../src/train/models.js';
 import { GMTrainingError, train, type Examples } from '../../src/train/train.js';

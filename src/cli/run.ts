@@ -4,9 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { GMInputError } from '../../reference/errors.js';
-import { parseCase, type GMCase } from '../../reference/case.js';
+import { parseCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { gmMonteCarlo } from '../../reference/monte-carlo.js';
+import { GMBackendError, GMInternalError } from '../errors.js';
+import { isParseArgsError, parseIntegerFlag, UsageError } from './args.js';
+import type { CliImpl, EvalOptions } from './impl.js';
 
 export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo|tfjs] [--samples N] [--seed S] [--antithetic] [--backend NAME]
 
@@ -20,7 +23,8 @@ export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo
   --kernels  for tfjs: auto (default), fused (cpu and wasm only), composite
 
 Prints {"impl", "y", "grad": {"mu", "sigma", "U", "v", "x"}} as JSON (montecarlo adds
-"stderr" and "gradStderr"; tfjs adds "backend" and "kernels"). Exit code 2 on bad input or usage.`;
+"stderr" and "gradStderr"; tfjs adds "backend" and "kernels"). Exit code 2 on bad usage,
+bad input or an unavailable backend; 1 when the result is not finite or on an internal error.`;
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -29,22 +33,7 @@ export interface CliIO {
   stdin?: () => Promise<string>;
 }
 
-/** Raised for anything the user can fix; printed as one line, exit code 2. */
-export class CliUsageError extends Error {}
-
-export interface EvalOptions {
-  impl: string;
-  samples: number;
-  seed: string;
-  antithetic: boolean;
-  /** Extra options an implementation may read (e.g. --backend and --kernels for tfjs). */
-  extra: Record<string, string | undefined>;
-}
-
-/** An implementation the CLI can evaluate a case with. */
-export type CliImpl = (c: GMCase, options: EvalOptions) => Promise<Record<string, unknown>>;
-
-const impls: Record<string, CliImpl> = {
+const impls: Readonly<Record<string, CliImpl>> = {
   reference: async (c) => ({ impl: 'reference', ...gmGradients(c.params, c.x, c.upstream) }),
   montecarlo: async (c, o) => {
     const mc = gmMonteCarlo(c.params, c.x, { samples: o.samples, seed: o.seed, antithetic: o.antithetic }, c.upstream);
@@ -62,22 +51,17 @@ const impls: Record<string, CliImpl> = {
   tfjs: async (c, o) => (await import('./tfjs-impl.js')).runTfjs(c, o),
 };
 
-/** Lets another module (the tfjs layer) add an implementation, e.g. `tfjs`. */
-export function registerImpl(name: string, impl: CliImpl): void {
-  impls[name] = impl;
-}
-
 async function readCase(path: string, io: CliIO): Promise<unknown> {
   let text: string;
   try {
     text = path === '-' ? await (io.stdin ?? readStdin)() : await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliUsageError(`cannot read case file ${path}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read case file ${path}: ${(error as Error).message}`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CliUsageError(`case file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`case file ${path} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -104,16 +88,10 @@ function firstNonFinite(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
-function parsePositiveInt(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 2) throw new CliUsageError(`--${name}: expected an integer ≥ 2, got ${text}`);
-  return n;
-}
-
 /**
- * Runs the CLI on argv (without `node script`) and returns the exit code:
- * 0 on success, 2 on bad usage or input, 1 when the result is not finite.
+ * Runs the CLI on argv (without `node script`) and returns the exit code: 0 on success;
+ * 2 on bad usage, bad input or an unavailable backend (one line on stderr); 1 when the
+ * result is not finite or an internal invariant fails (one line saying it is a bug).
  */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
@@ -136,41 +114,46 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     const [command, path, ...rest] = positionals;
     if (command !== 'eval' || path === undefined || rest.length > 0) {
-      throw new CliUsageError(`expected "eval CASE.json", got "${positionals.join(' ')}" (see gmlayer --help)`);
+      throw new UsageError(`expected "eval CASE.json", got "${positionals.join(' ')}" (see gmlayer --help)`);
     }
     for (const flag of ['backend', 'kernels'] as const) {
       if (values[flag] !== undefined && values.impl !== 'tfjs') {
-        throw new CliUsageError(`--${flag}: applies to --impl tfjs only, got --impl ${values.impl}`);
+        throw new UsageError(`--${flag}: applies to --impl tfjs only, got --impl ${values.impl}`);
       }
     }
     const impl = impls[values.impl];
     if (!impl) {
-      throw new CliUsageError(`--impl: expected one of ${Object.keys(impls).join(', ')}, got ${values.impl}`);
+      throw new UsageError(`--impl: expected one of ${Object.keys(impls).join(', ')}, got ${values.impl}`);
     }
     const options: EvalOptions = {
-      impl: values.impl,
-      samples: parsePositiveInt(values.samples, 'samples', 10_000),
+      samples: parseIntegerFlag(values.samples, 'samples', 2, 10_000), // two draws at least for a standard error
       seed: values.seed,
       antithetic: values.antithetic,
-      extra: { backend: values.backend, kernels: values.kernels },
+      backend: values.backend,
+      kernels: values.kernels,
     };
     const gmCase = parseCase(await readCase(path, io));
     const result = await impl(gmCase, options);
     const bad = firstNonFinite(result, '');
     if (bad) {
-      io.stderr(`gmlayer: the ${values.impl} result is not finite at ${bad}; the inputs are out of the float range\n`);
+      const format = values.impl === 'tfjs' ? 'float32' : 'float64';
+      io.stderr(`gmlayer: the ${values.impl} result is not finite at ${bad}: a value of the computation left the ${format} range\n`);
       return 1;
     }
     io.stdout(JSON.stringify(result) + '\n');
     return 0;
   } catch (error) {
-    if (error instanceof CliUsageError || error instanceof GMInputError) {
+    if (error instanceof UsageError || error instanceof GMInputError || error instanceof GMBackendError) {
       io.stderr(`gmlayer: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isParseArgsError(error)) {
       io.stderr(`gmlayer: ${error.message.split('\n')[0]} (see gmlayer --help)\n`);
       return 2;
+    }
+    if (error instanceof GMInternalError) {
+      io.stderr(`gmlayer: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }

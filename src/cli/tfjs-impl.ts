@@ -5,15 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GMCase } from '../../reference/case.js';
-import { useBackend } from '../backend.js';
-import { gmLayer, resolveKernels, type KernelChoice } from '../gm-op.js';
-import type { CliImpl } from './run.js';
+import { useBackend } from '../backend/backend.js';
+import { gmLayer, resolveKernels, type KernelChoice } from '../op/gm-op.js';
+import type { CliImpl } from './impl.js';
 
 const toArray = (t: tf.Tensor) => t.arraySync();
 
 export const runTfjs: CliImpl = async (c: GMCase, options) => {
-  const report = await useBackend(options.extra.backend ?? process.env.GMLAYER_BACKEND ?? 'auto');
-  const kernels = (options.extra.kernels ?? 'auto') as KernelChoice; // gmLayer checks it
+  const report = await useBackend(options.backend ?? process.env.GMLAYER_BACKEND ?? 'auto');
+  const kernels = (options.kernels ?? 'auto') as KernelChoice; // gmLayer checks it
   return tf.tidy(() => {
     const x = tf.tensor2d(c.x.length === 0 ? [] : c.x, [c.dims.B, c.dims.d]);
     const mu = tf.tensor2d(c.params.mu);

@@ -17,7 +17,7 @@
  * GM initialisation, as in the paper: μ, U, v ~ N(0, γ²) and σ = γ, γ = 1/2.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gmLayer } from '../gm-op.js';
+import { gmLayer } from '../op/gm-op.js';
 
 export const MODEL_KINDS = ['gm', 'gm2', 'gm-frozen', 'fc-standard', 'fc-mean-field'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];

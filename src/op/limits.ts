@@ -1,6 +1,6 @@
 /**
- * The float32 op's numeric limits, shared by both kernel paths (src/gm-fused.ts and
- * src/gm-composite.ts) so that they agree on where each regime begins.
+ * The float32 op's numeric limits, shared by both kernel paths (src/op/fused/gm-fused.ts and
+ * src/op/composite/gm-composite.ts) so that they agree on where each regime begins.
  */
 
 /**

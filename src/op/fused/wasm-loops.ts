@@ -1,6 +1,6 @@
 /**
- * The compiled loops of src/wasm/gm-loops.wat, run on tensors of a host backend
- * (src/host-memory.ts): in place on tfjs-wasm's own memory, otherwise (cpu, or a wasm
+ * The compiled loops of src/op/fused/wasm/gm-loops.wat, run on tensors of a host backend
+ * (src/op/fused/host-memory.ts): in place on tfjs-wasm's own memory, otherwise (cpu, or a wasm
  * heap this module cannot import, such as a threaded build's shared memory) on a private
  * memory the arguments are copied into and the results out of.
  *
@@ -61,7 +61,7 @@ function runCopying(name: LoopName, sizes: number[], inputs: Float32Array[], out
 }
 
 /**
- * Runs one loop of src/wasm/gm-loops.wat. `sizes` are its size parameters; inputs and
+ * Runs one loop of src/op/fused/wasm/gm-loops.wat. `sizes` are its size parameters; inputs and
  * outputs are float32 tensors in `memory`, allocated already, in the loop's order.
  */
 export function runLoop(memory: HostMemory, name: LoopName, sizes: number[], inputs: tf.TensorInfo[], outputs: tf.TensorInfo[]): void {

@@ -5,14 +5,14 @@
  *
  * Two implementations of the same closed form, chosen per call (GMOpOptions.kernels):
  *   fused      cpu and wasm: the elementwise work in a few loops over the backend's
- *              memory, matrix products by the backend (src/gm-fused.ts). The default
+ *              memory, matrix products by the backend (src/op/fused/gm-fused.ts). The default
  *              there.
- *   composite  every backend: plain tfjs ops (src/gm-composite.ts). The default elsewhere
+ *   composite  every backend: plain tfjs ops (src/op/composite/gm-composite.ts). The default elsewhere
  *              (tensorflow, webgl, webgpu), where host loops would mean copies.
  * Both register their backward as a kernel gradient, so each input's gradient is
  * computed only when something needs it: a first layer never pays for ∂ℓ/∂x. Both
  * return h followed by what their backward reads, which gmLayer hands to tfjs's tape
- * without copies (src/tape.ts).
+ * without copies (src/op/tape.ts).
  *
  * gmLayerAutodiff runs the composite forward as plain tfjs ops and lets tfjs
  * differentiate it: the slow baseline, kept for tests and benchmarks. It differentiates
@@ -23,13 +23,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-gradients.js';
-import { describeValue, GMValueError } from '../reference/errors.js';
-import { GMBackendError } from './backend.js';
-import { compositeKernel, forwardParts } from './gm-composite.js';
-import { fusedKernel, registerFusedLoops } from './gm-fused.js';
-import { HOST_BACKENDS } from './host-memory.js';
+import { describeValue, GMValueError } from '../../reference/errors.js';
+import { GMBackendError } from '../errors.js';
+import { compositeKernel, forwardParts } from './composite/gm-composite.js';
+import { fusedKernel, registerFusedLoops } from './fused/gm-fused.js';
+import { HOST_BACKENDS } from './fused/host-memory.js';
 import { handToTape } from './tape.js';
-import { wasmLoopsSupported } from './wasm-loops.js';
+import { wasmLoopsSupported } from './fused/wasm-loops.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
 
 export type { GMTensors } from './validate.js';
@@ -95,7 +95,7 @@ interface GMKernel {
 /**
  * Registers a GM kernel for a backend (once per backend) and its gradient (once). tfjs
  * is told to save nothing: gmLayer hands the forward's outputs after h to the tape
- * (src/tape.ts).
+ * (src/op/tape.ts).
  */
 function register(kernel: GMKernel, backendName: string): void {
   if (tf.getKernel(kernel.kernelName, backendName) === undefined) {

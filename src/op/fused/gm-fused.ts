@@ -1,19 +1,19 @@
 /**
  * The GM layer on the cpu and wasm backends: the work on B×d, B×K, B×K×L and K×L×d
- * tensors in five kernels that loop over the tensors' memory (src/host-memory.ts), and
+ * tensors in five kernels that loop over the tensors' memory (src/op/fused/host-memory.ts), and
  * the matrix products by the backend.
  *
- * Why: the composite path (src/gm-composite.ts) launches about 250 tfjs kernels per
+ * Why: the composite path (src/op/composite/gm-composite.ts) launches about 250 tfjs kernels per
  * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
  * plus a pass over memory; here the op runs 9 kernels per step, and keeps what its
- * backward reads without copies (src/tape.ts). Their loops, over B×d, B×K, B×K×L and
- * K×L×d, are compiled WebAssembly with SIMD (src/wasm/gm-loops.wat, run by
- * src/wasm-loops.ts), which JavaScript ran 1.7–10× slower.
+ * backward reads without copies (src/op/tape.ts). Their loops, over B×d, B×K, B×K×L and
+ * K×L×d, are compiled WebAssembly with SIMD (src/op/fused/wasm/gm-loops.wat, run by
+ * src/op/fused/wasm-loops.ts), which JavaScript ran 1.7–10× slower.
  * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
  * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
  * rather than the d×K(L+1) weights, and so on.
  *
- * Forward (the math of src/gm-composite.ts and reference/closed-form.ts, eq. 6):
+ * Forward (the math of src/op/composite/gm-composite.ts and reference/closed-form.ts, eq. 6):
  *   GMFusedRowScale      c_b = 2^round(log2 max_i |x_bi|); x̂ = x/c, x̂² and both transposed
  *   GMFusedPrepare       A = [μ; U⊙σ²]: K(L+1)×d, σ²ᵀ, w = Uμ + v: K×L
  *   F = A·x̂ᵀ             [mᵀ; qᵀ]: K(L+1)×B (one packing of x̂ᵀ)
@@ -34,10 +34,18 @@
  * both within the float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SCALE_EXPONENT_RANGE, S2_MIN } from './limits.js';
+import { SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
 import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
-import { UPPER_TAIL_CONSTANTS } from './normal.js';
-import { aliasInputs } from './tape.js';
+import { UPPER_TAIL_CONSTANTS } from '../normal-f32.js';
+import {
+  GaussianMixtureLayerFused,
+  GMFusedCombine,
+  GMFusedComponentGrads,
+  GMFusedParamGrads,
+  GMFusedPrepare,
+  GMFusedRowScale,
+} from '../kernel-names.js';
+import { aliasInputs } from '../tape.js';
 import { runLoop } from './wasm-loops.js';
 
 type Shapes = Record<string, number[]>;
@@ -68,7 +76,7 @@ function rowScales(c: Float32Array): void {
 }
 
 const rowScaleKernel: FusedKernel = {
-  name: 'GMFusedRowScale',
+  name: GMFusedRowScale,
   inputs: ['x'],
   outputShapes: ({ x: [B, d] }) => [[B, 1], [B, d], [B, d], [d, B], [d, B]], // c, x̂, x̂², x̂ᵀ, x̂²ᵀ
   body: (io) => {
@@ -82,7 +90,7 @@ const rowScaleKernel: FusedKernel = {
 };
 
 const prepareKernel: FusedKernel = {
-  name: 'GMFusedPrepare',
+  name: GMFusedPrepare,
   inputs: ['mu', 'sigma', 'U', 'v'],
   outputShapes: ({ U: [K, L, d] }) => [[K * (L + 1), d], [d, K], [K, L]], // A = [μ; U⊙σ²], σ²ᵀ, w
   body: ({ inputs: { mu, sigma, U, v }, outputs, memory, shape }) => runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v], outputs),
@@ -95,7 +103,7 @@ const prepareKernel: FusedKernel = {
  * K + kL + l is q_kl.
  */
 const combineKernel: FusedKernel = {
-  name: 'GMFusedCombine',
+  name: GMFusedCombine,
   inputs: ['F', 's2', 'w', 'c'],
   outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]], // h; a, b, φ/s and tφ/s², each K×B
   body: ({ inputs: { F, s2, w, c }, outputs: [h, terms], memory, shape }) => {
@@ -114,7 +122,7 @@ const combineKernel: FusedKernel = {
  * order: k, then K + kL + l.
  */
 const componentGradsKernel: FusedKernel = {
-  name: 'GMFusedComponentGrads',
+  name: GMFusedComponentGrads,
   inputs: ['G', 'F', 'w', 'terms', 'c'],
   outputShapes: ({ terms: [, K, B], w: [, L] }) => [[K * (L + 1), B], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
   body: ({ inputs: { G, F, w, terms, c }, outputs, memory, shape }) =>
@@ -122,7 +130,7 @@ const componentGradsKernel: FusedKernel = {
 };
 
 const paramGradsKernel: FusedKernel = {
-  name: 'GMFusedParamGrads',
+  name: GMFusedParamGrads,
   inputs: ['P', 'S', 'U', 'mu', 'sigma', 'gw', 'cMax'],
   outputShapes: ({ U: [K, L, d] }) => [[K, d], [K, d], [K, L, d]], // ∂ℓ/∂μ, ∂ℓ/∂σ, ∂ℓ/∂U
   body: ({ inputs: { P, S, U, mu, sigma, gw, cMax }, outputs, memory, shape }) =>
@@ -150,7 +158,7 @@ function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[
 type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
 
 /**
- * The forward: h, then what the backward reads (src/tape.ts hands those to the tape):
+ * The forward: h, then what the backward reads (src/op/tape.ts hands those to the tape):
  * μ, σ, U and v as aliases (no copies; no product in the backward takes them as its
  * right operand, see aliasInputs), and c, x̂, x̂²ᵀ, F, w and the terms. Not x: x̂ and c
  * stand for it.
@@ -207,9 +215,9 @@ export function registerFusedLoops(): void {
   loopsRegistered = true;
 }
 
-/** The fused GM kernel: registered by src/gm-op.ts, on cpu and wasm only. */
+/** The fused GM kernel: registered by src/op/gm-op.ts, on cpu and wasm only. */
 export const fusedKernel = {
-  kernelName: 'GaussianMixtureLayerFused',
+  kernelName: GaussianMixtureLayerFused,
   kernelFunc: forward as unknown as tf.KernelFunc,
   gradFunc: gradFunc as tf.GradFunc,
 };

@@ -1,13 +1,13 @@
 /**
  * Direct access to the float32 storage of tensors on the backends that keep it in
  * JavaScript-visible host memory: cpu (a typed array per tensor) and wasm (a slice of
- * the module's heap). The fused kernels (src/gm-fused.ts) read and write through these
+ * the module's heap). The fused kernels (src/op/fused/gm-fused.ts) read and write through these
  * views without copies.
  *
  * This leans on backend members outside tfjs's documented API (cpu `data.get`; wasm
  * `makeOutput`, `typedArrayFromHeap`, `dataIdMap` and the emscripten module's `asm.memory`,
  * all public since tfjs 2.x); everything else in gmlayer goes through tfjs ops. A
- * backend without them runs the composite path instead (src/gm-op.ts).
+ * backend without them runs the composite path instead (src/op/gm-op.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -24,7 +24,7 @@ export interface HostMemory {
   view(t: tf.TensorInfo): Float32Array;
   /**
    * On wasm: the backend's WebAssembly memory and a tensor's byte address in it, so
-   * compiled loops (src/wasm-loops.ts) can work in place. Absent on cpu.
+   * compiled loops (src/op/fused/wasm-loops.ts) can work in place. Absent on cpu.
    */
   heap?: { memory: WebAssembly.Memory; address(t: tf.TensorInfo): number };
 }

@@ -1,5 +1,5 @@
 /**
- * The part of the WebAssembly JavaScript API that src/wasm-loops.ts uses. TypeScript
+ * The part of the WebAssembly JavaScript API that src/op/fused/wasm-loops.ts uses. TypeScript
  * declares it only in its DOM and web worker libraries, which this Node project does
  * not load; the API itself is in every runtime gmlayer supports (Node ≥ 20, browsers).
  */

@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
-import { gmGradients } from '../reference/gradients.js';
+import { runCli } from '../../src/cli/run.js';
+import { gmGradients } from '../../reference/gradients.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gmlayer-cli-'));
 const write = (name: string, content: unknown) => {
@@ -83,7 +83,7 @@ describe('gmlayer eval', () => {
   });
 
   it('works through the built bin, reading the case from stdin', () => {
-    const bin = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+    const bin = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
     const out = execFileSync(process.execPath, [bin, 'eval', '-'], { input: JSON.stringify(ok) }).toString();
     expect(JSON.parse(out).y).toEqual(gmGradients(ok.params, ok.x, ok.upstream).y);
     const bad = spawnSync(process.execPath, [bin, 'eval', '-'], { input: '{"params": 1, "x": []}' });

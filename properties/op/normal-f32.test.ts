@@ -1,5 +1,5 @@
 /**
- * The float32 special functions (src/normal.ts) against the float64 reference, on every
+ * The float32 special functions (src/op/normal-f32.ts) against the float64 reference, on every
  * backend present, with relative tolerances derived from their construction:
  *   Φ(−u), φ(u): 1.2e−7 (the erfcx fit) + (u²/2 + 16)·2⁻²⁴ (the rounded argument of
  *                exp, whose absolute error becomes relative, and ~16 other roundings);
@@ -8,7 +8,7 @@
  *                above 5 is better (1.7e−7 + roundings).
  * Measured worst cases on wasm and cpu: Φ 4.1e−6 (t = −11.7), φ 3.9e−6, g 6.8e−6 (t = −4.4).
  *
- * The scalar form (upperTail, float64 arithmetic, used by the fused kernels) keeps only
+ * The scalar form (upperTailFit, float64 arithmetic, used by the fused kernels) keeps only
  * the construction errors: Φ(−u) 1.2e−7 (the fit); g(−u) 13 × 1.2e−7 below u = 5 and
  * 1.7e−7 + 1.2e−7 above; φ(u) exact up to 1e−13 (u²/2 rounded in float64, u ≤ 20).
  * Measured: φ 1.4e−14, Φ(−u) 1.04e−7 (u = 6.7), g(−u) 1.44e−6 (u = 3.9).
@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectedRelu, normalCdf, normalPdf } from '../../reference/normal.js';
-import { expectedReluF32, normalCdfF32, normalPdfF32, upperTail } from '../../src/normal.js';
+import { expectedReluF32, normalCdfF32, normalPdfF32, upperTailFit } from '../../src/op/normal-f32.js';
 import { describeEachBackend } from '../support/backends.js';
 
 const U32 = 2 ** -24;
@@ -72,7 +72,7 @@ describeEachBackend('float32 special functions', () => {
 });
 
 describe('scalar special functions (float64 arithmetic)', () => {
-  // Every u on a 1e−3 grid in [0, 20] (upperTail treats u > 20 as 20), and the switch point.
+  // Every u on a 1e−3 grid in [0, 20] (upperTailFit treats u > 20 as 20), and the switch point.
   const us: number[] = [];
   for (let j = 0; j <= 20000; j++) us.push(j / 1000);
   us.push(5 - 1e-12, 5 + 1e-12);
@@ -80,7 +80,7 @@ describe('scalar special functions (float64 arithmetic)', () => {
 
   it('φ(u), Φ(−u) and g(−u) are within their construction error', () => {
     for (const u of us) {
-      const { pdf, Q, loss } = upperTail(u);
+      const { pdf, Q, loss } = upperTailFit(u);
       const checks: [string, number, number, number][] = [
         ['φ', pdf, normalPdf(u), 1e-13],
         ['Φ(−u)', Q, normalCdf(-u), 1.2e-7 + 1e-13],
@@ -93,6 +93,6 @@ describe('scalar special functions (float64 arithmetic)', () => {
   });
 
   it('treats u above 20 as 20', () => {
-    expect(upperTail(25)).toEqual(upperTail(20));
+    expect(upperTailFit(25)).toEqual(upperTailFit(20));
   });
 });

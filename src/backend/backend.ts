@@ -8,13 +8,11 @@
  *   auto        the fastest present: tensorflow, else wasm, else cpu
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GMInputError } from '../reference/errors.js';
+import { GMValueError } from '../../reference/errors.js';
+import { GMBackendError } from '../errors.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
-
-/** A requested backend that is unknown, not installed, or fails to start. */
-export class GMBackendError extends GMInputError {}
 
 export interface BackendReport {
   /** The choice asked for (after reading GMLAYER_BACKEND). */
@@ -68,7 +66,7 @@ export async function availableBackends(): Promise<Exclude<BackendChoice, 'auto'
 
 function parseChoice(name: string): BackendChoice {
   if ((BACKENDS as readonly string[]).includes(name)) return name as BackendChoice;
-  throw new GMBackendError('backend', `one of ${BACKENDS.join(', ')}`, JSON.stringify(name));
+  throw new GMValueError('backend', `one of ${BACKENDS.join(', ')}`, JSON.stringify(name));
 }
 
 /**

@@ -18,12 +18,12 @@
  * by at most 13 (1.4e−6 measured).
  *
  * The same formulas come twice here: on tensors (upperTailF32, every backend) and on one
- * number (upperTail, in float64). The fused kernels of src/gm-fused.ts run upperTail's
- * arithmetic compiled, two lanes at a time (componentTerms in src/wasm/gm-loops.wat, held
- * to upperTail by properties/tfjs/wasm-loops.test.ts), and round the results to float32
+ * number (upperTailFit, in float64). The fused kernels of src/op/fused/gm-fused.ts run upperTailFit's
+ * arithmetic compiled, two lanes at a time (componentTerms in src/op/fused/wasm/gm-loops.wat, held
+ * to upperTailFit by properties/op/fused/wasm-loops.test.ts), and round the results to float32
  * on store; the fit's 1.2e−7 then dominates.
  *
- * Accuracy of the tensor form in float32 (properties/tfjs/normal.test.ts checks both
+ * Accuracy of the tensor form in float32 (properties/op/normal-f32.test.ts checks both
  * forms against the float64 reference): Φ(t) and g(t) within ~1e−5 relative for |t| ≤ 13 (dominated by rounding
  * u²/2 inside exp), φ(t) likewise; beyond |t| ≈ 13.5 the tails underflow to 0 and
  * g(t) → max(t, 0). Every result is finite and nonnegative for every finite input,
@@ -47,8 +47,8 @@ const FRACTION_DEPTH = 8;
 export const U_MAX = 20;
 
 /**
- * The constants of upperTail, in the order the compiled loop componentTerms
- * (src/wasm/gm-loops.wat) takes them: U_MAX, FRACTION_START, FRACTION_DEPTH,
+ * The constants of upperTailFit, in the order the compiled loop componentTerms
+ * (src/op/fused/wasm/gm-loops.wat) takes them: U_MAX, FRACTION_START, FRACTION_DEPTH,
  * 1/√(2π), √(π/2), then the fit's coefficients NR[0..9].
  */
 export const UPPER_TAIL_CONSTANTS: readonly number[] = [U_MAX, FRACTION_START, FRACTION_DEPTH, INV_SQRT_2PI, SQRT_HALF_PI, ...NR];
@@ -94,7 +94,7 @@ export function upperTailF32(u: tf.Tensor): TailTensors {
  * (relative error ≤ 1.2e−7 from the fit, ≤ 13× that for g below u = 5).
  * @param u nonnegative (values above 20 are treated as 20).
  */
-export function upperTail(u: number): { pdf: number; Q: number; loss: number } {
+export function upperTailFit(u: number): { pdf: number; Q: number; loss: number } {
   const uc = Math.min(u, U_MAX);
   const pdf = INV_SQRT_2PI * Math.exp(-0.5 * uc * uc);
   const y = 1 / (1 + uc * 0.5 * Math.SQRT1_2);

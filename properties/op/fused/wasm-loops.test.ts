@@ -1,9 +1,9 @@
 /**
- * The compiled loops of src/wasm/gm-loops.wat, each against a float32 emulation in
+ * The compiled loops of src/op/fused/wasm/gm-loops.wat, each against a float32 emulation in
  * JavaScript (Math.fround after every operation, in the loop's documented order), so
  * every output must match exactly; componentTerms, which evaluates the special functions
- * in float64, against upperTail (src/normal.ts) within one float32 rounding. They run
- * both ways src/wasm-loops.ts runs them: in place on tfjs-wasm's memory, and copied
+ * in float64, against upperTailFit (src/op/normal-f32.ts) within one float32 rounding. They run
+ * both ways src/op/fused/wasm-loops.ts runs them: in place on tfjs-wasm's memory, and copied
  * through a private memory (cpu). Sizes put d below, at and above the 4-lane width, so
  * both the SIMD bodies and the one-lane tails run (B likewise, for the loops whose lanes
  * run over rows); outputs start as NaN, so an entry a loop forgets to write fails.
@@ -12,17 +12,17 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { compileWat, WAT_PATH } from '../../scripts/wasm.js';
-import { hostMemory } from '../../src/host-memory.js';
-import { runLoop, type LoopName } from '../../src/wasm-loops.js';
-import { GM_LOOPS_WASM } from '../../src/wasm/gm-loops.wasm.js';
-import { S2_MIN } from '../../src/limits.js';
-import { upperTail, UPPER_TAIL_CONSTANTS, U_MAX } from '../../src/normal.js';
-import { describeEachHostBackend } from '../support/backends.js';
+import { compileWat, WAT_PATH } from '../../../scripts/wasm.js';
+import { hostMemory } from '../../../src/op/fused/host-memory.js';
+import { runLoop, type LoopName } from '../../../src/op/fused/wasm-loops.js';
+import { GM_LOOPS_WASM } from '../../../src/op/fused/wasm/gm-loops.wasm.js';
+import { S2_MIN } from '../../../src/op/limits.js';
+import { upperTailFit, UPPER_TAIL_CONSTANTS, U_MAX } from '../../../src/op/normal-f32.js';
+import { describeEachHostBackend } from '../../support/backends.js';
 
 const f = Math.fround;
 
-it('the committed module is src/wasm/gm-loops.wat compiled (rerun `npm run wasm` after editing it)', async () => {
+it('the committed module is src/op/fused/wasm/gm-loops.wat compiled (rerun `npm run wasm` after editing it)', async () => {
   const bytes = await compileWat(readFileSync(WAT_PATH, 'utf8'));
   expect(Buffer.from(bytes).toString('base64')).toBe(GM_LOOPS_WASM);
 });
@@ -59,12 +59,12 @@ function ulp32(x: number): number {
   return Number.isFinite(e) ? 2 ** Math.max(e - 23, -149) : 2 ** -149;
 }
 
-/** a, b, φ/s and tφ/s² for one m and s², by upperTail in float64 (the loop's definition), rounded to float32. */
+/** a, b, φ/s and tφ/s² for one m and s², by upperTailFit in float64 (the loop's definition), rounded to float32. */
 function termsByUpperTail(m: number, variance: number): number[] {
   if (!(variance > S2_MIN)) return [Math.max(m, 0), m > 0 ? 1 : m < 0 ? 0 : 0.5, 0, 0].map(f); // the limits at s = 0
   const s = Math.sqrt(variance);
   const t = Math.min(Math.max(m / s, -U_MAX), U_MAX);
-  const { pdf, Q, loss } = upperTail(Math.abs(t));
+  const { pdf, Q, loss } = upperTailFit(Math.abs(t));
   return [Math.max(m, 0) + s * loss, t < 0 ? Q : 1 - Q, pdf / s, (t * pdf) / variance].map(f);
 }
 
@@ -106,7 +106,7 @@ describeEachHostBackend('compiled loops', () => {
     },
   );
 
-  it('componentTerms: upperTail on a grid of t = m/s over [−25, 25] (direct form, continued fraction, clamp), within one float32 rounding', () => {
+  it('componentTerms: upperTailFit on a grid of t = m/s over [−25, 25] (direct form, continued fraction, clamp), within one float32 rounding', () => {
     // s = 1 and s = 2⁻⁸; K = 2 components, and an odd B so that the last row runs alone.
     const grid = Array.from({ length: 5001 }, (_, j) => f(-25 + j / 100));
     const [K, B] = [2, grid.length];
@@ -136,7 +136,7 @@ describeEachHostBackend('compiled loops', () => {
       ),
     ],
     { numRuns: 60 },
-  )('componentTerms: upperTail in float64, within one float32 rounding', ([{ K, B }, m, variances]) => {
+  )('componentTerms: upperTailFit in float64, within one float32 rounding', ([{ K, B }, m, variances]) => {
     const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {

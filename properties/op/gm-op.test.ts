@@ -1,5 +1,5 @@
 /**
- * The tfjs op (src/gm-op.ts) held against the float64 reference on every backend
+ * The tfjs op (src/op/gm-op.ts) held against the float64 reference on every backend
  * present and both kernel paths (fused on cpu and wasm, composite everywhere): forward
  * and every gradient, the identities, the composite's hand-written backward against
  * autodiff through the same forward, no NaN, no leaks, and the typed errors.
@@ -22,14 +22,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { GMBackendError, useBackend } from '../../src/backend.js';
+import { useBackend } from '../../src/backend/backend.js';
+import { GMBackendError } from '../../src/errors.js';
 import { test, fc } from '@fast-check/vitest';
 import { componentMoments } from '../../reference/closed-form.js';
 import { roundingFactor, underflowFloor } from '../../reference/error-bound.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
-import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/gm-op.js';
+import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/op/gm-op.js';
 import { normalStream } from '../../reference/random.js';
 import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
 import { describeEachBackend, describeEachPath } from '../support/backends.js';
@@ -37,7 +38,7 @@ import { expectClose } from '../support/compare.js';
 import { reluNetwork } from '../support/relu-network.js';
 import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
 
-import { S_MIN } from '../../src/limits.js';
+import { S_MIN } from '../../src/op/limits.js';
 const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
 
 /** The case as float32 would hold it. */
@@ -227,7 +228,7 @@ describeEachBackend('composite hand-written backward vs autodiff through the sam
   // rule (G·c/K·w·μ, then /c), which underflows for tiny rows where the hand-written
   // backward, which never multiplies by c, does not. Scaling is tested on its own above.
   // Away from m = 0, where autodiff differentiates ReLU(m) + s·g(−|t|) term by term with
-  // one-sided subgradients (src/gm-op.ts): m must be distinguishable from 0 in float32.
+  // one-sided subgradients (src/op/gm-op.ts): m must be distinguishable from 0 in float32.
   const unitRows = (c: GeneratedCase): GeneratedCase => ({ ...c, x: fround(c.x.map(scaledRow)) });
   const smooth = hard32.map(unitRows).filter((c) => {
     const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };

@@ -1,5 +1,5 @@
 /**
- * How the GM kernels keep what their backward reads (src/tape.ts), on every backend
+ * How the GM kernels keep what their backward reads (src/op/tape.ts), on every backend
  * and kernel path: nothing outlives its use, whether the forward runs outside gradient
  * recording, inside it but off the path to the loss, or on it; inputs kept as aliases
  * survive the caller disposing the originals; and an unexpected tape is refused.
@@ -8,9 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { GMBackendError } from '../../src/backend.js';
-import { gmLayer, type GMTensors } from '../../src/gm-op.js';
-import { handToTape } from '../../src/tape.js';
+import { GMInternalError } from '../../src/errors.js';
+import { gmLayer, type GMTensors } from '../../src/op/gm-op.js';
+import { handToTape } from '../../src/op/tape.js';
+import { GaussianMixtureLayerFused } from '../../src/op/kernel-names.js';
 import { describeEachPath } from '../support/backends.js';
 
 /** Tensors tracked by tfjs and data buffers held by the backend. */
@@ -74,7 +75,7 @@ it('handToTape refuses a tape whose last node is not the kernel it is told of', 
   tf.grad((t: tf.Tensor) => {
     const y = tf.add(t, 1); // the last node is Add
     const extra = tf.clone(t);
-    expect(() => handToTape('GaussianMixtureLayerFused', [y, extra])).toThrow(GMBackendError);
+    expect(() => handToTape(GaussianMixtureLayerFused, [y, extra])).toThrow(GMInternalError);
     expect(extra.isDisposed).toBe(true);
     return y;
   })(a).dispose();

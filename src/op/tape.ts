@@ -19,10 +19,10 @@
  *
  * This leans on tfjs-core's tape (Engine.state.activeTape, TapeNode.outputs and .saved,
  * typed public in tfjs-core 4.x); handToTape checks the node it edits and throws
- * GMBackendError, rather than computing wrong gradients, if that layout ever changes.
+ * GMInternalError, rather than computing wrong gradients, if that layout ever changes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GMBackendError } from './backend.js';
+import { GMInternalError } from '../errors.js';
 
 /**
  * Aliases of the named inputs on the kernel's backend: new TensorInfos on the same data,
@@ -51,7 +51,7 @@ export function aliasInputs(inputs: tf.NamedTensorInfoMap, names: readonly strin
  * @param kernelName  the kernel just run by tf.engine().runKernel.
  * @param outputs     what it returned: h, then what its gradFunc reads, in that order.
  * @returns h
- * @throws GMBackendError if the last tape node is not this kernel's (a tfjs change).
+ * @throws GMInternalError if the last tape node is not this kernel's (a tfjs change).
  */
 export function handToTape(kernelName: string, outputs: tf.Tensor[]): tf.Tensor {
   const [h, ...saved] = outputs;
@@ -65,7 +65,7 @@ export function handToTape(kernelName: string, outputs: tf.Tensor[]): tf.Tensor 
   const node = tape[tape.length - 1];
   if (node?.kernelName !== kernelName || node.outputs[0] !== h || !Array.isArray(node.saved) || node.saved.length > 0) {
     tf.dispose(saved);
-    throw new GMBackendError(
+    throw new GMInternalError(
       'the tfjs gradient tape',
       `a last node for ${kernelName} with h as its first output and no saved tensors (tfjs-core 4.x)`,
       `a node for ${node?.kernelName ?? 'nothing'} (tfjs-core ${tf.version_core})`,

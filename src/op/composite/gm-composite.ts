@@ -1,7 +1,7 @@
 /**
  * The GM layer as composite tfjs ops, float32: the path for every backend (webgl,
  * webgpu, tensorflow, and cpu or wasm when asked for), and the forward that autodiff
- * differentiates for the baseline. On cpu and wasm the fused kernels of src/gm-fused.ts
+ * differentiates for the baseline. On cpu and wasm the fused kernels of src/op/fused/gm-fused.ts
  * do the same work in far fewer kernel launches.
  *
  * Forward (reference/closed-form.ts has the math; Chewi, Rigollet & Yan eq. 6):
@@ -10,7 +10,7 @@
  *   m = x̂ μᵀ                 B×K
  *   q = x̂ (U⊙σ²)ᵀ            B×(K·L): q_bkl = Σ_i U_kli σ_ki² x̂_bi
  *   s² = x̂² (σ²)ᵀ            B×K
- *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s        (src/normal.ts)
+ *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s        (src/op/normal-f32.ts)
  *   h = c/K · ( a w + Σ_k b_k q_k ),  w = U μ + v: K×L
  * Where s ≤ 1e−18 (s = 0: x̂ = 0, σ_k = 0, disjoint supports; or so small that the σ
  * terms are below float32's reach) the exact limits a = ReLU(m), b = H(m) with
@@ -20,9 +20,10 @@
  * (about the forward's flops again, twice that with ∂ℓ/∂x).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { isGreater, isLess, isLessEqual } from './comparisons.js';
-import { SCALE_EXPONENT_RANGE, S2_MIN } from './limits.js';
-import { upperTailF32, U_MAX } from './normal.js';
+import { isGreater, isLess, isLessEqual } from '../comparisons.js';
+import { SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
+import { upperTailF32, U_MAX } from '../normal-f32.js';
+import { GaussianMixtureLayer } from '../kernel-names.js';
 
 /** Everything the forward computes that the backward needs. */
 interface ForwardParts {
@@ -107,9 +108,9 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
 const INTERMEDIATES = ['c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w'] as const;
 
 /**
- * The forward: h, then what the backward reads (src/tape.ts hands those to the tape):
+ * The forward: h, then what the backward reads (src/op/tape.ts hands those to the tape):
  * clones of x, μ, σ and U, then c, a, b, φ/s, tφ/s², q and w. Clones, not aliases
- * (src/tape.ts): the backward's ∂ℓ/∂x takes μ as a product's right operand, which the
+ * (src/op/tape.ts): the backward's ∂ℓ/∂x takes μ as a product's right operand, which the
  * forward also did, reshaped.
  */
 function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
@@ -166,9 +167,9 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   };
 }
 
-/** The composite GM kernel: registered by src/gm-op.ts for whichever backend runs it. */
+/** The composite GM kernel: registered by src/op/gm-op.ts for whichever backend runs it. */
 export const compositeKernel = {
-  kernelName: 'GaussianMixtureLayer',
+  kernelName: GaussianMixtureLayer,
   kernelFunc: kernelFunc as unknown as tf.KernelFunc,
   gradFunc: gradFunc as tf.GradFunc,
 };

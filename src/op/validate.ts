@@ -4,9 +4,9 @@
  * tensor, the expected and the actual value.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GMShapeError, GMValueError, describeValue } from '../reference/errors.js';
-import type { GMDims } from '../reference/types.js';
-import { HOST_BACKENDS, hostMemory } from './host-memory.js';
+import { GMShapeError, GMValueError, describeValue } from '../../reference/errors.js';
+import type { GMDims } from '../../reference/types.js';
+import { HOST_BACKENDS, hostMemory } from './fused/host-memory.js';
 
 /** The parameters of one GM layer as tensors. */
 export interface GMTensors {

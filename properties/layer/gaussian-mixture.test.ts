@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sequential, layers as tfl, type LayersModel } from '@tensorflow/tfjs-layers';
 import { expect, it } from 'vitest';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
-import { GaussianMixture, gaussianMixture } from '../../src/gaussian-mixture.js';
-import { checkGMArtifacts, loadGMModel } from '../../src/load.js';
+import { GaussianMixture, gaussianMixture } from '../../src/layer/gaussian-mixture.js';
+import { checkGMArtifacts, loadGMModel } from '../../src/layer/load.js';
 import { describeEachBackend } from '../support/backends.js';
 
 function twoLayerModel(seed = 1): LayersModel {

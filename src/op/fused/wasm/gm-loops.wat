@@ -1,22 +1,22 @@
 ;; The GM layer's parameter-sized, input-sized and output-sized loops (K×L×d, B×d and
-;; B×K×L), in WebAssembly with 128-bit SIMD, for the fused kernels of src/gm-fused.ts.
+;; B×K×L), in WebAssembly with 128-bit SIMD, for the fused kernels of src/op/fused/gm-fused.ts.
 ;; tfjs-wasm runs each elementwise op as its own kernel over whole tensors; these loops
 ;; do what took eleven such ops (and their launches) in two passes over U, the row
 ;; scaling in one pass over x, and the sums over components and outputs in one pass
-;; each way. The math is src/gm-fused.ts's module comment; reference/closed-form.ts and
+;; each way. The math is src/op/fused/gm-fused.ts's module comment; reference/closed-form.ts and
 ;; reference/gradients.ts have it in float64.
 ;;
 ;; Conventions
 ;; - All tensors are row-major float32; every pointer is a byte address in the imported
 ;;   memory: tfjs-wasm's own heap (no copies), or a private memory the caller copies
-;;   into (src/wasm-loops.ts).
+;;   into (src/op/fused/wasm-loops.ts).
 ;; - Parameters: the sizes, then the input pointers, then the output pointers.
 ;; - Each loop over i runs 4 lanes at a time (f32x4) up to d4 = d − d mod 4, then one
 ;;   lane at a time to d (loops over rows b likewise, to B); the two bodies compute the
 ;;   same float32 operations in the same order, so a value does not depend on where its
 ;;   column falls.
-;; - Compiled by `npm run wasm` (wabt's wat2wasm) into src/wasm/gm-loops.wasm.ts;
-;;   properties/tfjs/wasm-loops.test.ts checks the committed bytes match this text.
+;; - Compiled by `npm run wasm` (wabt's wat2wasm) into src/op/fused/wasm/gm-loops.wasm.ts;
+;;   properties/op/fused/wasm-loops.test.ts checks the committed bytes match this text.
 (module
   (import "env" "memory" (memory 0))
 
@@ -231,8 +231,8 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $ks))))
 
-  ;; The per-component terms of the forward: the special functions of src/normal.ts
-  ;; (upperTail), in float64, two rows b at a time, rounded to float32 on store. With
+  ;; The per-component terms of the forward: the special functions of src/op/normal-f32.ts
+  ;; (upperTailFit), in float64, two rows b at a time, rounded to float32 on store. With
   ;; m = F[k, b] and s² = s2[b, k]:
   ;;   s² > sMin²:  s = √s², t = m/s clamped to ±uMax, u = |t|, φ = φ(u), R = √(π/2)·y·e^P(y)
   ;;                (y = 1/(1 + u/(2√2)), P the erfc fit), Q = φR = Φ(−u), and
@@ -240,11 +240,11 @@
   ;;                fraction T = u + 2/(u + 3/(… + depth/u));
   ;;                a = max(m, 0) + s·g, b = Φ(t) (Q where t < 0, else 1 − Q), φ/s, tφ/s²
   ;;   otherwise:   a = max(m, 0), b = H(m) (H(0) = ½), φ/s = tφ/s² = 0 (the exact limits)
-  ;; as upperTail computes them, except that both polynomials (P, and e^r's in $exp) run
+  ;; as upperTailFit computes them, except that both polynomials (P, and e^r's in $exp) run
   ;; by Estrin's scheme and $exp is not Math.exp: the float64 values differ from
-  ;; upperTail's by at most ~1e−14 relative, the float32 results by at most one rounding
-  ;; (and by none over a grid of 5,001 t in [−25, 25], properties/tfjs/wasm-loops.test.ts).
-  ;; The fit's constants are parameters, passed from src/normal.ts (UPPER_TAIL_CONSTANTS).
+  ;; upperTailFit's by at most ~1e−14 relative, the float32 results by at most one rounding
+  ;; (and by none over a grid of 5,001 t in [−25, 25], properties/op/fused/wasm-loops.test.ts).
+  ;; The fit's constants are parameters, passed from src/op/normal-f32.ts (UPPER_TAIL_CONSTANTS).
   ;; F: [K + K·L, B] (rows k are m_k); s2: [B, K]; terms: [4, K, B] (a, b, φ/s, tφ/s²).
   (func (export "componentTerms")
     (param $K i32) (param $B i32) (param $sMin2 f64)
@@ -440,7 +440,7 @@
       (local.set $l (i32.add (local.get $l) (i32.const 1)))
       (br $ls))))
 
-;; What the backward needs from G = ∂ℓ/∂h, per row b (the math of src/gm-fused.ts,
+;; What the backward needs from G = ∂ℓ/∂h, per row b (the math of src/op/fused/gm-fused.ts,
   ;; componentGradsKernel). With g_bl = G_bl/K (h averages over K components):
   ;;   ∂ℓ/∂q_klb = g_bl b_kb                       dMQT row K + kL + l, and R = that · c_b/cmax
   ;;   ∂ℓ/∂w_kl  = Σ_b (g_bl a_kb) c_b              lane sums over b, added pairwise, then the tail
@@ -593,7 +593,7 @@
       (br $ks))))
 
   ;; The backward's parameter gradients, from the products P = R·x̂ and S = x̂²ᵀ·D_r of
-  ;; src/gm-fused.ts (each a sum over the batch divided by cmax):
+  ;; src/op/fused/gm-fused.ts (each a sum over the batch divided by cmax):
   ;;   ∂ℓ/∂μ_k = cmax·P_k + Σ_l ∂ℓ/∂w_kl U_kl
   ;;   ∂ℓ/∂σ_k = (σ_k ⊙ (2 Σ_l U_kl ⊙ P_{K+kL+l} + S_k))·cmax
   ;;   ∂ℓ/∂U_kl = ∂ℓ/∂w_kl μ_k + (σ_k² ⊙ P_{K+kL+l})·cmax

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { GMShapeError, GMValueError } from '../reference/errors.js';
+import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import './gaussian-mixture.js'; // registers the class for deserialization
 
 interface LayerEntry {

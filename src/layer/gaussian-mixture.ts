@@ -11,8 +11,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import { GMValueError } from '../reference/errors.js';
-import { gmLayer } from './gm-op.js';
+import { GMValueError } from '../../reference/errors.js';
+import { gmLayer } from '../op/gm-op.js';
 
 type Initializer = ReturnType<typeof initializers.randomNormal>;
 

@@ -1,12 +1,12 @@
 /**
- * The two scans behind checkFinite (src/validate.ts) agree on every backend present:
+ * The two scans behind checkFinite (src/op/validate.ts) agree on every backend present:
  * the host-memory scan used on cpu and wasm, and the tfjs reductions used elsewhere.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { HOST_BACKENDS } from '../../src/host-memory.js';
-import { scanDevice, scanHost } from '../../src/validate.js';
+import { HOST_BACKENDS } from '../../src/op/fused/host-memory.js';
+import { scanDevice, scanHost } from '../../src/op/validate.js';
 import { describeEachBackend } from '../support/backends.js';
 
 const special = fc.constantFrom(NaN, Infinity, -Infinity);
