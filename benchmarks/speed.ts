@@ -60,7 +60,11 @@ export interface SpeedReport {
 
 const D = 784;
 const L = 10;
-/** PyTorch 1.13 (Debian build), one thread, same closed form, B = 64, K = 20 (../shared/SOURCES.md). */
+/**
+ * PyTorch 1.13 (Debian's python3-torch on its reference BLAS), one thread, the same closed
+ * form at B = 64, K = 20: a figure measured once, not in this run (benchmarks/README.md
+ * says so); a peer measured in the same run is to replace it.
+ */
 export const PYTORCH_STEP_MS = 14;
 
 interface Plan {

@@ -2,7 +2,7 @@
  * Exact gradients of the GM layer's closed form (closed-form.ts), in float64.
  *
  * For an upstream G: B×L the loss is ℓ = Σ_{b,l} G_bl h_bl. Per row b and component k,
- * with c = ⟨G_b, w_k⟩ and e = ⟨G_b, q_k⟩ (MATH.md, "Gradients"):
+ * with c = ⟨G_b, w_k⟩ and e = ⟨G_b, q_k⟩ (docs/MATH.md, section 5):
  *
  *   ∂a/∂m = Φ(t)   ∂a/∂s = φ(t)   ∂b/∂m = φ(t)/s   ∂b/∂s = −tφ(t)/s
  *   ∂ℓ/∂m = (c Φ(t) + e φ(t)/s)/K              ∂ℓ/∂s = (c φ(t) − e tφ(t)/s)/K

@@ -17,7 +17,7 @@
  *      R(u) = Φ(−u)/φ(u) = 1/(u + 1/(u + 2/(u + 3/(u + …)))),
  *    evaluated backwards from a fixed depth. Writing r = 1/(u + 2/(u + 3/(…))) for its
  *    tail, R = 1/(u + r) and 1 − uR = rR exactly, so loss(u) = φ(u)(1 − uR) = φ(u) r R
- *    with no subtraction at all (MATH.md, "Stable evaluation").
+ *    with no subtraction at all (docs/MATH.md, section 4).
  *    The depth 12 + 600/u² was chosen by measurement: the fraction converges to the
  *    last bit by about 250/z² levels, z = u/√2 (≈ 1000 at u = 0.75, 12 for u ≥ 7).
  *

@@ -3,6 +3,7 @@
  * TensorFlow.js. The float64 reference is at `gmlayer/reference`.
  */
 export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES } from './op/gm-op.js';
+export { compileWasmLoops } from './op/fused/wasm-loops.js';
 export type { GMOpOptions, GMTensors, KernelChoice } from './op/gm-op.js';
 export { GaussianMixture, gaussianMixture } from './layer/gaussian-mixture.js';
 export type { GaussianMixtureArgs } from './layer/gaussian-mixture.js';

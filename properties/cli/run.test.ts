@@ -82,6 +82,16 @@ describe('gmlayer eval', () => {
     expect(nan.stderr).toMatch(/not valid JSON/);
   });
 
+  it.each([
+    ['a top-level typo', { ...ok, upstreams: ok.upstream }, 'gmlayer: upstreams: expected one of the fields params, x, upstream, got an unknown field\n'],
+    ['a parameter typo', { ...ok, params: { ...ok.params, V: [[], []] } }, 'gmlayer: params.V: expected one of the fields mu, sigma, U, v, got an unknown field\n'],
+  ])('refuses %s with exit 2, naming the field and the known ones', async (_name, c, message) => {
+    const r = await run('eval', write('unknown.json', c));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(message);
+  });
+
   it('works through the built bin, reading the case from stdin', () => {
     const bin = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
     const out = execFileSync(process.execPath, [bin, 'eval', '-'], { input: JSON.stringify(ok) }).toString();

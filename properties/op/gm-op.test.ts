@@ -339,7 +339,8 @@ describe('kernel choice', () => {
 
   it('runs fused only on cpu and wasm; auto is composite elsewhere', async () => {
     // A backend under another name stands in for webgl, webgpu or tensorflow.
-    tf.registerBackend('gmlayer-test-device', () => new MathBackendCPU());
+    // A cpu backend under another name; marked used so that it prints no Node banner.
+    tf.registerBackend('gmlayer-test-device', () => Object.assign(new MathBackendCPU(), { firstUse: false }) as MathBackendCPU);
     await tf.setBackend('gmlayer-test-device');
     try {
       expect(resolveKernels('auto')).toBe('composite');

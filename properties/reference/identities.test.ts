@@ -1,5 +1,5 @@
 /**
- * The identities the GM layer's math gives (../shared/MATH.md, "Identities"), checked on
+ * The identities the GM layer's math gives (docs/MATH.md, section 7), checked on
  * the float64 reference over generated cases that include the hard regions. Where an
  * identity is exact in floating point (sign flips of σ, scaling by powers of two, σ = 0)
  * the test demands bitwise equality; elsewhere the tolerance is the rounding bound of
@@ -47,7 +47,7 @@ describe('identities of the closed form (float64 reference)', () => {
   });
 
   test.prop([hardCase(), fc.constantFrom(1e-1, 1e-3, 1e-6, 1e-12)])(
-    '2. σ → 0: |h − ReLU network| ≤ 1/K Σ_k (|w_k| s_k φ(0) + |q_k|), the rate MATH.md gives',
+    '2. σ → 0: |h − ReLU network| ≤ 1/K Σ_k (|w_k| s_k φ(0) + |q_k|), the rate docs/MATH.md gives',
     (c, scale) => {
       const small = { ...c.params, sigma: c.params.sigma.map((row) => row.map((s) => s * scale)) };
       const h = gmForward(small, c.x);

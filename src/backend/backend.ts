@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GMValueError } from '../../reference/errors.js';
 import { GMBackendError } from '../errors.js';
+import { compileWasmLoops } from '../op/fused/wasm-loops.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -52,7 +53,20 @@ const PACKAGES: Record<Exclude<BackendChoice, 'auto'>, string[]> = {
 async function tryBackend(choice: Exclude<BackendChoice, 'auto'>): Promise<string | undefined> {
   const found = await importFirst(PACKAGES[choice]);
   if (found === undefined) return undefined;
-  return (await tf.setBackend(choice)) ? found : undefined;
+  if (!(await tf.setBackend(choice))) return undefined;
+  if (choice === 'cpu') skipNodeBanner(tf.backend());
+  return found;
+}
+
+/**
+ * tfjs-backend-cpu prints a banner suggesting tfjs-node on its first write in Node.
+ * Whoever chose cpu through useBackend chose it on purpose (and the report says which
+ * backend runs), so the banner is skipped by marking the backend as used already.
+ * Touches only the backend's own `firstUse` flag; does nothing if a release lacks it.
+ */
+function skipNodeBanner(backend: tf.KernelBackend): void {
+  const flagged = backend as unknown as { firstUse?: boolean };
+  if (flagged.firstUse === true) flagged.firstUse = false;
 }
 
 /** The backends whose packages load here, fastest first (tensorflow, wasm, cpu). */
@@ -82,6 +96,7 @@ export async function useBackend(name: string = process.env.GMLAYER_BACKEND ?? '
     const pkg = await tryBackend(choice);
     if (pkg !== undefined) {
       await tf.ready();
+      await compileWasmLoops();
       return { requested, backend: tf.getBackend(), package: pkg };
     }
   }

@@ -9,10 +9,13 @@
  * every σ = γ, with γ = 1/2 unless given.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initializers, layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
+import { initializers, layers, version_layers, type LayerVariable, type Shape } from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { GMValueError } from '../../reference/errors.js';
+import { checkTfjsVersion } from '../backend/tfjs-version.js';
 import { gmLayer } from '../op/gm-op.js';
+
+checkTfjsVersion('@tensorflow/tfjs-layers', version_layers);
 
 type Initializer = ReturnType<typeof initializers.randomNormal>;
 

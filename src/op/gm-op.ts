@@ -24,15 +24,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-gradients.js';
 import { describeValue, GMValueError } from '../../reference/errors.js';
+import { checkTfjsVersion } from '../backend/tfjs-version.js';
 import { GMBackendError } from '../errors.js';
 import { compositeKernel, forwardParts } from './composite/gm-composite.js';
 import { fusedKernel, registerFusedLoops } from './fused/gm-fused.js';
 import { HOST_BACKENDS } from './fused/host-memory.js';
 import { handToTape } from './tape.js';
-import { wasmLoopsSupported } from './fused/wasm-loops.js';
+import { wasmLoopsReady, wasmLoopsSupported } from './fused/wasm-loops.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
 
 export type { GMTensors } from './validate.js';
+
+checkTfjsVersion('@tensorflow/tfjs-core', tf.version_core);
 
 /** Which implementation runs: see the module comment. */
 export const KERNEL_CHOICES = ['auto', 'fused', 'composite'] as const;
@@ -64,18 +67,22 @@ function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): v
 
 /**
  * The implementation a choice runs on the active backend. 'auto' takes the fused
- * kernels wherever they run: on wasm a fused training step takes 0.25 of the composite's
- * time at B = 1, about 0.5 at B = 64, 0.75 at B = 256 and 0.85–0.89 at B = 512 to 2048
- * (medians of paired rounds, 2 cores, K = 20); on cpu it is as fast or faster at every
- * batch size measured.
- * @throws GMBackendError for 'fused' on a backend other than cpu or wasm, or in a
- *         runtime without WebAssembly SIMD (which the fused loops need).
+ * kernels wherever they run: on cpu and wasm they were faster than the composite at every
+ * batch size measured (benchmarks/README.md).
+ * @throws GMBackendError for 'fused' on a backend other than cpu or wasm, in a runtime
+ *         without WebAssembly SIMD (which the fused loops need), or where the loops are
+ *         not compiled yet and a synchronous compile is refused.
  */
 export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
   const backendName = tf.getBackend();
-  const hosted = (HOST_BACKENDS as readonly string[]).includes(backendName) && wasmLoopsSupported;
+  const onHost = (HOST_BACKENDS as readonly string[]).includes(backendName);
+  const hosted = onHost && wasmLoopsReady();
   if (choice === 'fused' && !hosted) {
-    const where = wasmLoopsSupported ? `backend ${backendName}` : 'a runtime without WebAssembly SIMD';
+    const where = !onHost
+      ? `backend ${backendName}`
+      : wasmLoopsSupported
+        ? 'a runtime that refuses synchronous WebAssembly compiles (await useBackend() or compileWasmLoops() first)'
+        : 'a runtime without WebAssembly SIMD';
     throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} with WebAssembly SIMD (or 'auto', 'composite')`, `'fused' on ${where}`);
   }
   if (choice === 'auto') return hosted ? 'fused' : 'composite';

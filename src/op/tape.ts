@@ -5,9 +5,8 @@
  * (1) clones every saved tensor, a copy on wasm (its Identity kernel copies), and
  * (2) makes a zero-filled gradient tensor, in the backward pass, for every output past
  * the first that nothing downstream consumed. A GM kernel saves ten tensors, six of them
- * outputs besides h, and the two costs came to ~3 % of a wasm training step (B = 64,
- * K = 20: the fastest step time of eight alternating runs each, 3.87 ms with them and
- * 3.76 ms without).
+ * outputs besides h, and the two costs are a measurable share of a wasm training step
+ * (benchmarks/README.md, "Design measurements").
  *
  * So a GM kernel returns h followed by everything its backward needs (inputs among them,
  * as aliases where that is safe: the same data, one more reference, which is what tfjs's

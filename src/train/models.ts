@@ -56,7 +56,7 @@ export function modelName(spec: ModelSpec): string {
   return spec.kind.startsWith('gm') ? `${spec.kind}-K${spec.K ?? 20}` : spec.kind;
 }
 
-/** A·B with the gradient formed by explicit transposes (tfjs-wasm's flagged matMul is ~8× slower). */
+/** A·B with the gradient formed by explicit transposes (tfjs-wasm's flagged matMul is a naive loop). */
 const linear = tf.customGrad((x, W, save) => {
   (save as (tensors: tf.Tensor[]) => void)([x as tf.Tensor, W as tf.Tensor]);
   return {

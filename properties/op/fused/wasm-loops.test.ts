@@ -10,17 +10,37 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { compileWat, WAT_PATH } from '../../../scripts/wasm.js';
 import { hostMemory } from '../../../src/op/fused/host-memory.js';
-import { runLoop, type LoopName } from '../../../src/op/fused/wasm-loops.js';
+import { compileSync, compileWasmLoops, runLoop, wasmLoopsReady, type LoopName } from '../../../src/op/fused/wasm-loops.js';
 import { GM_LOOPS_WASM } from '../../../src/op/fused/wasm/gm-loops.wasm.js';
 import { S2_MIN } from '../../../src/op/limits.js';
 import { upperTailFit, UPPER_TAIL_CONSTANTS, U_MAX } from '../../../src/op/normal-f32.js';
 import { describeEachHostBackend } from '../../support/backends.js';
 
 const f = Math.fround;
+
+describe('compiling the module', () => {
+  it('compiles asynchronously (what useBackend awaits), after which the loops are ready', async () => {
+    await expect(compileWasmLoops()).resolves.toBe(true);
+    expect(wasmLoopsReady()).toBe(true);
+  });
+
+  it('a refused synchronous compile (a browser main thread) gives no module, not an exception', () => {
+    const bytes = Uint8Array.from(atob(GM_LOOPS_WASM), (ch) => ch.charCodeAt(0));
+    expect(compileSync(bytes)).toBeInstanceOf(WebAssembly.Module);
+    const refuse = vi.spyOn(WebAssembly, 'Module').mockImplementation(() => {
+      throw new RangeError('WebAssembly.Module(): Buffer size is too large, use WebAssembly.compile');
+    });
+    try {
+      expect(compileSync(bytes)).toBeUndefined();
+    } finally {
+      refuse.mockRestore();
+    }
+  });
+});
 
 it('the committed module is src/op/fused/wasm/gm-loops.wat compiled (rerun `npm run wasm` after editing it)', async () => {
   const bytes = await compileWat(readFileSync(WAT_PATH, 'utf8'));

@@ -43,9 +43,9 @@ interface ForwardParts {
 }
 
 /**
- * A·Bᵀ, Aᵀ·B and friends by an explicit transpose and a plain product: tfjs-wasm's
- * matMul with transpose flags runs about 8× slower (measured 1.3 vs 10.9 GFLOP/s at
- * 64×784×220); the copy costs far less than the difference on every backend.
+ * A·Bᵀ, Aᵀ·B and friends by an explicit transpose and a plain product: tfjs-wasm runs
+ * matMul with transpose flags as a naive loop, several times slower (benchmarks/README.md);
+ * the copy costs far less than the difference on every backend.
  */
 function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
   return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);

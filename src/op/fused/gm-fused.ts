@@ -4,14 +4,14 @@
  * the matrix products by the backend.
  *
  * Why: the composite path (src/op/composite/gm-composite.ts) launches about 250 tfjs kernels per
- * training step, most of them elementwise ops each costing ~7 µs of dispatch on wasm
- * plus a pass over memory; here the op runs 9 kernels per step, and keeps what its
- * backward reads without copies (src/op/tape.ts). Their loops, over B×d, B×K, B×K×L and
- * K×L×d, are compiled WebAssembly with SIMD (src/op/fused/wasm/gm-loops.wat, run by
- * src/op/fused/wasm-loops.ts), which JavaScript ran 1.7–10× slower.
- * tfjs-wasm's products pack their right operand anew for every new tensor (~5 ns per
- * element), so each product here has the smaller operand on the right: x̂ᵀ (d×B)
- * rather than the d×K(L+1) weights, and so on.
+ * training step, most of them elementwise ops, each paying a dispatch on wasm plus a
+ * pass over memory; here the op runs 9 kernels per step, and keeps what its backward
+ * reads without copies (src/op/tape.ts). Their loops, over B×d, B×K, B×K×L and K×L×d,
+ * are compiled WebAssembly with SIMD (src/op/fused/wasm/gm-loops.wat, run by
+ * src/op/fused/wasm-loops.ts), which JavaScript runs several times slower.
+ * tfjs-wasm's products pack their right operand anew for every new tensor, so each
+ * product here has the smaller operand on the right: x̂ᵀ (d×B) rather than the
+ * d×K(L+1) weights, and so on. (Figures: benchmarks/README.md, "Design measurements".)
  *
  * Forward (the math of src/op/composite/gm-composite.ts and reference/closed-form.ts, eq. 6):
  *   GMFusedRowScale      c_b = 2^round(log2 max_i |x_bi|); x̂ = x/c, x̂² and both transposed
@@ -196,8 +196,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     U: () => gU,
     x: () => {
       // ([∂ℓ/∂m, ∂ℓ/∂q]·A)ᵀ = Aᵀ·[∂ℓ/∂m, ∂ℓ/∂q]ᵀ, so that the product packs the K(L+1)×B
-      // operand rather than the K(L+1)×d A: ∂ℓ/∂x in about half the time (wasm, B = 64,
-      // d = 784, K = 20: 1.8 against 3.6–4.0 ms added to a step).
+      // operand rather than the K(L+1)×d A: ∂ℓ/∂x in about half the time.
       const [A] = run(prepareKernel, { mu, sigma, U, v });
       return tf.add(tf.transpose(tf.matMul(tf.transpose(A), dMQT)), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
     },

@@ -5,12 +5,12 @@
  * memory the arguments are copied into and the results out of.
  *
  * Why compiled loops: tfjs-wasm runs SIMD code only inside its own kernels, one per op,
- * and JavaScript loops over K×L×d run ~6× slower than that (measured 2.7 against 0.35 ns
- * per element on 2 cores). The loops here do a step's parameter-sized work in three
+ * and JavaScript loops over K×L×d run several times slower than that. The loops here do a step's parameter-sized work in three
  * passes over U, and its batch-sized work (row scaling, the sums over components) in one
  * pass each.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { GMInternalError } from '../../errors.js';
 import type { HostMemory } from './host-memory.js';
 import { GM_LOOPS_WASM } from './wasm/gm-loops.wasm.js';
 
@@ -20,18 +20,54 @@ type Loops = Record<LoopName, (...args: number[]) => void>;
 
 const BYTES = Uint8Array.from(atob(GM_LOOPS_WASM), (ch) => ch.charCodeAt(0));
 
-/** Whether this runtime runs the loops (WebAssembly with 128-bit SIMD). */
+/** Whether this runtime can run the loops at all (WebAssembly with 128-bit SIMD). */
 export const wasmLoopsSupported: boolean = typeof WebAssembly === 'object' && WebAssembly.validate(BYTES);
 
 let compiled: WebAssembly.Module | undefined;
+let syncCompileRefused = false;
 const instances = new WeakMap<WebAssembly.Memory, Loops | null>();
+
+/**
+ * Compiles the loops asynchronously, as browsers require on their main thread for a
+ * module of this size. useBackend awaits it; call it yourself before the first gmLayer
+ * call if you select a backend another way in a browser.
+ * @returns whether the fused loops can run here.
+ */
+export async function compileWasmLoops(): Promise<boolean> {
+  if (!wasmLoopsSupported) return false;
+  compiled ??= await WebAssembly.compile(BYTES);
+  return true;
+}
+
+/** A synchronous compile, or undefined where the runtime refuses one (a browser's main thread). */
+export function compileSync(bytes: Uint8Array): WebAssembly.Module | undefined {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the loops are ready to run: compiled already, or compiled synchronously now
+ * (Node and workers allow it). False where unsupported or refused: the 'auto' kernels
+ * then run the composite path.
+ */
+export function wasmLoopsReady(): boolean {
+  if (!wasmLoopsSupported) return false;
+  if (compiled === undefined && !syncCompileRefused) {
+    compiled = compileSync(BYTES);
+    syncCompileRefused = compiled === undefined;
+  }
+  return compiled !== undefined;
+}
 
 /** The loops over a memory, or null where the memory cannot be imported. */
 function loopsOver(memory: WebAssembly.Memory): Loops | null {
   if (!instances.has(memory)) {
-    compiled ??= new WebAssembly.Module(BYTES); // ~2 KB: within browsers' limit for synchronous compiles
+    if (!wasmLoopsReady()) throw new GMInternalError('the WebAssembly loops', 'a compiled module before any loop runs (resolveKernels checks)', 'none');
     try {
-      instances.set(memory, new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Loops);
+      instances.set(memory, new WebAssembly.Instance(compiled!, { env: { memory } }).exports as unknown as Loops);
     } catch {
       instances.set(memory, null); // e.g. shared memory against this module's unshared import
     }

@@ -22,7 +22,7 @@
 
   ;; maxAbs[b] = max_i |x[b, i]|.  x: [B, d]; maxAbs: [B].
   ;; The lanes use f32x4.pmax (b < a ? a : b, one x86 instruction), not f32x4.max, whose
-  ;; NaN and ±0 rules cost a dependent sequence that made this loop 6× slower. They
+  ;; NaN and ±0 rules cost a dependent sequence that made this loop several times slower. They
   ;; agree here: |x| has no −0, and NaN inputs are rejected before the op runs.
   (func (export "rowMaxAbs")
     (param $B i32) (param $d i32) (param $x i32) (param $maxAbs i32)
@@ -55,7 +55,7 @@
   ;; x, x̂, x̂²: [B, d]; c: [B]; x̂ᵀ, x̂²ᵀ: [d, B].
   ;; Rows go four at a time: a 4×4 tile of x̂ (rows b..b+3, columns i..i+3) is
   ;; transposed in registers and stored as four vectors of x̂ᵀ (storing x̂ᵀ one float at
-  ;; a time, a new cache line each, made this loop 1.7× slower). The columns past
+  ;; a time, a new cache line each, made this loop markedly slower). The columns past
   ;; d − d mod 4 and the rows past B − B mod 4 go one float at a time ($scaleScalar).
   (func (export "scaleRows")
     (param $B i32) (param $d i32) (param $x i32) (param $c i32)
@@ -84,7 +84,7 @@
         (local.set $y2 (f32x4.mul (v128.load (i32.add (i32.add (local.get $x) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $o))) (local.get $r2)))
         (local.set $y3 (f32x4.mul (v128.load (i32.add (i32.add (local.get $x) (i32.mul (local.get $rowBytes) (i32.const 3))) (local.get $o))) (local.get $r3)))
         ;; Plane 0 stores x̂'s tile and its transpose, plane 1 those of x̂² (written out
-        ;; here: as a called function this ran 1.5× slower).
+        ;; here: as a called function this ran slower).
         (local.set $rows (i32.add (local.get $xh) (local.get $o)))
         (local.set $cols (local.get $T))
         (local.set $plane (i32.const 0))
@@ -599,9 +599,9 @@
   ;;   ∂ℓ/∂U_kl = ∂ℓ/∂w_kl μ_k + (σ_k² ⊙ P_{K+kL+l})·cmax
   ;; with cmax applied last: rows near the float32 maximum make cmax as large as 2^127,
   ;; and what it multiplies is then small. The sums over l accumulate in the ∂ℓ/∂μ_k
-  ;; and ∂ℓ/∂σ_k rows, so each pass streams two rows of U, P and ∂ℓ/∂U (2× faster than
-  ;; running over l innermost, whose ten strided rows thrash the cache; two rows per
-  ;; pass share their loads of σ_k, μ_k and the sums, and run 15% faster than one).
+  ;; and ∂ℓ/∂σ_k rows, so each pass streams two rows of U, P and ∂ℓ/∂U (running over l
+  ;; innermost makes L strided rows thrash the cache; two rows per pass share their
+  ;; loads of σ_k, μ_k and the sums). Figures: benchmarks/README.md.
   ;; P: [K + K·L, d]; S: [d, K]; U: [K, L, d]; μ, σ: [K, d]; ∂ℓ/∂w: [K, L]; cmax: [1].
   (func (export "paramGrads")
     (param $K i32) (param $L i32) (param $d i32)

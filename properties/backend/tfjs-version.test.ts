@@ -1,0 +1,31 @@
+/** The tfjs peer range check, and backend names refused as bad input. */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { GMValueError } from '../../reference/errors.js';
+import { useBackend } from '../../src/backend/backend.js';
+import { checkTfjsVersion } from '../../src/backend/tfjs-version.js';
+import { GMBackendError } from '../../src/errors.js';
+
+describe('checkTfjsVersion', () => {
+  it.each(['4.22.0', '4.22.1', '4.30.0'])('accepts %s', (version) => {
+    expect(() => checkTfjsVersion('@tensorflow/tfjs-core', version)).not.toThrow();
+  });
+
+  it.each(['4.21.0', '3.21.0', '5.0.0', 'garbage'])('refuses %s naming the package, the range and the version', (version) => {
+    expect(() => checkTfjsVersion('@tensorflow/tfjs-core', version)).toThrow(GMBackendError);
+    expect(() => checkTfjsVersion('@tensorflow/tfjs-core', version)).toThrow(
+      new RegExp(`^@tensorflow/tfjs-core: expected version \\^4\\.22\\.0 .*got version ${version}$`),
+    );
+  });
+
+  it('holds for the tfjs this repository installs', () => {
+    expect(() => checkTfjsVersion('@tensorflow/tfjs-core', tf.version_core)).not.toThrow();
+  });
+});
+
+describe('useBackend', () => {
+  it('refuses an unknown name as bad input, naming the choices', async () => {
+    await expect(useBackend('webgl2')).rejects.toThrow(GMValueError);
+    await expect(useBackend('webgl2')).rejects.toThrow('backend: expected one of auto, tensorflow, wasm, cpu, got "webgl2"');
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * `npm run bench` refuses bad usage before running anything: exit 2 and one line on
+ * stderr, no stack trace. Runs the built script, as `npm run bench` does.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const script = new URL('../../dist/benchmarks/main.js', import.meta.url).pathname;
+
+describe('npm run bench: bad usage', () => {
+  it.each([
+    [['accuracy', '--epochs', 'zero'], /^bench: --epochs: expected an integer ≥ 1, got zero/],
+    [['accuracy', '--trials', '1.5'], /^bench: --trials: expected an integer ≥ 1, got 1\.5/],
+    [['speed', '--bogus'], /^bench: Unknown option '--bogus'/],
+    [['speed', '--compare', '/nonexistent/baseline.json'], /^bench: --compare: expected a readable JSON results file/],
+    [['speed', '--compare', 'package.json'], /^bench: --compare: expected a speed results file/],
+    [['speed', '--backend', 'webgl'], /^bench: --backend: expected one of auto, tensorflow, wasm, cpu, got webgl/],
+    [['speed', '--allow-missing', 'cpu'], /^bench: --allow-missing: expected together with --compare/],
+    [['sped'], /^bench: expected the suites speed and\/or accuracy, got sped/],
+    [['--quick', '--full'], /^bench: --quick, --full: expected at most one, got both/],
+    [['accuracy', '--dataset', 'cifar'], /^bench: --dataset: expected one of synthetic, mnist, fashion-mnist, got cifar/],
+  ])('%j: exit 2, one line', (argv, message) => {
+    const run = spawnSync(process.execPath, [script, ...argv], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
