@@ -4,13 +4,14 @@
  */
 
 /**
- * Below this s = ‖σ_k ⊙ x̂‖, the degenerate-variance limits a = ReLU(m), b = H(m) are
- * used: s² ≥ 1e−36 is still a normal float32, and below it the σ terms are beyond
- * float32's reach.
+ * Below this ŝ = ‖σ̂_k ⊙ x̂‖ (σ̂ = σ/ς_k, x̂ = x/c_b, both scaled to a largest entry near
+ * 1), the degenerate-variance limits a = ReLU(m), b = H(m) are used: ŝ² ≥ 1e−36 is still
+ * a normal float32, and below it the σ terms are beyond float32's reach relative to
+ * σ's own scale.
  */
 export const S_MIN = 1e-18;
 
-/** The same threshold on s², which is what both kernels compute and compare. */
+/** The same threshold on ŝ², which is what both kernels compute and compare. */
 export const S2_MIN = S_MIN * S_MIN;
 
 /**
@@ -18,3 +19,11 @@ export const S2_MIN = S_MIN * S_MIN;
  * be ∞, 2^−127 subnormal and flushed to 0 on wasm).
  */
 export const SCALE_EXPONENT_RANGE = [-126, 127] as const;
+
+/**
+ * Component scales ς = 2^e of σ's rows, e = round(log2 max_i |σ_ki|) clamped to [0, 126]:
+ * σ is scaled down when large (so σ², U⊙σ² and tφ/s² stay in range) and never up, so
+ * s = ς·ŝ ≥ ŝ never underflows; 1/ς ≥ 2^−126 is a normal float32, and σ·(1/ς) is exact
+ * (the fused loops multiply by it).
+ */
+export const COMPONENT_SCALE_EXPONENT_RANGE = [0, 126] as const;

@@ -58,6 +58,8 @@ function runOn(name: LoopName, sizes: number[], inputs: [number[], number[]][], 
 }
 
 const values = (n: number) => fc.array(fc.float({ min: -100, max: 100, noNaN: true }).map(f), { minLength: n, maxLength: n });
+/** Component scales ς_k = 2^e, as prepareKernel makes them (powers of two with normal reciprocals). */
+const scales = (K: number) => fc.array(fc.integer({ min: -20, max: 20 }).map((e) => 2 ** e), { minLength: K, maxLength: K });
 const dims = fc.record({ K: fc.integer({ min: 1, max: 3 }), L: fc.integer({ min: 1, max: 3 }), d: fc.integer({ min: 1, max: 10 }), B: fc.integer({ min: 1, max: 9 }) });
 
 /** Σ_i t_i as the loops form a dot product: four lane sums over i < n − n mod 4, added pairwise, then the rest in order. */
@@ -79,13 +81,17 @@ function ulp32(x: number): number {
   return Number.isFinite(e) ? 2 ** Math.max(e - 23, -149) : 2 ** -149;
 }
 
-/** a, b, φ/s and tφ/s² for one m and s², by upperTailFit in float64 (the loop's definition), rounded to float32. */
-function termsByUpperTail(m: number, variance: number): number[] {
+/**
+ * a, b, φ/ŝ and tφ/ŝ² for one m, ŝ² and scale ς (s = ŝ·ς), by upperTailFit in float64
+ * (the loop's definition), rounded to float32.
+ */
+function termsByUpperTail(m: number, variance: number, scale = 1): number[] {
   if (!(variance > S2_MIN)) return [Math.max(m, 0), m > 0 ? 1 : m < 0 ? 0 : 0.5, 0, 0].map(f); // the limits at s = 0
-  const s = Math.sqrt(variance);
+  const sHat = Math.sqrt(variance);
+  const s = sHat * scale;
   const t = Math.min(Math.max(m / s, -U_MAX), U_MAX);
   const { pdf, Q, loss } = upperTailFit(Math.abs(t));
-  return [Math.max(m, 0) + s * loss, t < 0 ? Q : 1 - Q, pdf / s, (t * pdf) / variance].map(f);
+  return [Math.max(m, 0) + s * loss, t < 0 ? Q : 1 - Q, pdf / sHat, (t * pdf) / variance].map(f);
 }
 
 describeEachHostBackend('compiled loops', () => {
@@ -109,17 +115,18 @@ describeEachHostBackend('compiled loops', () => {
     },
   );
 
-  test.prop([dims.chain(({ K, L, d }) => fc.tuple(fc.constant({ K, L, d }), values(K * d), values(K * d), values(K * L * d), values(K * L)))], { numRuns: 30 })(
-    'prepare: A = [μ; U⊙σ²], σ²ᵀ and w = Uμ + v',
-    ([{ K, L, d }, mu, sigma, U, v]) => {
-      const [A, sigma2T, w] = runOn('prepare', [K, L, d], [[mu, [K, d]], [sigma, [K, d]], [U, [K, L, d]], [v, [K, L]]], [[K * (L + 1), d], [d, K], [K, L]]);
+  test.prop([dims.chain(({ K, L, d }) => fc.tuple(fc.constant({ K, L, d }), values(K * d), values(K * d), values(K * L * d), values(K * L), scales(K)))], { numRuns: 30 })(
+    'prepare: A = [μ; U⊙σ̃] with σ̃ = σ·(σ/ς), σ̂²ᵀ and w = Uμ + v',
+    ([{ K, L, d }, mu, sigma, U, v, scale]) => {
+      const [A, sigma2T, w] = runOn('prepare', [K, L, d], [[mu, [K, d]], [sigma, [K, d]], [U, [K, L, d]], [v, [K, L]], [scale, [K]]], [[K * (L + 1), d], [d, K], [K, L]]);
       expect(Array.from(A.subarray(0, K * d))).toEqual(mu);
       for (let k = 0; k < K; k++) {
         const row = (a: number[], r: number) => a.slice(r * d, (r + 1) * d);
-        for (let i = 0; i < d; i++) expect(sigma2T[i * K + k]).toBe(f(sigma[k * d + i] ** 2));
+        const hat = (i: number) => f(sigma[k * d + i] * f(1 / scale[k])); // exact: ς is a power of two
+        for (let i = 0; i < d; i++) expect(sigma2T[i * K + k]).toBe(f(hat(i) ** 2));
         for (let l = 0; l < L; l++) {
           const kl = k * L + l;
-          for (let i = 0; i < d; i++) expect(A[(K + kl) * d + i]).toBe(f(U[kl * d + i] * f(sigma[k * d + i] ** 2)));
+          for (let i = 0; i < d; i++) expect(A[(K + kl) * d + i]).toBe(f(U[kl * d + i] * f(sigma[k * d + i] * hat(i))));
           expect(w[kl]).toBe(f(laneSum(row(U, kl).map((u, i) => f(u * mu[k * d + i]))) + v[kl]));
         }
       }
@@ -132,7 +139,7 @@ describeEachHostBackend('compiled loops', () => {
     const [K, B] = [2, grid.length];
     const m = [...grid, ...grid.map((t) => f(t / 256))];
     const variances = grid.flatMap(() => [1, 2 ** -16]);
-    const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
+    const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]], [[1, 1], [K]]], [[4, K, B]]);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {
         termsByUpperTail(m[k * B + r], variances[r * K + k]).forEach((value, plane) => {
@@ -152,15 +159,16 @@ describeEachHostBackend('compiled loops', () => {
           // s²: 0, at or below S2_MIN (the limits), or ordinary, so that t = m/s spans the
           // direct form, the continued fraction (|t| ≥ 5) and the clamp (|t| > 20).
           fc.array(fc.oneof(fc.constantFrom(0, S2_MIN_32), fc.float({ min: 0, max: S2_MIN_32, noNaN: true }), fc.float({ min: f(1e-8), max: 1e6, noNaN: true })).map(f), { minLength: B * K, maxLength: B * K }),
+          scales(K),
         ),
       ),
     ],
     { numRuns: 60 },
-  )('componentTerms: upperTailFit in float64, within one float32 rounding', ([{ K, B }, m, variances]) => {
-    const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]]], [[4, K, B]]);
+  )('componentTerms: upperTailFit in float64 with s = ŝ·ς, within one float32 rounding', ([{ K, B }, m, variances, scale]) => {
+    const [terms] = runOn('componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [[m, [K, B]], [variances, [B, K]], [scale, [K]]], [[4, K, B]]);
     for (let k = 0; k < K; k++) {
       for (let r = 0; r < B; r++) {
-        const want = termsByUpperTail(m[k * B + r], variances[r * K + k]);
+        const want = termsByUpperTail(m[k * B + r], variances[r * K + k], scale[k]);
         want.forEach((value, plane) => {
           const got = terms[(plane * K + k) * B + r];
           if (!(Math.abs(got - value) <= ulp32(value))) throw new Error(`plane ${plane}, k = ${k}, b = ${r} (m = ${m[k * B + r]}, s² = ${variances[r * K + k]}): got ${got}, want ${value}`);
@@ -169,15 +177,17 @@ describeEachHostBackend('compiled loops', () => {
     }
   });
 
-  test.prop([dims.chain(({ K, L, B }) => fc.tuple(fc.constant({ K, L, B }), values(K * (L + 1) * B), values(4 * K * B), values(K * L), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B })))], { numRuns: 30 })(
-    'mixOutputs: h = c/K Σ_k (a_k w_k + b_k q_k)',
-    ([{ K, L, B }, F, terms, w, exponents]) => {
+  test.prop([dims.chain(({ K, L, B }) => fc.tuple(fc.constant({ K, L, B }), values(K * (L + 1) * B), values(4 * K * B), values(K * L), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B }), scales(K)))], { numRuns: 30 })(
+    'mixOutputs: h = c/K Σ_k (a_k w_k + (b_k ς_k) q̃_k)',
+    ([{ K, L, B }, F, terms, w, exponents, scale]) => {
       const c = exponents.map((e) => 2 ** e);
-      const [h] = runOn('mixOutputs', [K, L, B], [[F, [K * (L + 1), B]], [terms, [4, K, B]], [w, [K, L]], [c, [B]]], [[B, L]]);
+      const [h] = runOn('mixOutputs', [K, L, B], [[F, [K * (L + 1), B]], [terms, [4, K, B]], [w, [K, L]], [c, [B]], [scale, [K]]], [[B, L]]);
       for (let r = 0; r < B; r++) {
         for (let l = 0; l < L; l++) {
           let acc = 0;
-          for (let k = 0; k < K; k++) acc = f(acc + f(f(terms[k * B + r] * w[k * L + l]) + f(terms[(K + k) * B + r] * F[(K + k * L + l) * B + r])));
+          for (let k = 0; k < K; k++) {
+            acc = f(acc + f(f(terms[k * B + r] * w[k * L + l]) + f(f(terms[(K + k) * B + r] * scale[k]) * F[(K + k * L + l) * B + r])));
+          }
           expect(h[r * L + l]).toBe(f(acc * f(c[r] / K)));
         }
       }
@@ -187,21 +197,21 @@ describeEachHostBackend('compiled loops', () => {
   test.prop(
     [
       dims.chain(({ K, L, B }) =>
-        fc.tuple(fc.constant({ K, L, B }), values(B * L), values(K * (L + 1) * B), values(K * L), values(4 * K * B), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B })),
+        fc.tuple(fc.constant({ K, L, B }), values(B * L), values(K * (L + 1) * B), values(K * L), values(4 * K * B), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B }), scales(K)),
       ),
     ],
     { numRuns: 30 },
-  )('componentGrads: ∂ℓ/∂[m, q]ᵀ, R, D, Dr, ∂ℓ/∂w and cmax from G', ([{ K, L, B }, G, F, w, terms, exponents]) => {
+  )('componentGrads: ∂ℓ/∂[m, q̃]ᵀ, R, D, Dr, ∂ℓ/∂w and cmax from G', ([{ K, L, B }, G, F, w, terms, exponents, scale]) => {
     const c = exponents.map((e) => 2 ** e);
     const [dMQT, R, D, Dr, gw, [cMax]] = runOn(
       'componentGrads',
       [K, L, B],
-      [[G, [B, L]], [F, [K * (L + 1), B]], [w, [K, L]], [terms, [4, K, B]], [c, [B]]],
+      [[G, [B, L]], [F, [K * (L + 1), B]], [w, [K, L]], [terms, [4, K, B]], [c, [B]], [scale, [K]]],
       [[K * (L + 1), B], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
     );
     expect(cMax).toBe(Math.max(1, ...c));
     const scaled = c.map((cr) => f(cr * f(1 / cMax))); // c_b/cmax
-    const term = (plane: number, k: number, r: number) => terms[(plane * K + k) * B + r]; // planes a, b, φ/s, tφ/s²
+    const term = (plane: number, k: number, r: number) => terms[(plane * K + k) * B + r]; // planes a, b, φ/ŝ, tφ/ŝ²
     for (let k = 0; k < K; k++) {
       const alpha = new Array<number>(B).fill(0);
       const beta = new Array<number>(B).fill(0);
@@ -212,7 +222,7 @@ describeEachHostBackend('compiled loops', () => {
           const g = f(G[r * L + l] / K);
           alpha[r] = f(alpha[r] + f(g * w[k * L + l]));
           beta[r] = f(beta[r] + f(g * F[col * B + r]));
-          const dq = f(g * term(1, k, r));
+          const dq = f(g * f(term(1, k, r) * scale[k]));
           expect([dMQT[col * B + r], R[col * B + r]]).toEqual([dq, f(dq * scaled[r])]);
           gwTerms.push(f(f(g * term(0, k, r)) * c[r]));
         }
@@ -229,21 +239,25 @@ describeEachHostBackend('compiled loops', () => {
   test.prop(
     [
       dims.chain(({ K, L, d }) =>
-        fc.tuple(fc.constant({ K, L, d }), values(K * (L + 1) * d), values(d * K), values(K * L * d), values(K * d), values(K * d), values(K * L), fc.integer({ min: 0, max: 20 })),
+        fc.tuple(fc.constant({ K, L, d }), values(K * (L + 1) * d), values(d * K), values(K * L * d), values(K * d), values(K * d), values(K * L), fc.integer({ min: 0, max: 20 }), scales(K)),
       ),
     ],
     { numRuns: 30 },
-  )('paramGrads: ∂ℓ/∂μ, ∂ℓ/∂σ, ∂ℓ/∂U from P and S', ([{ K, L, d }, P, S, U, mu, sigma, gw, e]) => {
+  )('paramGrads: ∂ℓ/∂μ, ∂ℓ/∂σ (through σ̂), ∂ℓ/∂U (through σ̃) from P and S', ([{ K, L, d }, P, S, U, mu, sigma, gw, e, scale]) => {
     const cMax = 2 ** e;
     const [gMu, gSigma, gU] = runOn(
       'paramGrads',
       [K, L, d],
-      [[P, [K * (L + 1), d]], [S, [d, K]], [U, [K, L, d]], [mu, [K, d]], [sigma, [K, d]], [gw, [K, L]], [[cMax], [1]]],
+      [[P, [K * (L + 1), d]], [S, [d, K]], [U, [K, L, d]], [mu, [K, d]], [sigma, [K, d]], [gw, [K, L]], [[cMax], [1]], [scale, [K]]],
       [[K, d], [K, d], [K, L, d]],
     );
     for (let k = 0; k < K; k++) {
       for (let i = 0; i < d; i++) {
         const s = sigma[k * d + i];
+        const hat = f(s * f(1 / scale[k])); // σ̂, exact
+        // x·y·cmax as the loop orders it: (x·cmax)·y where |x| < 1, else (x·y)·cmax.
+        const ordered = (x: number, y: number) => (Math.abs(x) < 1 ? f(f(f(x * cMax) * y) * 1) : f(f(x * y) * cMax));
+        const tilde = f(s * hat);
         let accMu = f(cMax * P[k * d + i]);
         let accSigma = 0;
         for (let l = 0; l < L; l++) {
@@ -251,10 +265,10 @@ describeEachHostBackend('compiled loops', () => {
           const [u, p, g] = [U[kl * d + i], P[(K + kl) * d + i], gw[kl]];
           accMu = f(accMu + f(g * u));
           accSigma = f(accSigma + f(u * p));
-          expect(gU[kl * d + i]).toBe(f(f(g * mu[k * d + i]) + f(f(f(s * s) * p) * cMax)));
+          expect(gU[kl * d + i]).toBe(f(f(g * mu[k * d + i]) + ordered(tilde, p)));
         }
         expect(gMu[k * d + i]).toBe(accMu);
-        expect(gSigma[k * d + i]).toBe(f(f(s * f(f(2 * accSigma) + S[i * K + k])) * cMax));
+        expect(gSigma[k * d + i]).toBe(ordered(hat, f(f(2 * accSigma) + S[i * K + k])));
       }
     }
   });

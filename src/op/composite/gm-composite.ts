@@ -4,26 +4,31 @@
  * differentiates for the baseline. On cpu and wasm the fused kernels of src/op/fused/gm-fused.ts
  * do the same work in far fewer kernel launches.
  *
- * Forward (reference/closed-form.ts has the math; Chewi, Rigollet & Yan eq. 6):
- *   x̂ = x / c_b              c_b a power of two near max_i |x_bi|: exact, and keeps
- *                            squares in range; h(x) = c·h(x̂) by positive homogeneity
+ * Forward (reference/closed-form.ts has the math; Chewi, Rigollet & Yan eq. 6), with
+ * both x and σ scaled by powers of two (exact) so that no intermediate leaves the float32
+ * range unless the quantity it stands for does (docs/MATH.md, section 6):
+ *   x̂ = x / c_b              c_b a power of two near max_i |x_bi|; h(x) = c·h(x̂) by
+ *                            positive homogeneity
+ *   σ̂ = σ / ς_k, σ̃ = σ ⊙ σ̂   ς_k a power of two near max_i |σ_ki| (at least 1); σ̃ = σ²/ς
  *   m = x̂ μᵀ                 B×K
- *   q = x̂ (U⊙σ²)ᵀ            B×(K·L): q_bkl = Σ_i U_kli σ_ki² x̂_bi
- *   s² = x̂² (σ²)ᵀ            B×K
- *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s        (src/op/normal-f32.ts)
- *   h = c/K · ( a w + Σ_k b_k q_k ),  w = U μ + v: K×L
- * Where s ≤ 1e−18 (s = 0: x̂ = 0, σ_k = 0, disjoint supports; or so small that the σ
- * terms are below float32's reach) the exact limits a = ReLU(m), b = H(m) with
- * H(0) = ½ are used. Every unused branch is finite.
+ *   q̃ = x̂ (U⊙σ̃)ᵀ            B×(K·L): q̃ = q/ς, q_bkl = Σ_i U_kli σ_ki² x̂_bi
+ *   ŝ² = x̂² (σ̂²)ᵀ            B×K: ŝ = s/ς
+ *   a = ReLU(m) + s·g(−|t|),  b = Φ(t),  t = m/s,  s = ς ŝ     (src/op/normal-f32.ts)
+ *   h = c/K · ( a w + Σ_k (b_k ς_k) q̃_k ),  w = U μ + v: K×L
+ * Where ŝ ≤ 1e−18 (s = 0: x̂ = 0, σ_k = 0, disjoint supports; or s below 1e−18·ς·c,
+ * too small for float32 to see against x's scale and, for large σ, σ's) the exact limits a = ReLU(m),
+ * b = H(m) with H(0) = ½ are used. Every unused branch is finite.
  *
  * Backward: the analytic gradients of reference/gradients.ts as matrix products
- * (about the forward's flops again, twice that with ∂ℓ/∂x).
+ * (about the forward's flops again, twice that with ∂ℓ/∂x), in the scaled quantities:
+ * φ/ŝ and tφ/ŝ² stay in range where φ/s and tφ/s² would not (σ ≫ 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isGreater, isLess, isLessEqual } from '../comparisons.js';
-import { SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
+import { COMPONENT_SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
 import { upperTailF32, U_MAX } from '../normal-f32.js';
 import { GaussianMixtureLayer } from '../kernel-names.js';
+import { rowScales } from '../scales.js';
 
 /** Everything the forward computes that the backward needs. */
 interface ForwardParts {
@@ -32,12 +37,14 @@ interface ForwardParts {
   c: tf.Tensor2D;
   a: tf.Tensor2D;
   b: tf.Tensor2D;
-  /** φ(t)/s, 0 where degenerate */
+  /** φ(t)/ŝ, 0 where degenerate */
   pOverS: tf.Tensor2D;
-  /** tφ(t)/s², 0 where degenerate */
+  /** tφ(t)/ŝ², 0 where degenerate */
   tpOverS2: tf.Tensor2D;
-  /** B×(K·L) */
+  /** q̃ = q/ς: B×(K·L) */
   q: tf.Tensor2D;
+  /** ς: K×1 */
+  scale: tf.Tensor2D;
   /** K×L */
   w: tf.Tensor2D;
 }
@@ -51,27 +58,33 @@ function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB
   return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
 }
 
+/** U ⊙ σ̃ broadcast over L, reshaped to (K·L)×d. */
+function steinWeights(U: tf.Tensor3D, sigmaTilde: tf.Tensor2D): tf.Tensor2D {
+  const [K, L, d] = U.shape;
+  return tf.reshape(tf.mul(U, tf.expandDims(sigmaTilde, 1)), [K * L, d]);
+}
+
+/** The same, laid out d×(K·L) for x̂·(U⊙σ̃)ᵀ: one transposing copy, no concat or slice. */
+function steinWeightsT(U: tf.Tensor3D, sigmaTilde: tf.Tensor2D): tf.Tensor2D {
+  const [K, L, d] = U.shape;
+  return tf.reshape(tf.transpose(tf.mul(U, tf.expandDims(sigmaTilde, 1)), [2, 0, 1]), [d, K * L]);
+}
+
 /**
- * Row scales c_b = 2^round(log2 max_i |x_bi|), 1 for zero rows, the exponent clamped to
- * SCALE_EXPONENT_RANGE (2^128 would be ∞). Gradient-free in effect (round).
+ * x·y·cmax (cmax ≥ 1) ordered so that no intermediate leaves the range of x, y and the
+ * result: (x·cmax)·y where |x| < 1, else (x·y)·cmax. Returns [x', c'] with
+ * x·y·cmax = (x'·y)·c' elementwise: a small σ would otherwise take σ²·P below float32's
+ * normal range before cmax brings it back.
  */
-function rowScales(x: tf.Tensor2D): tf.Tensor2D {
-  const maxAbs = tf.max(tf.abs(x), 1, true);
-  const safe = tf.where(isGreater(maxAbs, 0), maxAbs, tf.onesLike(maxAbs));
-  const exponent = tf.clipByValue(tf.round(tf.div(tf.log(safe), Math.LN2)), ...SCALE_EXPONENT_RANGE);
-  return tf.pow(2, exponent) as tf.Tensor2D;
+function scaleFirst(x: tf.Tensor2D, cMax: tf.Tensor): [tf.Tensor2D, tf.Tensor2D] {
+  const small = isLess(tf.abs(x), 1);
+  return [tf.where(small, tf.mul(x, cMax), x) as tf.Tensor2D, tf.where(small, tf.onesLike(x), tf.mul(tf.onesLike(x), cMax)) as tf.Tensor2D];
 }
 
-/** U ⊙ σ² broadcast over L, reshaped to (K·L)×d. */
-function steinWeights(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
-  const [K, L, d] = U.shape;
-  return tf.reshape(tf.mul(U, tf.expandDims(sigma2, 1)), [K * L, d]);
-}
-
-/** The same, laid out d×(K·L) for x̂·(U⊙σ²)ᵀ: one transposing copy, no concat or slice. */
-function steinWeightsT(U: tf.Tensor3D, sigma2: tf.Tensor2D): tf.Tensor2D {
-  const [K, L, d] = U.shape;
-  return tf.reshape(tf.transpose(tf.mul(U, tf.expandDims(sigma2, 1)), [2, 0, 1]), [d, K * L]);
+/** σ̂ = σ/ς and σ̃ = σ ⊙ σ̂ = σ²/ς: both exact scalings or one rounding, never out of range. */
+function scaledSigma(sigma: tf.Tensor2D, scale: tf.Tensor2D): { sigmaHat: tf.Tensor2D; sigmaTilde: tf.Tensor2D } {
+  const sigmaHat = tf.div(sigma, scale) as tf.Tensor2D;
+  return { sigmaHat, sigmaTilde: tf.mul(sigma, sigmaHat) as tf.Tensor2D };
 }
 
 export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): ForwardParts {
@@ -79,15 +92,18 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   const [K, L] = [mu.shape[0], v.shape[1]];
   const c = rowScales(x);
   const xh = tf.div(x, c) as tf.Tensor2D;
-  const sigma2 = tf.square(sigma) as tf.Tensor2D;
-  // Two products rather than one on [μ | U⊙σ²]: slicing the columns of a fused result
+  const scale = rowScales(sigma, COMPONENT_SCALE_EXPONENT_RANGE);
+  const scaleRow = tf.reshape(scale, [1, K]);
+  const { sigmaHat, sigmaTilde } = scaledSigma(sigma, scale);
+  // Two products rather than one on [μ | U⊙σ̃]: slicing the columns of a fused result
   // costs more (strided copies) than the second product's overhead.
   const m = matMulT(xh, mu, false, true);
-  const q = tf.matMul(xh, steinWeightsT(U, sigma2)) as tf.Tensor2D; // q_bkl = Σ_i U_kli σ_ki² x̂_bi
-  const s2 = matMulT(tf.square(xh) as tf.Tensor2D, sigma2, false, true);
+  const q = tf.matMul(xh, steinWeightsT(U, sigmaTilde)) as tf.Tensor2D; // q̃_bkl = Σ_i U_kli σ̃_ki x̂_bi
+  const s2 = matMulT(tf.square(xh) as tf.Tensor2D, tf.square(sigmaHat) as tf.Tensor2D, false, true); // ŝ²
 
   const degenerate = isLessEqual(s2, S2_MIN);
-  const s = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
+  const sHat = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
+  const s = tf.where(degenerate, tf.onesLike(s2), tf.mul(sHat, scaleRow)); // s = ς ŝ ≥ ŝ: 1 where degenerate
   const t = tf.clipByValue(tf.div(m, s), -U_MAX, U_MAX); // |t| ≥ 20 behaves as 20: φ, Q, loss are 0
   const { pdf, Q, loss } = upperTailF32(tf.abs(t));
   const reluM = tf.relu(m);
@@ -96,20 +112,21 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   const heaviside = tf.where(isGreater(m, 0), tf.onesLike(m), tf.where(isLess(m, 0), zeros, tf.fill(m.shape, 0.5)));
   const a = tf.where(degenerate, reluM, tf.add(reluM, tf.mul(s, loss))) as tf.Tensor2D;
   const b = tf.where(degenerate, heaviside, tf.where(isLess(t, 0), Q, tf.sub(1, Q))) as tf.Tensor2D;
-  const pOverS = tf.where(degenerate, zeros, tf.div(pdf, s)) as tf.Tensor2D;
-  const tpOverS2 = tf.where(degenerate, zeros, tf.div(tf.mul(t, pdf), tf.square(s))) as tf.Tensor2D;
+  const pOverS = tf.where(degenerate, zeros, tf.div(pdf, sHat)) as tf.Tensor2D;
+  const tpOverS2 = tf.where(degenerate, zeros, tf.div(tf.mul(t, pdf), tf.where(degenerate, tf.onesLike(s2), s2))) as tf.Tensor2D;
 
   const w = tf.add(tf.squeeze(tf.matMul(U, tf.expandDims(mu, 2)), [2]), v) as tf.Tensor2D; // U_k μ_k + v_k
-  const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(b, 2)), 1); // Σ_k b_k q_k
+  const bScaled = tf.mul(b, scaleRow); // b ς ≤ ς: the scale goes onto b, never onto q̃
+  const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(bScaled, 2)), 1); // Σ_k b_k q_k
   const h = tf.mul(tf.add(tf.matMul(a, w), steinSum), tf.div(c, K)) as tf.Tensor2D;
-  return { h, c, a, b, pOverS, tpOverS2, q, w };
+  return { h, c, a, b, pOverS, tpOverS2, q, w, scale };
 }
 
-const INTERMEDIATES = ['c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w'] as const;
+const INTERMEDIATES = ['c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w', 'scale'] as const;
 
 /**
  * The forward: h, then what the backward reads (src/op/tape.ts hands those to the tape):
- * clones of x, μ, σ and U, then c, a, b, φ/s, tφ/s², q and w. Clones, not aliases
+ * clones of x, μ, σ and U, then c, a, b, φ/ŝ, tφ/ŝ², q̃, w and ς. Clones, not aliases
  * (src/op/tape.ts): the backward's ∂ℓ/∂x takes μ as a product's right operand, which the
  * forward also did, reshaped.
  */
@@ -129,22 +146,26 @@ function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInf
  *   parameters:  c·∂ĥ/∂θ(x̂), formed as cmax·Σ_b (g_b c_b/cmax) x̂_b and with a·c;
  *   input:       ∂ĥ/∂x̂(x̂), since ∇h is homogeneous of degree 0.
  * So c never multiplies G: no underflow for tiny rows, no overflow for huge ones.
+ * Likewise for σ's scale: with ∂ℓ/∂q̃ = ς·∂ℓ/∂q = G b ς/K and D = (∂ℓ/∂s)/ŝ,
+ *   ∂ℓ/∂σ = σ̂ ⊙ (2 Σ_l U ⊙ Pq + S),  ∂ℓ/∂U ∋ σ̃ ⊙ Pq,  ∂ℓ/∂x ∋ (∂ℓ/∂q̃)(U⊙σ̃) + x̂ ⊙ D σ̃
+ * with Pq = (∂ℓ/∂q̃)ᵀ x̂ and S = Dᵀ x̂² (docs/MATH.md, section 6).
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [x, mu, sigma, U, c, a, b, pOverS, tpOverS2, q, w] = saved as [
-    tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
+  const [x, mu, sigma, U, c, a, b, pOverS, tpOverS2, q, w, scale] = saved as [
+    tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
   ];
   const [B, d] = x.shape;
   const [K, L] = [mu.shape[0], w.shape[1]];
   const xh = tf.div(x, c) as tf.Tensor2D;
-  const sigma2 = tf.square(sigma) as tf.Tensor2D;
+  const { sigmaHat, sigmaTilde } = scaledSigma(sigma, scale);
   const Gk = tf.div(G, K) as tf.Tensor2D; // ℓ = Σ G ⊙ h and h averages over K components
   const dA = matMulT(Gk, w, false, true); // ∂ℓ/∂a: B×K
-  const dB = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(Gk, 1)), 2); // ∂ℓ/∂b: B×K
+  const dB = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(Gk, 1)), 2); // ∂ℓ/∂b / ς: B×K
   const dm = tf.add(tf.mul(dA, b), tf.mul(dB, pOverS)); // ∂ℓ/∂m
-  const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // (∂ℓ/∂s)/s
-  const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(b, 2)), [B, K * L]) as tf.Tensor2D; // ∂ℓ/∂q
+  const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // D = (∂ℓ/∂s)/ŝ
+  const bScaled = tf.mul(b, tf.reshape(scale, [1, K]));
+  const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(bScaled, 2)), [B, K * L]) as tf.Tensor2D; // ∂ℓ/∂q̃
   const gw = matMulT(tf.mul(a, c) as tf.Tensor2D, Gk, true, false); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
   // Σ_b g_b x_b as cmax · Σ_b (g_b c_b/cmax) x̂_b, cmax = max(1, max_b c_b): no
   // intermediate exceeds the gradient itself, even for rows near the float32 maximum,
@@ -152,17 +173,23 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const cMax = tf.maximum(tf.max(c), 1);
   const r = tf.div(c, cMax);
   const Pm = matMulT(tf.mul(dm, r) as tf.Tensor2D, xh, true, false); // dmᵀ x / cmax: K×d
-  const Pq = tf.reshape(matMulT(tf.mul(Gq, r) as tf.Tensor2D, xh, true, false), [K, L, d]); // (∂ℓ/∂q)ᵀ x / cmax
-  const S = matMulT(tf.mul(dsOverS, r) as tf.Tensor2D, tf.square(xh) as tf.Tensor2D, true, false); // (∂ℓ/∂s/s)ᵀ (x ⊙ x̂) / cmax
+  const Pq = tf.reshape(matMulT(tf.mul(Gq, r) as tf.Tensor2D, xh, true, false), [K, L, d]); // (∂ℓ/∂q̃)ᵀ x / cmax
+  const S = matMulT(tf.mul(dsOverS, r) as tf.Tensor2D, tf.square(xh) as tf.Tensor2D, true, false); // Dᵀ (x ⊙ x̂) / cmax
   return {
     v: () => gw,
     mu: () => tf.add(tf.mul(Pm, cMax), tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
-    U: () => tf.add(tf.mul(tf.expandDims(gw, 2), tf.expandDims(mu, 1)), tf.mul(tf.mul(Pq, tf.expandDims(sigma2, 1)), cMax)),
-    sigma: () => tf.mul(tf.mul(sigma, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), S)), cMax),
+    U: () => {
+      const [first, last] = scaleFirst(sigmaTilde, cMax);
+      return tf.add(tf.mul(tf.expandDims(gw, 2), tf.expandDims(mu, 1)), tf.mul(tf.mul(Pq, tf.expandDims(first, 1)), tf.expandDims(last, 1)));
+    },
+    sigma: () => {
+      const [first, last] = scaleFirst(sigmaHat, cMax);
+      return tf.mul(tf.mul(first, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), S)), last);
+    },
     x: () => {
       const viaM = tf.matMul(dm, mu);
-      const viaQ = tf.matMul(Gq, steinWeights(U, sigma2));
-      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigma2))]);
+      const viaQ = tf.matMul(Gq, steinWeights(U, sigmaTilde));
+      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigmaTilde))]);
     },
   };
 }

@@ -13,28 +13,30 @@
  * product here has the smaller operand on the right: x̂ᵀ (d×B) rather than the
  * d×K(L+1) weights, and so on. (Figures: benchmarks/README.md, "Design measurements".)
  *
- * Forward (the math of src/op/composite/gm-composite.ts and reference/closed-form.ts, eq. 6):
+ * Forward (the math of src/op/composite/gm-composite.ts and reference/closed-form.ts, eq. 6,
+ * with x and σ scaled by powers of two as there: docs/MATH.md, section 6):
  *   GMFusedRowScale      c_b = 2^round(log2 max_i |x_bi|); x̂ = x/c, x̂² and both transposed
- *   GMFusedPrepare       A = [μ; U⊙σ²]: K(L+1)×d, σ²ᵀ, w = Uμ + v: K×L
- *   F = A·x̂ᵀ             [mᵀ; qᵀ]: K(L+1)×B (one packing of x̂ᵀ)
- *   s² = x̂²·σ²ᵀ          B×K
- *   GMFusedCombine       a, b, φ/s, tφ/s² (one 4×K×B tensor), and h = c/K Σ_k (a_k w_k + b_k q_k)
+ *   GMFusedPrepare       ς_k = 2^max(0, round(log2 max_i |σ_ki|)); A = [μ; U⊙σ̃]: K(L+1)×d with
+ *                        σ̃ = σ²/ς, σ̂²ᵀ (σ̂ = σ/ς), w = Uμ + v: K×L
+ *   F = A·x̂ᵀ             [mᵀ; q̃ᵀ]: K(L+1)×B, q̃ = q/ς (one packing of x̂ᵀ)
+ *   ŝ² = x̂²·σ̂²ᵀ          B×K
+ *   GMFusedCombine       a, b, φ/ŝ, tφ/ŝ² (one 4×K×B tensor), and h = c/K Σ_k (a_k w_k + b_k ς_k q̃_k)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
- *   GMFusedComponentGrads  [∂ℓ/∂m, ∂ℓ/∂q]ᵀ: K(L+1)×B and the same with the columns of
- *                        row b scaled by c_b/cmax, R; D = (∂ℓ/∂s)/s: B×K and the same scaled,
+ *   GMFusedComponentGrads  [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ: K(L+1)×B and the same with the columns of
+ *                        row b scaled by c_b/cmax, R; D = (∂ℓ/∂s)/ŝ: B×K and the same scaled,
  *                        Dr; ∂ℓ/∂w = ∂ℓ/∂v: K×L; cmax
- *   P = R·x̂              K(L+1)×d: Σ_b of ∂ℓ/∂m x and ∂ℓ/∂q x, divided by cmax
- *   S = x̂²ᵀ·Dr           d×K: Σ_b (∂ℓ/∂s/s) x ⊙ x̂, divided by cmax
- *   GMFusedParamGrads    ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ²,
- *                        ∂ℓ/∂σ = cmax·σ ⊙ (2 Σ_l U_l ⊙ P_q,l + S)
- *   ∂ℓ/∂x (only when asked) = [∂ℓ/∂m, ∂ℓ/∂q]·A + x̂ ⊙ (D σ²)
+ *   P = R·x̂              K(L+1)×d: Σ_b of ∂ℓ/∂m x and ∂ℓ/∂q̃ x, divided by cmax
+ *   S = x̂²ᵀ·Dr           d×K: Σ_b D x ⊙ x̂, divided by cmax
+ *   GMFusedParamGrads    ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ̃,
+ *                        ∂ℓ/∂σ = cmax·σ̂ ⊙ (2 Σ_l U_l ⊙ P_q,l + S)
+ *   ∂ℓ/∂x (only when asked) = [∂ℓ/∂m, ∂ℓ/∂q̃]·A + x̂ ⊙ (D σ̃)
  * The cmax scaling keeps rows near the float32 maximum finite (see componentGradsKernel).
  * The special functions are computed in float64 and rounded to float32 on store; the
  * compiled loops compute in float32, as tfjs's own ops (and the composite path) do;
  * both within the float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
+import { COMPONENT_SCALE_EXPONENT_RANGE, SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
 import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
 import { UPPER_TAIL_CONSTANTS } from '../normal-f32.js';
 import {
@@ -66,9 +68,9 @@ interface FusedKernel {
   body: (io: KernelIO) => void;
 }
 
-/** c_b = 2^e with e = round(log2 max_i |x_bi|) in the normal range; 1 for a zero row. */
-function rowScales(c: Float32Array): void {
-  const [minExp, maxExp] = SCALE_EXPONENT_RANGE;
+/** c_b = 2^e with e = round(log2 max_i |x_bi|) clamped to `range`; 1 for a zero row. */
+function rowScales(c: Float32Array, range: readonly [number, number] = SCALE_EXPONENT_RANGE): void {
+  const [minExp, maxExp] = range;
   for (let r = 0; r < c.length; r++) {
     const maxAbs = c[r];
     c[r] = maxAbs > 0 ? 2 ** Math.min(Math.max(Math.round(Math.log2(maxAbs)), minExp), maxExp) : 1;
@@ -92,8 +94,13 @@ const rowScaleKernel: FusedKernel = {
 const prepareKernel: FusedKernel = {
   name: GMFusedPrepare,
   inputs: ['mu', 'sigma', 'U', 'v'],
-  outputShapes: ({ U: [K, L, d] }) => [[K * (L + 1), d], [d, K], [K, L]], // A = [μ; U⊙σ²], σ²ᵀ, w
-  body: ({ inputs: { mu, sigma, U, v }, outputs, memory, shape }) => runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v], outputs),
+  outputShapes: ({ U: [K, L, d] }) => [[K * (L + 1), d], [d, K], [K, L], [K, 1]], // A = [μ; U⊙σ̃], σ̂²ᵀ, w, ς
+  body: ({ inputs: { mu, sigma, U, v }, outputs: [A, sigmaHat2T, w, scale], memory, shape }) => {
+    const [K, , d] = shape.U;
+    runLoop(memory, 'rowMaxAbs', [K, d], [sigma], [scale]);
+    rowScales(memory.view(scale), COMPONENT_SCALE_EXPONENT_RANGE);
+    runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v, scale], [A, sigmaHat2T, w]);
+  },
 };
 
 /**
@@ -104,12 +111,12 @@ const prepareKernel: FusedKernel = {
  */
 const combineKernel: FusedKernel = {
   name: GMFusedCombine,
-  inputs: ['F', 's2', 'w', 'c'],
-  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]], // h; a, b, φ/s and tφ/s², each K×B
-  body: ({ inputs: { F, s2, w, c }, outputs: [h, terms], memory, shape }) => {
+  inputs: ['F', 's2', 'w', 'c', 'scale'],
+  outputShapes: ({ s2: [B, K], w: [, L] }) => [[B, L], [4, K, B]], // h; a, b, φ/ŝ and tφ/ŝ², each K×B
+  body: ({ inputs: { F, s2, w, c, scale }, outputs: [h, terms], memory, shape }) => {
     const [B, K] = shape.s2;
-    runLoop(memory, 'componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [F, s2], [terms]);
-    runLoop(memory, 'mixOutputs', [K, shape.w[1], B], [F, terms, w, c], [h]);
+    runLoop(memory, 'componentTerms', [K, B, S2_MIN, ...UPPER_TAIL_CONSTANTS], [F, s2, scale], [terms]);
+    runLoop(memory, 'mixOutputs', [K, shape.w[1], B], [F, terms, w, c, scale], [h]);
   },
 };
 
@@ -123,18 +130,18 @@ const combineKernel: FusedKernel = {
  */
 const componentGradsKernel: FusedKernel = {
   name: GMFusedComponentGrads,
-  inputs: ['G', 'F', 'w', 'terms', 'c'],
+  inputs: ['G', 'F', 'w', 'terms', 'c', 'scale'],
   outputShapes: ({ terms: [, K, B], w: [, L] }) => [[K * (L + 1), B], [K * (L + 1), B], [B, K], [B, K], [K, L], [1]],
-  body: ({ inputs: { G, F, w, terms, c }, outputs, memory, shape }) =>
-    runLoop(memory, 'componentGrads', [shape.terms[1], shape.w[1], shape.terms[2]], [G, F, w, terms, c], outputs),
+  body: ({ inputs: { G, F, w, terms, c, scale }, outputs, memory, shape }) =>
+    runLoop(memory, 'componentGrads', [shape.terms[1], shape.w[1], shape.terms[2]], [G, F, w, terms, c, scale], outputs),
 };
 
 const paramGradsKernel: FusedKernel = {
   name: GMFusedParamGrads,
-  inputs: ['P', 'S', 'U', 'mu', 'sigma', 'gw', 'cMax'],
+  inputs: ['P', 'S', 'U', 'mu', 'sigma', 'gw', 'cMax', 'scale'],
   outputShapes: ({ U: [K, L, d] }) => [[K, d], [K, d], [K, L, d]], // ∂ℓ/∂μ, ∂ℓ/∂σ, ∂ℓ/∂U
-  body: ({ inputs: { P, S, U, mu, sigma, gw, cMax }, outputs, memory, shape }) =>
-    runLoop(memory, 'paramGrads', shape.U, [P, S, U, mu, sigma, gw, cMax], outputs),
+  body: ({ inputs: { P, S, U, mu, sigma, gw, cMax, scale }, outputs, memory, shape }) =>
+    runLoop(memory, 'paramGrads', shape.U, [P, S, U, mu, sigma, gw, cMax, scale], outputs),
 };
 
 const KERNELS = [rowScaleKernel, prepareKernel, combineKernel, componentGradsKernel, paramGradsKernel];
@@ -167,11 +174,11 @@ function forward({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: 
   const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
   const [h, ...intermediates] = tf.tidy(() => {
     const [c, xh, xh2, xhT, xh2T] = run(rowScaleKernel, { x });
-    const [A, sigma2T, w] = run(prepareKernel, { mu, sigma, U, v });
+    const [A, sigmaHat2T, w, scale] = run(prepareKernel, { mu, sigma, U, v });
     const F = tf.matMul(A, xhT);
-    const s2 = tf.matMul(xh2, sigma2T);
-    const [h, terms] = run(combineKernel, { F, s2, w, c });
-    return [h, c, xh, xh2T, F, w, terms];
+    const s2 = tf.matMul(xh2, sigmaHat2T);
+    const [h, terms] = run(combineKernel, { F, s2, w, c, scale });
+    return [h, c, xh, xh2T, F, w, terms, scale];
   });
   return [h, ...aliasInputs(inputs, ['mu', 'sigma', 'U', 'v'], backend), ...intermediates];
 }
@@ -185,9 +192,9 @@ function forward({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: 
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [mu, sigma, U, v, c, xh, xh2T, F, w, terms] = saved;
-  const [dMQT, R, D, Dr, gw, cMax] = run(componentGradsKernel, { G, F, w, terms, c });
-  const [gMu, gSigma, gU] = tf.tidy(() => run(paramGradsKernel, { P: tf.matMul(R, xh), S: tf.matMul(xh2T, Dr), U, mu, sigma, gw, cMax }));
+  const [mu, sigma, U, v, c, xh, xh2T, F, w, terms, scale] = saved;
+  const [dMQT, R, D, Dr, gw, cMax] = run(componentGradsKernel, { G, F, w, terms, c, scale });
+  const [gMu, gSigma, gU] = tf.tidy(() => run(paramGradsKernel, { P: tf.matMul(R, xh), S: tf.matMul(xh2T, Dr), U, mu, sigma, gw, cMax, scale }));
   tf.dispose([R, Dr, cMax]);
   return {
     v: () => gw,
@@ -195,10 +202,11 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     sigma: () => gSigma,
     U: () => gU,
     x: () => {
-      // ([∂ℓ/∂m, ∂ℓ/∂q]·A)ᵀ = Aᵀ·[∂ℓ/∂m, ∂ℓ/∂q]ᵀ, so that the product packs the K(L+1)×B
+      // ([∂ℓ/∂m, ∂ℓ/∂q̃]·A)ᵀ = Aᵀ·[∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ, so that the product packs the K(L+1)×B
       // operand rather than the K(L+1)×d A: ∂ℓ/∂x in about half the time.
       const [A] = run(prepareKernel, { mu, sigma, U, v });
-      return tf.add(tf.transpose(tf.matMul(tf.transpose(A), dMQT)), tf.mul(xh, tf.matMul(D, tf.square(sigma))));
+      const sigmaTilde = tf.mul(sigma, tf.div(sigma, scale)); // σ²/ς, as prepare forms it
+      return tf.add(tf.transpose(tf.matMul(tf.transpose(A), dMQT)), tf.mul(xh, tf.matMul(D, sigmaTilde)));
     },
   };
 }

@@ -158,32 +158,37 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $rows))))
 
-  ;; The forward's parameter work:
-  ;;   A = [μ; U ⊙ σ²]: [K + K·L, d], rows k, then K + k·L + l (the left operand of one product)
-  ;;   σ²ᵀ: [d, K]
+  ;; The forward's parameter work, with σ scaled per component by ς_k, a power of two
+  ;; (at least 1) whose reciprocal is a normal float32 (so σ̂ = σ·(1/ς) is exact):
+  ;;   A = [μ; U ⊙ σ̃]: [K + K·L, d], σ̃ = σ·σ̂ = σ²/ς; rows k, then K + k·L + l (the left
+  ;;       operand of one product)
+  ;;   σ̂²ᵀ: [d, K]
   ;;   w = U μ + v: [K, L], w_kl = Σ_i U_kli μ_ki + v_kl (four partial sums, then added pairwise)
-  ;; μ, σ: [K, d]; U: [K, L, d]; v: [K, L].
+  ;; μ, σ: [K, d]; U: [K, L, d]; v: [K, L]; ς: [K].
   (func (export "prepare")
     (param $K i32) (param $L i32) (param $d i32)
-    (param $mu i32) (param $sigma i32) (param $U i32) (param $v i32)
+    (param $mu i32) (param $sigma i32) (param $U i32) (param $v i32) (param $scale i32)
     (param $A i32) (param $sigma2T i32) (param $w i32)
     (local $k i32) (local $l i32) (local $i i32) (local $d4 i32)
     (local $muK i32) (local $sigmaK i32) (local $mp i32) (local $sp i32) (local $out i32) (local $T i32)
     (local $u v128) (local $dot v128) (local $us f32) (local $dots f32) (local $s f32)
+    (local $inv f32) (local $invV v128) (local $sv v128)
     (local.set $d4 (i32.and (local.get $d) (i32.const -4)))
     (local.set $out (i32.add (local.get $A) (i32.shl (i32.mul (local.get $K) (local.get $d)) (i32.const 2)))) ;; row K of A
     (block $kDone (loop $ks
       (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
       (local.set $muK (i32.add (local.get $mu) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       (local.set $sigmaK (i32.add (local.get $sigma) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
-      ;; A row k = μ_k, and σ²ᵀ column k.
+      (local.set $inv (f32.div (f32.const 1) (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2))))))
+      (local.set $invV (f32x4.splat (local.get $inv)))
+      ;; A row k = μ_k, and σ̂²ᵀ column k.
       (memory.copy (i32.add (local.get $A) (i32.sub (local.get $muK) (local.get $mu))) (local.get $muK) (i32.shl (local.get $d) (i32.const 2)))
       (local.set $sp (local.get $sigmaK))
       (local.set $T (i32.add (local.get $sigma2T) (i32.shl (local.get $k) (i32.const 2))))
       (local.set $i (i32.const 0))
       (block $done (loop $col
         (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
-        (local.set $s (f32.load (local.get $sp)))
+        (local.set $s (f32.mul (f32.load (local.get $sp)) (local.get $inv)))
         (f32.store (local.get $T) (f32.mul (local.get $s) (local.get $s)))
         (local.set $sp (i32.add (local.get $sp) (i32.const 4)))
         (local.set $T (i32.add (local.get $T) (i32.shl (local.get $K) (i32.const 2))))
@@ -199,8 +204,9 @@
         (block $done (loop $lanes
           (br_if $done (i32.ge_u (local.get $i) (local.get $d4)))
           (local.set $u (v128.load (local.get $U)))
+          (local.set $sv (v128.load (local.get $sp)))
           (v128.store (local.get $out)
-            (f32x4.mul (local.get $u) (f32x4.mul (v128.load (local.get $sp)) (v128.load (local.get $sp)))))
+            (f32x4.mul (local.get $u) (f32x4.mul (local.get $sv) (f32x4.mul (local.get $sv) (local.get $invV)))))
           (local.set $dot (f32x4.add (local.get $dot) (f32x4.mul (local.get $u) (v128.load (local.get $mp)))))
           (local.set $U (i32.add (local.get $U) (i32.const 16)))
           (local.set $out (i32.add (local.get $out) (i32.const 16)))
@@ -215,7 +221,7 @@
           (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
           (local.set $us (f32.load (local.get $U)))
           (local.set $s (f32.load (local.get $sp)))
-          (f32.store (local.get $out) (f32.mul (local.get $us) (f32.mul (local.get $s) (local.get $s))))
+          (f32.store (local.get $out) (f32.mul (local.get $us) (f32.mul (local.get $s) (f32.mul (local.get $s) (local.get $inv)))))
           (local.set $dots (f32.add (local.get $dots) (f32.mul (local.get $us) (f32.load (local.get $mp)))))
           (local.set $U (i32.add (local.get $U) (i32.const 4)))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
@@ -233,30 +239,31 @@
 
   ;; The per-component terms of the forward: the special functions of src/op/normal-f32.ts
   ;; (upperTailFit), in float64, two rows b at a time, rounded to float32 on store. With
-  ;; m = F[k, b] and s² = s2[b, k]:
-  ;;   s² > sMin²:  s = √s², t = m/s clamped to ±uMax, u = |t|, φ = φ(u), R = √(π/2)·y·e^P(y)
-  ;;                (y = 1/(1 + u/(2√2)), P the erfc fit), Q = φR = Φ(−u), and
-  ;;                g = φ(1 − uR) below fractionStart, else φR/T with the continued
+  ;; m = F[k, b], ŝ² = s2[b, k] (the variance at σ̂ = σ/ς) and ς = scale[k]:
+  ;;   ŝ² > sMin²:  ŝ = √ŝ², s = ŝ·ς, t = m/s clamped to ±uMax, u = |t|, φ = φ(u),
+  ;;                R = √(π/2)·y·e^P(y) (y = 1/(1 + u/(2√2)), P the erfc fit), Q = φR = Φ(−u),
+  ;;                and g = φ(1 − uR) below fractionStart, else φR/T with the continued
   ;;                fraction T = u + 2/(u + 3/(… + depth/u));
-  ;;                a = max(m, 0) + s·g, b = Φ(t) (Q where t < 0, else 1 − Q), φ/s, tφ/s²
-  ;;   otherwise:   a = max(m, 0), b = H(m) (H(0) = ½), φ/s = tφ/s² = 0 (the exact limits)
+  ;;                a = max(m, 0) + s·g, b = Φ(t) (Q where t < 0, else 1 − Q), φ/ŝ, tφ/ŝ²
+  ;;   otherwise:   a = max(m, 0), b = H(m) (H(0) = ½), φ/ŝ = tφ/ŝ² = 0 (the exact limits)
   ;; as upperTailFit computes them, except that both polynomials (P, and e^r's in $exp) run
   ;; by Estrin's scheme and $exp is not Math.exp: the float64 values differ from
   ;; upperTailFit's by at most ~1e−14 relative, the float32 results by at most one rounding
   ;; (and by none over a grid of 5,001 t in [−25, 25], properties/op/fused/wasm-loops.test.ts).
   ;; The fit's constants are parameters, passed from src/op/normal-f32.ts (UPPER_TAIL_CONSTANTS).
-  ;; F: [K + K·L, B] (rows k are m_k); s2: [B, K]; terms: [4, K, B] (a, b, φ/s, tφ/s²).
+  ;; F: [K + K·L, B] (rows k are m_k); s2: [B, K]; scale: [K]; terms: [4, K, B] (a, b, φ/ŝ, tφ/ŝ²).
   (func (export "componentTerms")
     (param $K i32) (param $B i32) (param $sMin2 f64)
     (param $uMax f64) (param $fractionStart f64) (param $fractionDepth f64) (param $invSqrt2Pi f64) (param $sqrtHalfPi f64)
     (param $c0 f64) (param $c1 f64) (param $c2 f64) (param $c3 f64) (param $c4 f64) (param $c5 f64) (param $c6 f64) (param $c7 f64) (param $c8 f64) (param $c9 f64)
-    (param $F i32) (param $s2 i32) (param $terms i32)
-    (local $k i32) (local $r i32) (local $row i32) (local $plane i32) (local $at i32) (local $sAt i32) (local $pair i32)
+    (param $F i32) (param $s2 i32) (param $scale i32) (param $terms i32)
+    (local $k i32) (local $r i32) (local $row i32) (local $plane i32) (local $at i32) (local $sAt i32) (local $pair i32) (local $sc f64)
     (local $a v128) (local $b v128) (local $pOverS v128) (local $tpOverS2 v128)
     (local.set $row (i32.shl (local.get $B) (i32.const 2))) ;; bytes per row of B
     (local.set $plane (i32.mul (local.get $K) (local.get $row)))
     (block $kDone (loop $ks
       (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
+      (local.set $sc (f64.promote_f32 (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2))))))
       (local.set $r (i32.const 0))
       (block $done (loop $pairs
         (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
@@ -273,7 +280,7 @@
             (f64x2.splat (f64.promote_f32 (f32.load (local.get $sAt))))
             (f64.promote_f32 (f32.load
               (select (i32.add (local.get $sAt) (i32.shl (local.get $K) (i32.const 2))) (local.get $sAt) (local.get $pair)))))
-          (local.get $sMin2) (local.get $uMax) (local.get $fractionStart) (local.get $fractionDepth) (local.get $invSqrt2Pi) (local.get $sqrtHalfPi)
+          (local.get $sc) (local.get $sMin2) (local.get $uMax) (local.get $fractionStart) (local.get $fractionDepth) (local.get $invSqrt2Pi) (local.get $sqrtHalfPi)
           (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3) (local.get $c4) (local.get $c5) (local.get $c6) (local.get $c7) (local.get $c8) (local.get $c9))
         (local.set $tpOverS2) (local.set $pOverS) (local.set $b) (local.set $a)
         (local.set $at (i32.add (local.get $terms) (local.get $at)))
@@ -293,20 +300,22 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $ks))))
 
-  ;; a, b, φ/s and tφ/s² for two lanes of m and s²: the body of componentTerms.
+  ;; a, b, φ/ŝ and tφ/ŝ² for two lanes of m and ŝ², scale ς: the body of componentTerms.
   (func $tailTerms
-    (param $m v128) (param $v v128) (param $sMin2 f64)
+    (param $m v128) (param $v v128) (param $sc f64) (param $sMin2 f64)
     (param $uMax f64) (param $fractionStart f64) (param $fractionDepth f64) (param $invSqrt2Pi f64) (param $sqrtHalfPi f64)
     (param $c0 f64) (param $c1 f64) (param $c2 f64) (param $c3 f64) (param $c4 f64) (param $c5 f64) (param $c6 f64) (param $c7 f64) (param $c8 f64) (param $c9 f64)
     (result v128 v128 v128 v128)
     (local $flat v128) (local $s v128) (local $t v128) (local $u v128) (local $pdf v128) (local $y v128) (local $p v128)
     (local $R v128) (local $Q v128) (local $loss v128) (local $far v128) (local $T v128) (local $n f64) (local $relu v128) (local $y2 v128) (local $y4 v128)
-    ;; flat: lanes with s² ≤ sMin² (s = 0 among them), which take the limits; s² = 1
+    (local $st v128)
+    ;; flat: lanes with ŝ² ≤ sMin² (s = 0 among them), which take the limits; ŝ² = 1
     ;; stands in there so that every lane below stays finite.
     (local.set $flat (f64x2.le (local.get $v) (f64x2.splat (local.get $sMin2))))
     (local.set $v (v128.bitselect (f64x2.splat (f64.const 1)) (local.get $v) (local.get $flat)))
     (local.set $s (f64x2.sqrt (local.get $v)))
-    (local.set $t (f64x2.min (f64x2.max (f64x2.div (local.get $m) (local.get $s)) (f64x2.splat (f64.neg (local.get $uMax)))) (f64x2.splat (local.get $uMax))))
+    (local.set $st (f64x2.mul (local.get $s) (f64x2.splat (local.get $sc)))) ;; s = ŝ·ς, exact in float64
+    (local.set $t (f64x2.min (f64x2.max (f64x2.div (local.get $m) (local.get $st)) (f64x2.splat (f64.neg (local.get $uMax)))) (f64x2.splat (local.get $uMax))))
     (local.set $u (f64x2.abs (local.get $t)))
     (local.set $pdf (f64x2.mul (f64x2.splat (local.get $invSqrt2Pi))
       (call $exp (f64x2.mul (f64x2.mul (f64x2.splat (f64.const -0.5)) (local.get $u)) (local.get $u)))))
@@ -337,7 +346,7 @@
         (local.set $loss (v128.bitselect (f64x2.div (local.get $Q) (local.get $T)) (local.get $loss) (local.get $far)))))
     (local.set $relu (f64x2.max (local.get $m) (f64x2.splat (f64.const 0))))
     ;; a
-    (v128.bitselect (local.get $relu) (f64x2.add (local.get $relu) (f64x2.mul (local.get $s) (local.get $loss))) (local.get $flat))
+    (v128.bitselect (local.get $relu) (f64x2.add (local.get $relu) (f64x2.mul (local.get $st) (local.get $loss))) (local.get $flat))
     ;; b, and H(m) on flat lanes
     (v128.bitselect
       (v128.bitselect (f64x2.splat (f64.const 1))
@@ -345,7 +354,7 @@
         (f64x2.gt (local.get $m) (f64x2.splat (f64.const 0))))
       (v128.bitselect (local.get $Q) (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $Q)) (f64x2.lt (local.get $t) (f64x2.splat (f64.const 0))))
       (local.get $flat))
-    ;; φ/s and tφ/s², 0 on flat lanes
+    ;; φ/ŝ and tφ/ŝ², 0 on flat lanes
     (v128.andnot (f64x2.div (local.get $pdf) (local.get $s)) (local.get $flat))
     (v128.andnot (f64x2.div (f64x2.mul (local.get $t) (local.get $pdf)) (local.get $v)) (local.get $flat)))
 
@@ -373,16 +382,16 @@
         (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $n))) (i64x2.splat (i64.const 1023)))
         (i32.const 52))))
 
-  ;; h = c/K · Σ_k (a_k w_k + b_k q_k), per row b and output l, accumulated in float32 over
-  ;; k in order: acc ← acc + (a_bk w_kl + b_bk q_klb), then h_bl = acc · (c_b/K). Lanes
-  ;; run over 4 rows b at a time.
-  ;; F: [K + K·L, B] (rows K + kL + l are q_kl); terms: [4, K, B] (a, then b); w: [K, L];
-  ;; c: [B]; h: [B, L].
+  ;; h = c/K · Σ_k (a_k w_k + (b_k ς_k) q̃_k), q̃ = q/ς, per row b and output l, accumulated
+  ;; in float32 over k in order: acc ← acc + (a_bk w_kl + (b_bk ς_k) q̃_klb), then
+  ;; h_bl = acc · (c_b/K). Lanes run over 4 rows b at a time.
+  ;; F: [K + K·L, B] (rows K + kL + l are q̃_kl); terms: [4, K, B] (a, then b); w: [K, L];
+  ;; c: [B]; scale: [K]; h: [B, L].
   (func (export "mixOutputs")
     (param $K i32) (param $L i32) (param $B i32)
-    (param $F i32) (param $terms i32) (param $w i32) (param $c i32) (param $h i32)
+    (param $F i32) (param $terms i32) (param $w i32) (param $c i32) (param $scale i32) (param $h i32)
     (local $l i32) (local $k i32) (local $r i32) (local $B4 i32) (local $row i32) (local $a i32) (local $bT i32) (local $q i32)
-    (local $acc v128) (local $accs f32) (local $wkl f32) (local $Kf f32) (local $out i32)
+    (local $acc v128) (local $accs f32) (local $wkl f32) (local $Kf f32) (local $out i32) (local $sc f32)
     (local.set $B4 (i32.and (local.get $B) (i32.const -4)))
     (local.set $row (i32.shl (local.get $B) (i32.const 2))) ;; bytes per row of B
     (local.set $Kf (f32.convert_i32_u (local.get $K)))
@@ -398,10 +407,11 @@
           (local.set $a (i32.add (local.get $terms) (i32.add (i32.mul (local.get $k) (local.get $row)) (i32.shl (local.get $r) (i32.const 2)))))
           (local.set $bT (i32.add (local.get $a) (i32.mul (local.get $K) (local.get $row))))
           (local.set $q (i32.add (local.get $F) (i32.add (i32.mul (i32.add (local.get $K) (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l))) (local.get $row)) (i32.shl (local.get $r) (i32.const 2)))))
+          (local.set $sc (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2)))))
           (local.set $acc (f32x4.add (local.get $acc)
             (f32x4.add
               (f32x4.mul (v128.load (local.get $a)) (f32x4.splat (f32.load (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2))))))
-              (f32x4.mul (v128.load (local.get $bT)) (v128.load (local.get $q))))))
+              (f32x4.mul (f32x4.mul (v128.load (local.get $bT)) (f32x4.splat (local.get $sc))) (v128.load (local.get $q))))))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br $ks)))
         ;; h[r + j, l] for the four lanes j.
@@ -429,8 +439,10 @@
           (local.set $bT (i32.add (local.get $a) (i32.mul (local.get $K) (local.get $row))))
           (local.set $q (i32.add (local.get $F) (i32.add (i32.mul (i32.add (local.get $K) (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l))) (local.get $row)) (i32.shl (local.get $r) (i32.const 2)))))
           (local.set $wkl (f32.load (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2)))))
+          (local.set $sc (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2)))))
           (local.set $accs (f32.add (local.get $accs)
-            (f32.add (f32.mul (f32.load (local.get $a)) (local.get $wkl)) (f32.mul (f32.load (local.get $bT)) (f32.load (local.get $q))))))
+            (f32.add (f32.mul (f32.load (local.get $a)) (local.get $wkl))
+              (f32.mul (f32.mul (f32.load (local.get $bT)) (local.get $sc)) (f32.load (local.get $q))))))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br $ks)))
         (f32.store (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $L)) (local.get $l)) (i32.const 2)))
@@ -441,21 +453,23 @@
       (br $ls))))
 
 ;; What the backward needs from G = ∂ℓ/∂h, per row b (the math of src/op/fused/gm-fused.ts,
-  ;; componentGradsKernel). With g_bl = G_bl/K (h averages over K components):
-  ;;   ∂ℓ/∂q_klb = g_bl b_kb                       dMQT row K + kL + l, and R = that · c_b/cmax
+  ;; componentGradsKernel). With g_bl = G_bl/K (h averages over K components), q̃ = q/ς
+  ;; and ŝ = s/ς:
+  ;;   ∂ℓ/∂q̃_klb = g_bl (b_kb ς_k)                 dMQT row K + kL + l, and R = that · c_b/cmax
   ;;   ∂ℓ/∂w_kl  = Σ_b (g_bl a_kb) c_b              lane sums over b, added pairwise, then the tail
-  ;;   α_kb = Σ_l g_bl w_kl,  β_kb = Σ_l g_bl q_klb  (∂ℓ/∂a and ∂ℓ/∂b, summed over l in order)
-  ;;   ∂ℓ/∂m_kb  = α b + β φ/s                      dMQT row k, and R row k = that · c_b/cmax
-  ;;   D_bk = (∂ℓ/∂s)/s = α φ/s − β tφ/s²            and Dr = D · c_b/cmax
+  ;;   α_kb = Σ_l g_bl w_kl,  β_kb = Σ_l g_bl q̃_klb (∂ℓ/∂a, and ∂ℓ/∂b/ς, summed over l in order)
+  ;;   ∂ℓ/∂m_kb  = α b + β φ/ŝ                      dMQT row k, and R row k = that · c_b/cmax
+  ;;   D_bk = (∂ℓ/∂s)/ŝ = α φ/ŝ − β tφ/ŝ²           and Dr = D · c_b/cmax
   ;;   cmax = max(1, max_b c_b)
   ;; Lanes run over 4 rows b at a time. α and β accumulate in dMQT row k and R row k,
   ;; which are written last. c_b/cmax is formed as c_b · (1/cmax): both are powers of
   ;; two, so this is c_b/cmax rounded once, as a division would give.
-  ;; G: [B, L]; F: [K + K·L, B] (rows K + kL + l are q_kl); w: [K, L]; terms: [4, K, B]
-  ;; (a, b, φ/s, tφ/s²); c: [B]. dMQT, R: [K + K·L, B]; D, Dr: [B, K]; ∂ℓ/∂w: [K, L]; cmax: [1].
+  ;; G: [B, L]; F: [K + K·L, B] (rows K + kL + l are q̃_kl); w: [K, L]; terms: [4, K, B]
+  ;; (a, b, φ/ŝ, tφ/ŝ²); c: [B]; scale: [K]. dMQT, R: [K + K·L, B]; D, Dr: [B, K];
+  ;; ∂ℓ/∂w: [K, L]; cmax: [1].
   (func (export "componentGrads")
     (param $K i32) (param $L i32) (param $B i32)
-    (param $G i32) (param $F i32) (param $w i32) (param $terms i32) (param $c i32)
+    (param $G i32) (param $F i32) (param $w i32) (param $terms i32) (param $c i32) (param $scale i32)
     (param $dMQT i32) (param $R i32) (param $D i32) (param $Dr i32) (param $gw i32) (param $cMaxAt i32)
     (local $k i32) (local $l i32) (local $r i32) (local $B4 i32) (local $row i32) (local $plane i32)
     (local $o i32) (local $col i32) (local $aK i32) (local $alpha i32) (local $beta i32) (local $Gr i32)
@@ -463,7 +477,7 @@
     (local $g v128) (local $wkl v128) (local $acc v128) (local $cs v128) (local $dq v128)
     (local $pv v128) (local $ds v128) (local $dm v128)
     (local $gs f32) (local $wkls f32) (local $accs f32) (local $css f32) (local $dqs f32) (local $ps f32) (local $dss f32) (local $dms f32)
-    (local $alphaV v128) (local $betaV v128) (local $dr v128) (local $alphaS f32) (local $betaS f32)
+    (local $alphaV v128) (local $betaV v128) (local $dr v128) (local $alphaS f32) (local $betaS f32) (local $sc f32)
     (local.set $B4 (i32.and (local.get $B) (i32.const -4)))
     (local.set $row (i32.shl (local.get $B) (i32.const 2))) ;; bytes per row of B
     (local.set $plane (i32.mul (local.get $K) (local.get $row))) ;; bytes per K×B plane of terms
@@ -478,7 +492,8 @@
     (local.set $inv (f32.div (f32.const 1) (local.get $cMax)))
     (block $kDone (loop $ks
       (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
-      (local.set $aK (i32.add (local.get $terms) (i32.mul (local.get $k) (local.get $row)))) ;; a_k; b_k, φ/s, tφ/s² follow a plane apart
+      (local.set $aK (i32.add (local.get $terms) (i32.mul (local.get $k) (local.get $row)))) ;; a_k; b_k, φ/ŝ, tφ/ŝ² follow a plane apart
+      (local.set $sc (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2)))))
       (local.set $alpha (i32.add (local.get $dMQT) (i32.mul (local.get $k) (local.get $row))))
       (local.set $beta (i32.add (local.get $R) (i32.mul (local.get $k) (local.get $row))))
       (memory.fill (local.get $alpha) (i32.const 0) (local.get $row))
@@ -509,7 +524,8 @@
           (v128.store (i32.add (local.get $beta) (local.get $o))
             (f32x4.add (v128.load (i32.add (local.get $beta) (local.get $o)))
               (f32x4.mul (local.get $g) (v128.load (i32.add (i32.add (local.get $F) (local.get $col)) (local.get $o))))))
-          (local.set $dq (f32x4.mul (local.get $g) (v128.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o)))))
+          (local.set $dq (f32x4.mul (local.get $g)
+            (f32x4.mul (v128.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o))) (f32x4.splat (local.get $sc)))))
           (local.set $cs (f32x4.mul (v128.load (i32.add (local.get $c) (local.get $o))) (f32x4.splat (local.get $inv))))
           (v128.store (i32.add (i32.add (local.get $dMQT) (local.get $col)) (local.get $o)) (local.get $dq))
           (v128.store (i32.add (i32.add (local.get $R) (local.get $col)) (local.get $o)) (f32x4.mul (local.get $dq) (local.get $cs)))
@@ -529,7 +545,8 @@
           (f32.store (i32.add (local.get $beta) (local.get $o))
             (f32.add (f32.load (i32.add (local.get $beta) (local.get $o)))
               (f32.mul (local.get $gs) (f32.load (i32.add (i32.add (local.get $F) (local.get $col)) (local.get $o))))))
-          (local.set $dqs (f32.mul (local.get $gs) (f32.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o)))))
+          (local.set $dqs (f32.mul (local.get $gs)
+            (f32.mul (f32.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o))) (local.get $sc))))
           (local.set $css (f32.mul (f32.load (i32.add (local.get $c) (local.get $o))) (local.get $inv)))
           (f32.store (i32.add (i32.add (local.get $dMQT) (local.get $col)) (local.get $o)) (local.get $dqs))
           (f32.store (i32.add (i32.add (local.get $R) (local.get $col)) (local.get $o)) (f32.mul (local.get $dqs) (local.get $css)))
@@ -547,7 +564,7 @@
         (local.set $o (i32.shl (local.get $r) (i32.const 2)))
         (local.set $alphaV (v128.load (i32.add (local.get $alpha) (local.get $o))))
         (local.set $betaV (v128.load (i32.add (local.get $beta) (local.get $o))))
-        (local.set $pv (v128.load (i32.add (i32.add (local.get $aK) (i32.shl (local.get $plane) (i32.const 1))) (local.get $o)))) ;; φ/s
+        (local.set $pv (v128.load (i32.add (i32.add (local.get $aK) (i32.shl (local.get $plane) (i32.const 1))) (local.get $o)))) ;; φ/ŝ
         (local.set $ds (f32x4.sub (f32x4.mul (local.get $alphaV) (local.get $pv))
           (f32x4.mul (local.get $betaV) (v128.load (i32.add (i32.add (local.get $aK) (i32.mul (local.get $plane) (i32.const 3))) (local.get $o))))))
         (local.set $dm (f32x4.add (f32x4.mul (local.get $alphaV) (v128.load (i32.add (i32.add (local.get $aK) (local.get $plane)) (local.get $o))))
@@ -592,27 +609,44 @@
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $ks))))
 
+  ;; x·y·c for a per-element x, a running y and the scale c = cmax ≥ 1, ordered so that no
+  ;; intermediate leaves the range of x, y and the result: (x·c)·y where |x| < 1, else
+  ;; (x·y)·c. Returns x' and c' with x·y·c = (x'·y)·c'.
+  (func $scaleFirstV (param $x v128) (param $c v128) (result v128 v128)
+    (local $small v128)
+    (local.set $small (f32x4.lt (f32x4.abs (local.get $x)) (f32x4.splat (f32.const 1))))
+    (v128.bitselect (f32x4.mul (local.get $x) (local.get $c)) (local.get $x) (local.get $small))
+    (v128.bitselect (f32x4.splat (f32.const 1)) (local.get $c) (local.get $small)))
+  (func $scaleFirst (param $x f32) (param $c f32) (result f32 f32)
+    (select (f32.mul (local.get $x) (local.get $c)) (local.get $x) (f32.lt (f32.abs (local.get $x)) (f32.const 1)))
+    (select (f32.const 1) (local.get $c) (f32.lt (f32.abs (local.get $x)) (f32.const 1))))
+
   ;; The backward's parameter gradients, from the products P = R·x̂ and S = x̂²ᵀ·D_r of
   ;; src/op/fused/gm-fused.ts (each a sum over the batch divided by cmax):
   ;;   ∂ℓ/∂μ_k = cmax·P_k + Σ_l ∂ℓ/∂w_kl U_kl
-  ;;   ∂ℓ/∂σ_k = (σ_k ⊙ (2 Σ_l U_kl ⊙ P_{K+kL+l} + S_k))·cmax
-  ;;   ∂ℓ/∂U_kl = ∂ℓ/∂w_kl μ_k + (σ_k² ⊙ P_{K+kL+l})·cmax
-  ;; with cmax applied last: rows near the float32 maximum make cmax as large as 2^127,
-  ;; and what it multiplies is then small. The sums over l accumulate in the ∂ℓ/∂μ_k
+  ;;   ∂ℓ/∂σ_k = (σ̂_k ⊙ (2 Σ_l U_kl ⊙ P_{K+kL+l} + S_k))·cmax
+  ;;   ∂ℓ/∂U_kl = ∂ℓ/∂w_kl μ_k + (σ̃_k ⊙ P_{K+kL+l})·cmax
+  ;; where P's q rows come from ∂ℓ/∂q̃ (= ς·∂ℓ/∂q), S from D = (∂ℓ/∂s)/ŝ, σ̂ = σ·(1/ς)
+  ;; (exact) and σ̃ = σ·σ̂ = σ²/ς (see prepare),
+  ;; with cmax applied last to the sums (rows near the float32 maximum make cmax as large
+  ;; as 2^127, and what it multiplies is then small) and first to σ̃ or σ̂ where those are
+  ;; below 1 ($scaleFirst: a small σ would otherwise take the product below float32's
+  ;; normal range before cmax brings it back). The sums over l accumulate in the ∂ℓ/∂μ_k
   ;; and ∂ℓ/∂σ_k rows, so each pass streams two rows of U, P and ∂ℓ/∂U (running over l
   ;; innermost makes L strided rows thrash the cache; two rows per pass share their
   ;; loads of σ_k, μ_k and the sums). Figures: benchmarks/README.md.
-  ;; P: [K + K·L, d]; S: [d, K]; U: [K, L, d]; μ, σ: [K, d]; ∂ℓ/∂w: [K, L]; cmax: [1].
+  ;; P: [K + K·L, d]; S: [d, K]; U: [K, L, d]; μ, σ: [K, d]; ∂ℓ/∂w: [K, L]; cmax: [1]; ς: [K].
   (func (export "paramGrads")
     (param $K i32) (param $L i32) (param $d i32)
-    (param $P i32) (param $S i32) (param $U i32) (param $mu i32) (param $sigma i32) (param $gw i32) (param $cMaxAt i32)
+    (param $P i32) (param $S i32) (param $U i32) (param $mu i32) (param $sigma i32) (param $gw i32) (param $cMaxAt i32) (param $scale i32)
     (param $gMu i32) (param $gSigma i32) (param $gU i32)
     (local $k i32) (local $l i32) (local $i i32) (local $d4 i32) (local $Pq i32) (local $Pk i32) (local $Sk i32)
     (local $muK i32) (local $sigmaK i32) (local $gMuK i32) (local $gSigmaK i32)
     (local $cMax f32) (local $c v128) (local $g v128) (local $u v128) (local $p v128) (local $s v128)
     (local $gs f32) (local $us f32) (local $ps f32) (local $ss f32)
     (local $o i32) (local $rowBytes i32) (local $g1 v128) (local $u1 v128) (local $p1 v128) (local $m v128)
-    (local $gs1 f32) (local $us1 f32) (local $ps1 f32) (local $ms f32)
+    (local $gs1 f32) (local $us1 f32) (local $ps1 f32) (local $ms f32) (local $inv f32) (local $invV v128)
+    (local $post v128) (local $posts f32)
     (local.set $d4 (i32.and (local.get $d) (i32.const -4)))
     (local.set $rowBytes (i32.shl (local.get $d) (i32.const 2)))
     (local.set $cMax (f32.load (local.get $cMaxAt)))
@@ -624,6 +658,8 @@
       (local.set $sigmaK (i32.add (local.get $sigma) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       (local.set $gMuK (i32.add (local.get $gMu) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       (local.set $gSigmaK (i32.add (local.get $gSigma) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
+      (local.set $inv (f32.div (f32.const 1) (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2))))))
+      (local.set $invV (f32x4.splat (local.get $inv)))
       ;; ∂ℓ/∂μ_k starts at cmax·P_k, the σ sum at 0.
       (local.set $Pk (i32.add (local.get $P) (i32.shl (i32.mul (local.get $k) (local.get $d)) (i32.const 2))))
       (local.set $i (i32.const 0))
@@ -642,7 +678,7 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $init)))
       ;; Rows l come two at a time (sharing the loads of σ_k, μ_k and the accumulators,
-      ;; and σ_k²), then one at a time if L is odd; the sums over l still add in order.
+      ;; and σ̃_k), then one at a time if L is odd; the sums over l still add in order.
       (local.set $l (i32.const 0))
       (block $pairsDone (loop $lPairs
         (br_if $pairsDone (i32.gt_u (i32.add (local.get $l) (i32.const 2)) (local.get $L)))
@@ -658,7 +694,8 @@
           (local.set $p (v128.load (i32.add (local.get $Pq) (local.get $o))))
           (local.set $p1 (v128.load (i32.add (i32.add (local.get $Pq) (local.get $rowBytes)) (local.get $o))))
           (local.set $s (v128.load (i32.add (local.get $sigmaK) (local.get $o))))
-          (local.set $s (f32x4.mul (local.get $s) (local.get $s)))
+          (call $scaleFirstV (f32x4.mul (local.get $s) (f32x4.mul (local.get $s) (local.get $invV))) (local.get $c))
+          (local.set $post) (local.set $s)
           (local.set $m (v128.load (i32.add (local.get $muK) (local.get $o))))
           (v128.store (i32.add (local.get $gMuK) (local.get $o))
             (f32x4.add (f32x4.add (v128.load (i32.add (local.get $gMuK) (local.get $o))) (f32x4.mul (local.get $g) (local.get $u)))
@@ -667,9 +704,9 @@
             (f32x4.add (f32x4.add (v128.load (i32.add (local.get $gSigmaK) (local.get $o))) (f32x4.mul (local.get $u) (local.get $p)))
               (f32x4.mul (local.get $u1) (local.get $p1))))
           (v128.store (i32.add (local.get $gU) (local.get $o))
-            (f32x4.add (f32x4.mul (local.get $g) (local.get $m)) (f32x4.mul (f32x4.mul (local.get $s) (local.get $p)) (local.get $c))))
+            (f32x4.add (f32x4.mul (local.get $g) (local.get $m)) (f32x4.mul (f32x4.mul (local.get $s) (local.get $p)) (local.get $post))))
           (v128.store (i32.add (i32.add (local.get $gU) (local.get $rowBytes)) (local.get $o))
-            (f32x4.add (f32x4.mul (local.get $g1) (local.get $m)) (f32x4.mul (f32x4.mul (local.get $s) (local.get $p1)) (local.get $c))))
+            (f32x4.add (f32x4.mul (local.get $g1) (local.get $m)) (f32x4.mul (f32x4.mul (local.get $s) (local.get $p1)) (local.get $post))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (br $lanes)))
         (block $done (loop $tail
@@ -679,7 +716,8 @@
           (local.set $ps (f32.load (i32.add (local.get $Pq) (local.get $o))))
           (local.set $ps1 (f32.load (i32.add (i32.add (local.get $Pq) (local.get $rowBytes)) (local.get $o))))
           (local.set $ss (f32.load (i32.add (local.get $sigmaK) (local.get $o))))
-          (local.set $ss (f32.mul (local.get $ss) (local.get $ss)))
+          (call $scaleFirst (f32.mul (local.get $ss) (f32.mul (local.get $ss) (local.get $inv))) (local.get $cMax))
+          (local.set $posts) (local.set $ss)
           (local.set $ms (f32.load (i32.add (local.get $muK) (local.get $o))))
           (f32.store (i32.add (local.get $gMuK) (local.get $o))
             (f32.add (f32.add (f32.load (i32.add (local.get $gMuK) (local.get $o))) (f32.mul (local.get $gs) (local.get $us)))
@@ -688,9 +726,9 @@
             (f32.add (f32.add (f32.load (i32.add (local.get $gSigmaK) (local.get $o))) (f32.mul (local.get $us) (local.get $ps)))
               (f32.mul (local.get $us1) (local.get $ps1))))
           (f32.store (i32.add (local.get $gU) (local.get $o))
-            (f32.add (f32.mul (local.get $gs) (local.get $ms)) (f32.mul (f32.mul (local.get $ss) (local.get $ps)) (local.get $cMax))))
+            (f32.add (f32.mul (local.get $gs) (local.get $ms)) (f32.mul (f32.mul (local.get $ss) (local.get $ps)) (local.get $posts))))
           (f32.store (i32.add (i32.add (local.get $gU) (local.get $rowBytes)) (local.get $o))
-            (f32.add (f32.mul (local.get $gs1) (local.get $ms)) (f32.mul (f32.mul (local.get $ss) (local.get $ps1)) (local.get $cMax))))
+            (f32.add (f32.mul (local.get $gs1) (local.get $ms)) (f32.mul (f32.mul (local.get $ss) (local.get $ps1)) (local.get $posts))))
           (local.set $o (i32.add (local.get $o) (i32.const 4)))
           (br $tail)))
         (local.set $U (i32.add (local.get $U) (i32.shl (local.get $rowBytes) (i32.const 1))))
@@ -713,9 +751,11 @@
             (f32x4.add (v128.load (i32.add (local.get $gMuK) (i32.shl (local.get $i) (i32.const 2)))) (f32x4.mul (local.get $g) (local.get $u))))
           (v128.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))
             (f32x4.add (v128.load (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))) (f32x4.mul (local.get $u) (local.get $p))))
+          (call $scaleFirstV (f32x4.mul (local.get $s) (f32x4.mul (local.get $s) (local.get $invV))) (local.get $c))
+          (local.set $post) (local.set $s)
           (v128.store (local.get $gU)
             (f32x4.add (f32x4.mul (local.get $g) (v128.load (i32.add (local.get $muK) (i32.shl (local.get $i) (i32.const 2)))))
-              (f32x4.mul (f32x4.mul (f32x4.mul (local.get $s) (local.get $s)) (local.get $p)) (local.get $c))))
+              (f32x4.mul (f32x4.mul (local.get $s) (local.get $p)) (local.get $post))))
           (local.set $U (i32.add (local.get $U) (i32.const 16)))
           (local.set $Pq (i32.add (local.get $Pq) (i32.const 16)))
           (local.set $gU (i32.add (local.get $gU) (i32.const 16)))
@@ -730,9 +770,11 @@
             (f32.add (f32.load (i32.add (local.get $gMuK) (i32.shl (local.get $i) (i32.const 2)))) (f32.mul (local.get $gs) (local.get $us))))
           (f32.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))
             (f32.add (f32.load (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))) (f32.mul (local.get $us) (local.get $ps))))
+          (call $scaleFirst (f32.mul (local.get $ss) (f32.mul (local.get $ss) (local.get $inv))) (local.get $cMax))
+          (local.set $posts) (local.set $ss)
           (f32.store (local.get $gU)
             (f32.add (f32.mul (local.get $gs) (f32.load (i32.add (local.get $muK) (i32.shl (local.get $i) (i32.const 2)))))
-              (f32.mul (f32.mul (f32.mul (local.get $ss) (local.get $ss)) (local.get $ps)) (local.get $cMax))))
+              (f32.mul (f32.mul (local.get $ss) (local.get $ps)) (local.get $posts))))
           (local.set $U (i32.add (local.get $U) (i32.const 4)))
           (local.set $Pq (i32.add (local.get $Pq) (i32.const 4)))
           (local.set $gU (i32.add (local.get $gU) (i32.const 4)))
@@ -750,24 +792,28 @@
         (local.set $s (f32x4.replace_lane 1 (local.get $s) (f32.load (i32.add (local.get $Sk) (i32.shl (local.get $K) (i32.const 2))))))
         (local.set $s (f32x4.replace_lane 2 (local.get $s) (f32.load (i32.add (local.get $Sk) (i32.shl (local.get $K) (i32.const 3))))))
         (local.set $s (f32x4.replace_lane 3 (local.get $s) (f32.load (i32.add (local.get $Sk) (i32.mul (local.get $K) (i32.const 12))))))
+        (call $scaleFirstV (f32x4.mul (v128.load (i32.add (local.get $sigmaK) (i32.shl (local.get $i) (i32.const 2)))) (local.get $invV)) (local.get $c))
+        (local.set $post) (local.set $u) ;; σ̂', and cmax or 1
         (v128.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))
           (f32x4.mul
-            (f32x4.mul (v128.load (i32.add (local.get $sigmaK) (i32.shl (local.get $i) (i32.const 2))))
+            (f32x4.mul (local.get $u)
               (f32x4.add
                 (f32x4.mul (f32x4.splat (f32.const 2)) (v128.load (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))))
                 (local.get $s)))
-            (local.get $c)))
+            (local.get $post)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $finishLanes)))
       (block $done (loop $finish
         (br_if $done (i32.ge_u (local.get $i) (local.get $d)))
+        (call $scaleFirst (f32.mul (f32.load (i32.add (local.get $sigmaK) (i32.shl (local.get $i) (i32.const 2)))) (local.get $inv)) (local.get $cMax))
+        (local.set $posts) (local.set $us) ;; σ̂', and cmax or 1
         (f32.store (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))
           (f32.mul
-            (f32.mul (f32.load (i32.add (local.get $sigmaK) (i32.shl (local.get $i) (i32.const 2))))
+            (f32.mul (local.get $us)
               (f32.add
                 (f32.mul (f32.const 2) (f32.load (i32.add (local.get $gSigmaK) (i32.shl (local.get $i) (i32.const 2)))))
                 (f32.load (i32.add (local.get $S) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $K)) (local.get $k)) (i32.const 2))))))
-            (local.get $cMax)))
+            (local.get $posts)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $finish)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
