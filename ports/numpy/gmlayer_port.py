@@ -1,0 +1,114 @@
+"""A worked port of the GM layer's float64 reference to numpy, vectorised over rows and
+components. An example for porters (see PORTING.md), not a second product: the
+TypeScript reference in reference/ is the source of truth, and this file follows it
+function by function (docs/MATH.md has the math).
+
+    y, grad = forward_backward(mu, sigma, U, v, x, G)
+
+mu, sigma: K×d; U: K×L×d; v: K×L; x: B×d; G: B×L (the upstream gradient). Returns
+y = h(x): B×L and the gradients of sum(G * y) as a dict with mu, sigma, U, v, x.
+"""
+import numpy as np
+
+INV_SQRT_2PI = 0.3989422804014327
+SERIES_LIMIT = 0.75  # below: the positive series; at and above: the continued fraction
+# Depth of the Laplace continued fraction at u: ceil(12 + 600/u²) (reference/normal.ts).
+# Vectorised with one fixed maximum depth; levels above an element's own depth leave it
+# untouched, so every element gets exactly the reference's fraction.
+MAX_DEPTH = int(np.ceil(12 + 600 / SERIES_LIMIT**2))
+
+
+def exp_neg_square(t, c):
+    """e^(-c·t²) for c = 0.5 or 1, with t² split exactly (hi is a multiple of 2^-16)."""
+    a = np.abs(t)
+    hi = np.round(a * 65536) / 65536  # numpy rounds half to even; any split with hi² exact works
+    lo = a - hi
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = np.exp(-c * hi * hi) * np.exp(-c * lo * (a + hi))
+    return np.where(a <= 40, value, 0.0)
+
+
+def upper_tail(u):
+    """φ(u), Q(u) = Φ(-u) and loss(u) = g(-u) for u ≥ 0 (arrays), without cancellation."""
+    u = np.asarray(u, dtype=np.float64)
+    pdf = INV_SQRT_2PI * exp_neg_square(u, 0.5)
+    near = u < SERIES_LIMIT
+    # Positive series S(u) = Σ u^(2n+1)/(2n+1)!!, stopped per element by a mask.
+    us = np.where(near, u, 0.0)
+    term = us.copy()
+    total = us.copy()
+    active = near.copy()
+    n = 1
+    while active.any():
+        term = np.where(active, term * us * us / (2 * n + 1), term)
+        total = np.where(active, total + term, total)
+        active &= term > 1e-17 * total
+        n += 1
+    # Laplace continued fraction R = 1/(u + r), r = 1/(u + 2/(u + 3/(…))).
+    uf = np.where(near, 1.0, u)  # a finite stand-in where the series is used
+    depth = np.ceil(12 + 600 / (uf * uf))
+    T = uf.copy()
+    for level in range(MAX_DEPTH, 1, -1):
+        T = np.where(level <= depth, uf + level / T, T)
+    r = 1 / T
+    R = 1 / (uf + r)
+    Q = np.where(near, 0.5 - pdf * total, pdf * R)
+    loss = np.where(near, pdf - u * Q, pdf * r * R)
+    return pdf, Q, loss
+
+
+def norm2(y):
+    """‖y‖₂ along the last axis, scaled by max|y_i| first (no overflow, no underflow)."""
+    scale = np.max(np.abs(y), axis=-1, keepdims=True)
+    safe = np.where(scale > 0, scale, 1.0)
+    return (scale * np.sqrt(np.sum((y / safe) ** 2, axis=-1, keepdims=True)))[..., 0]
+
+
+def component_moments(mu, sigma, x):
+    """m, s, t, a, b and φ(t) for every row and component: each B×K."""
+    m = x @ mu.T
+    s = norm2(sigma[None, :, :] * x[:, None, :])
+    flat = s == 0
+    safe_s = np.where(flat, 1.0, s)
+    t = np.where(flat, np.where(m > 0, np.inf, np.where(m < 0, -np.inf, 0.0)), m / safe_s)
+    pdf, Q, loss = upper_tail(np.where(flat, 0.0, np.abs(t)))
+    heaviside = np.where(m > 0, 1.0, np.where(m < 0, 0.0, 0.5))  # H(0) = ½
+    a = np.where(flat, np.maximum(m, 0), np.maximum(m, 0) + s * loss)
+    b = np.where(flat, heaviside, np.where(t < 0, Q, 1 - Q))
+    return m, s, t, a, b, np.where(flat, 0.0, pdf)
+
+
+def forward_backward(mu, sigma, U, v, x, G):
+    """h(x) and the exact gradients of ℓ = Σ G ⊙ h (reference/gradients.ts)."""
+    mu, sigma, U, v, x, G = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, U, v, x, G))
+    K, d = mu.shape
+    B = x.shape[0]
+    L = v.shape[1]
+    if B == 0:
+        return np.zeros((0, L)), {"mu": np.zeros_like(mu), "sigma": np.zeros_like(sigma), "U": np.zeros_like(U), "v": np.zeros_like(v), "x": np.zeros((0, d))}
+    m, s, t, a, b, pdf = component_moments(mu, sigma, x)
+    w = np.einsum("kli,ki->kl", U, mu) + v                       # w_k = U_k μ_k + v_k
+    sigma2x = sigma[None, :, :] ** 2 * x[:, None, :]               # B×K×d: σ_k² ⊙ x_b
+    q = np.einsum("kli,bki->bkl", U, sigma2x)                      # q_k = U_k(σ_k² ⊙ x)
+    y = (np.einsum("kl,bk->bl", w, a) + np.einsum("bkl,bk->bl", q, b)) / K
+
+    dA = G @ w.T / K                                               # ⟨G_b, w_k⟩/K
+    dB = np.einsum("bl,bkl->bk", G, q) / K                         # ⟨G_b, q_k⟩/K
+    positive = s > 0
+    safe_s = np.where(positive, s, 1.0)
+    dB_over_s = np.where(positive, dB / safe_s, 0.0)              # bounded: formed first
+    with np.errstate(invalid="ignore"):
+        t_pdf = np.where(pdf == 0, 0.0, t * pdf)                   # t may be ±∞ where φ(t) = 0
+    dm = dA * b + dB_over_s * pdf
+    ds = np.where(positive, dA * pdf - dB_over_s * t_pdf, 0.0)
+    UtG = np.einsum("kli,bl->bki", U, G)                          # U_kᵀ G_b
+    dQ = UtG * b[:, :, None] / K                                   # ∂ℓ/∂(σ² ⊙ x)
+    unit = np.where(positive[:, :, None], sigma[None, :, :] * x[:, None, :] / safe_s[:, :, None], 0.0)
+    grad = {
+        "v": np.einsum("bl,bk->kl", G, a) / K,
+        "U": (np.einsum("bl,bk,ki->kli", G, a, mu) + np.einsum("bl,bk,bki->kli", G, b, sigma2x)) / K,
+        "mu": np.einsum("bki->ki", UtG * a[:, :, None] / K + dm[:, :, None] * x[:, None, :]),
+        "sigma": np.einsum("bki->ki", 2 * sigma[None] * x[:, None, :] * dQ + ds[:, :, None] * unit * x[:, None, :]),
+        "x": np.einsum("bki->bi", dm[:, :, None] * mu[None] + ds[:, :, None] * unit * sigma[None] + sigma[None] ** 2 * dQ),
+    }
+    return y, grad
