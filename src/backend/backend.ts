@@ -84,10 +84,12 @@ function parseChoice(name: string): BackendChoice {
 }
 
 /**
- * Selects and initialises a tfjs backend, and reports which one runs.
+ * Selects and initialises a tfjs backend, compiles the fused kernels' WebAssembly
+ * module asynchronously (as browsers require), and reports which backend runs.
  *
  * @param name  'auto' | 'tensorflow' | 'wasm' | 'cpu'; defaults to GMLAYER_BACKEND, else 'auto'.
- * @throws GMBackendError naming the package to install when the requested backend is absent.
+ * @throws GMValueError for an unknown name; GMBackendError naming the package to install
+ *         when the requested backend is absent.
  */
 export async function useBackend(name: string = process.env.GMLAYER_BACKEND ?? 'auto'): Promise<BackendReport> {
   const requested = parseChoice(name);
