@@ -57,6 +57,13 @@ describe('special functions against 50-digit mpmath values', () => {
     expect(worst).toBeLessThanOrEqual(MAX_ULPS);
   });
 
+  it('millsRatio below 0 is Φ(−u)/φ(u) = Φ(|u|)/φ(|u|), within 4 ulps of the table on u ∈ [−8, 0)', () => {
+    const rows = table.normal.filter((row) => row.t > 0 && row.t <= 8);
+    expect(rows.length).toBeGreaterThan(50);
+    const worst = Math.max(...rows.map((row) => ulps(millsRatio(-row.t), Number(row.cdf) / Number(row.pdf))));
+    expect(worst).toBeLessThanOrEqual(MAX_ULPS + 1); // + 1: the quotient of the two table values is itself rounded
+  });
+
   it('millsRatio is within 4 ulps on u ∈ [0, 37]', () => {
     const rows = inRange.filter((row) => row.millsRatio !== undefined);
     expect(rows.length).toBeGreaterThan(300);

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { GMShapeError, GMValueError } from '../../reference/errors.js';
+import { GMShapeError, GMValueError, describeValue } from '../../reference/errors.js';
 import { gmForward } from '../../reference/closed-form.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { parseCase } from '../../reference/case.js';
@@ -86,4 +86,53 @@ describe('every entry point rejects NaN wherever it appears', () => {
     expect(() => gmForward(c.params, c.x)).toThrow(GMValueError);
     expect(() => gmGradients(c.params, c.x, c.G)).toThrow(GMValueError);
   });
+});
+
+describe('the case itself', () => {
+  it.each([
+    ['null', null, 'a case object', 'null'],
+    ['an array', [], 'a case object', 'an array of length 0'],
+    ['a string', 'case', 'a case object', '"case"'],
+  ])('refuses %s as the whole case', (_name, value, _what, actual) => {
+    const error = thrown(() => parseCase(value));
+    expect(error).toBeInstanceOf(GMShapeError);
+    expect(error.message).toBe(`case: expected an object with fields params, x and optionally upstream, got ${actual}`);
+  });
+
+  it('refuses a case without x, naming it', () => {
+    const { x: _, ...noX } = good();
+    expect(thrown(() => parseCase(noX)).message).toBe('x: expected a B×d array, got nothing');
+  });
+
+  it.each([
+    ['a top-level field', (c: any) => (c.upstreams = [[1, 1]]), 'upstreams: expected one of the fields params, x, upstream, got an unknown field'],
+    ['a parameter', (c: any) => (c.params.V = []), 'params.V: expected one of the fields mu, sigma, U, v, got an unknown field'],
+  ])('refuses an unknown %s, naming it and the known ones', (_name, mutate, message) => {
+    const c = good();
+    mutate(c);
+    const error = thrown(() => parseCase(c));
+    expect(error).toBeInstanceOf(GMShapeError);
+    expect(error.message).toBe(message);
+  });
+
+  it('names the rank still missing in a too-shallow array', () => {
+    const c = good();
+    (c.params as any).U = [[1, 2, 3], [4, 5, 6]];
+    expect(thrown(() => parseCase(c)).message).toBe('params.U[0][0]: expected an array (rank 1 more), got 1');
+  });
+});
+
+describe('describeValue', () => {
+  it.each([
+    [NaN, 'NaN'],
+    [-0.5, '-0.5'],
+    ['short', '"short"'],
+    ['a string longer than twenty characters', '"a string longer than…"'],
+    ['exactly twenty chars', '"exactly twenty chars"'],
+    [[1, 2, 3], 'an array of length 3'],
+    [null, 'null'],
+    [undefined, 'undefined'],
+    [{}, 'object'],
+    [true, 'boolean'],
+  ])('%j reads %s', (value, text) => expect(describeValue(value)).toBe(text));
 });
