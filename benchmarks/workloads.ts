@@ -49,16 +49,15 @@ function labels(B: number, L: number): tf.Tensor2D {
 }
 
 /** GM parameters at the paper's initialisation (γ = 1/2) as trainable variables. */
-function gmParams({ d, K, L }: Shape): GMTensors & { variables: tf.Variable[] } {
+function gmParams({ d, K, L }: Shape): GMTensors {
   const gamma = 0.5;
-  const variables = [
-    tf.variable(tf.randomNormal([K, d], 0, gamma, 'float32', 1)),
-    tf.variable(tf.fill([K, d], gamma)),
-    tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', 2)),
-    tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', 3)),
-  ];
-  const [mu, sigma, U, v] = variables;
-  return { mu, sigma, U, v, variables } as unknown as GMTensors & { variables: tf.Variable[] };
+  // Inside tidy: a variable shares its initial value's data, which tidy then releases.
+  return tf.tidy(() => ({
+    mu: tf.variable(tf.randomNormal([K, d], 0, gamma, 'float32', 1)),
+    sigma: tf.variable(tf.fill([K, d], gamma)),
+    U: tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', 2)),
+    v: tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', 3)),
+  })) as unknown as GMTensors;
 }
 
 function sgdStep(optimizer: tf.Optimizer, loss: () => tf.Scalar): void {
@@ -76,7 +75,7 @@ export function gmForward(shape: Shape): Workload {
       h.dataSync();
       h.dispose();
     },
-    dispose: () => tf.dispose([x, ...params.variables]),
+    dispose: () => tf.dispose([x, ...Object.values(params)]),
   };
 }
 
@@ -88,7 +87,7 @@ export function gmStep(shape: Shape, kernels: KernelChoice = 'auto'): Workload {
   return {
     run: () => sgdStep(optimizer, () => tf.losses.softmaxCrossEntropy(y, gmLayer(x, params, { checkValues: false, kernels })) as tf.Scalar),
     dispose: () => {
-      tf.dispose([x, y, ...params.variables]);
+      tf.dispose([x, y, ...Object.values(params)]);
       optimizer.dispose();
     },
   };
@@ -125,10 +124,12 @@ export function floor({ B, d, K, L }: Shape): Workload {
 export function fcStep({ B, d, L }: Shape, width = 1000): Workload {
   const x = pixels(B, d, 7);
   const y = labels(B, L);
-  const W1 = tf.variable(tf.randomNormal([d, width], 0, 1 / Math.sqrt(d), 'float32', 12));
-  const b1 = tf.variable(tf.zeros([width]));
-  const W2 = tf.variable(tf.randomNormal([width, L], 0, 1 / Math.sqrt(width), 'float32', 13));
-  const b2 = tf.variable(tf.zeros([L]));
+  const [W1, b1, W2, b2] = tf.tidy(() => [
+    tf.variable(tf.randomNormal([d, width], 0, 1 / Math.sqrt(d), 'float32', 12)),
+    tf.variable(tf.zeros([width])),
+    tf.variable(tf.randomNormal([width, L], 0, 1 / Math.sqrt(width), 'float32', 13)),
+    tf.variable(tf.zeros([L])),
+  ]);
   const optimizer = tf.train.sgd(0.1);
   return {
     run: () =>
