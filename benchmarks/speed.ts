@@ -60,12 +60,6 @@ export interface SpeedReport {
 
 const D = 784;
 const L = 10;
-/**
- * PyTorch 1.13 (Debian's python3-torch on its reference BLAS), one thread, the same closed
- * form at B = 64, K = 20: a figure measured once, not in this run (benchmarks/README.md
- * says so); a peer measured in the same run is to replace it.
- */
-export const PYTORCH_STEP_MS = 14;
 
 interface Plan {
   grid: Record<string, { Ks: number[]; Bs: number[] }>;
@@ -248,11 +242,6 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const targets: SpeedReport['targets'] = [];
   const wasmFloor = ratios.find((r) => r.id === 'wasm/gm-step/K20/B64 ÷ floor');
   if (wasmFloor) targets.push({ name: 'wasm step ÷ matrix-product floor (B=64, K=20)', value: wasmFloor.value, target: '≤ 1.5', met: wasmFloor.value <= 1.5 });
-  const wasmStep = figures.find((f) => f.id === 'wasm/gm-step/K20/B64');
-  if (wasmStep) {
-    const value = wasmStep.mean / PYTORCH_STEP_MS;
-    targets.push({ name: `wasm step ÷ PyTorch 1.13 one thread (${PYTORCH_STEP_MS} ms)`, value, target: '< 1', met: value < 1 });
-  }
   targets.push({ name: `tensors leaked over ${memory.steps} steps`, value: memory.tensorsAfter - memory.tensorsBefore, target: '= 0', met: memory.tensorsAfter === memory.tensorsBefore });
   return { figures, ratios, reference, memory, targets };
 }
