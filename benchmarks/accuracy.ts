@@ -94,7 +94,7 @@ function plan(options: AccuracyOptions) {
 }
 
 /** Runs the suite; progress lines go to `progress`. */
-export function runAccuracy(options: AccuracyOptions, progress: (line: string) => void): AccuracyReport {
+export async function runAccuracy(options: AccuracyOptions, progress: (line: string) => void): Promise<AccuracyReport> {
   const { datasets, models, epochsFor, trials } = plan(options);
   const runs: RunResult[] = [];
   const notes: Record<string, string> = {};
@@ -118,17 +118,17 @@ export function runAccuracy(options: AccuracyOptions, progress: (line: string) =
         const record = trial === 1 && snapshots === undefined && spec.kind !== 'gm-frozen' && model.components !== undefined;
         const list: Snapshot[] = [];
         const marks = snapshotEpochs(epochs);
-        const snap = (epoch: number) => {
-          if (record && marks.has(epoch)) list.push({ epoch, mu: Float32Array.from(model.components!.mu.dataSync()), sigma: Float32Array.from(model.components!.sigma.dataSync()) });
+        const snap = async (epoch: number) => {
+          if (record && marks.has(epoch)) list.push({ epoch, mu: Float32Array.from(await model.components!.mu.data()), sigma: Float32Array.from(await model.components!.sigma.data()) });
         };
-        snap(0);
+        await snap(0);
         const runStart = performance.now();
-        const results = train(model, data.train, data.test, {
+        const results = await train(model, data.train, data.test, {
           epochs,
           seed: `${dataset}-${trial}`,
           classes: data.classes,
-          onEpoch: (e) => {
-            snap(e.epoch);
+          onEpoch: async (e) => {
+            await snap(e.epoch);
             const elapsed = (performance.now() - runStart) / 1000;
             const left = (elapsed / e.epoch) * (epochs - e.epoch);
             progress(
@@ -141,7 +141,7 @@ export function runAccuracy(options: AccuracyOptions, progress: (line: string) =
         // FC neurons (first-layer weight columns, d×m) of the first FC model, trial 1.
         if (trial === 1 && neurons === undefined && spec.kind.startsWith('fc')) {
           const W = model.parameters[0].variable;
-          neurons = { model: model.name, W: Float32Array.from(W.dataSync()), m: W.shape[1] as number };
+          neurons = { model: model.name, W: Float32Array.from(await W.data()), m: W.shape[1] as number };
         }
         model.dispose();
         runs.push({ dataset, model: modelName(spec), trial, epochs: results });

@@ -13,6 +13,7 @@ import { DATASETS, runAccuracy, summarize, type DatasetName } from './accuracy.j
 import { componentEvolution, errorCurves } from './plots.js';
 import { GMInputError } from '../reference/errors.js';
 import { availableBackends, BACKENDS, useBackend } from '../src/backend/backend.js';
+import { webgpuAdapter } from '../src/backend/webgpu.js';
 import { isParseArgsError, parseIntegerFlag, UsageError } from '../src/cli/args.js';
 import { GMBackendError } from '../src/errors.js';
 import { compareRatios, failed, printComparison } from './compare.js';
@@ -33,7 +34,7 @@ interface SpeedArgs {
 }
 
 async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
-  const present = await availableBackends();
+  const present = await availableBackends({ allowSoftware: args.backend === 'webgpu' }); // a software adapter only when named
   const backends = args.backend && args.backend !== 'auto' ? present.filter((b) => b === args.backend) : present;
   if (backends.length === 0) throw new UsageError(`--backend: expected one of ${present.join(', ')} (installed here), got ${args.backend}`);
   const started = new Date();
@@ -45,7 +46,7 @@ async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
     startedAt: started.toISOString(),
     durationS: (Date.now() - started.getTime()) / 1000,
     machine: machine(),
-    config: { d: 784, L: 10, backends },
+    config: { d: 784, L: 10, backends, ...(backends.includes('webgpu') && { adapter: webgpuAdapter() }) },
     ...report,
   };
   const path = args.out ?? `benchmarks/results/speed-${mode}-${started.toISOString().replace(/[:.]/g, '-')}.json`;
@@ -74,10 +75,11 @@ interface AccuracyArgs {
 }
 
 async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
-  const backend = (await useBackend(args.backend ?? 'auto')).backend;
+  const { backend, adapter } = await useBackend(args.backend ?? 'auto');
+  if (adapter?.software) process.stderr.write(`accuracy: webgpu on a software adapter (${adapter.description}): epoch times are no GPU figures\n`);
   if (args.download) process.stderr.write(`accuracy: downloaded Fashion-MNIST to ${await downloadFashionMnist()}\n`);
   const started = new Date();
-  const report = runAccuracy(
+  const report = await runAccuracy(
     {
       mode,
       datasets: args.dataset ? [args.dataset] : undefined,
@@ -98,6 +100,7 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
     durationS: (Date.now() - started.getTime()) / 1000,
     machine: machine(),
     backend,
+    ...(adapter && { adapter }),
     ...report,
     summary,
   };

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname } from 'node:path';
+import type { AdapterReport } from '../src/backend/webgpu.js';
 import { UsageError } from '../src/cli/args.js';
 import type { Mode, SpeedReport } from './speed.js';
 
@@ -44,7 +45,7 @@ function packageVersion(name: string): string | undefined {
 
 export function machine(): Machine {
   const packages: Record<string, string> = {};
-  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'tinybench']) {
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'tinybench']) {
     const version = packageVersion(name);
     if (version) packages[name] = version;
   }
@@ -66,7 +67,8 @@ export interface SpeedResultsFile extends SpeedReport {
   startedAt: string;
   durationS: number;
   machine: Machine;
-  config: { d: number; L: number; backends: string[] };
+  /** adapter: the WebGPU adapter when webgpu ran (software: a CPU rasteriser, whose times are no GPU figures). */
+  config: { d: number; L: number; backends: string[]; adapter?: AdapterReport };
 }
 
 /** Writes the results JSON and, beside it, github-action-benchmark's custom format. */
@@ -99,6 +101,11 @@ export function readResults(path: string): SpeedResultsFile {
 export function printReport(results: SpeedResultsFile): void {
   const ratioOf = (id: string, suffix: string) => results.ratios.find((r) => r.id === `${id} ${suffix}`)?.value.toFixed(2) ?? '';
   console.log(`\nSpeed (${results.mode}), d = ${results.config.d}, L = ${results.config.L}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
+  const adapter = results.config.adapter;
+  if (adapter !== undefined) {
+    const kind = adapter.software ? 'a SOFTWARE adapter: webgpu times below are CPU rasteriser times, not GPU figures' : 'a hardware adapter';
+    console.log(`webgpu adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' / ')} via ${adapter.backend}, ${kind}`);
+  }
   console.table(
     results.figures.map((f) => ({
       backend: f.backend,

@@ -11,7 +11,7 @@ import { gmMonteCarlo } from '../reference/monte-carlo.js';
 import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend/backend.js';
-import { HOST_BACKENDS } from '../src/op/fused/host-memory.js';
+import { FUSED_BACKENDS } from '../src/op/gm-op.js';
 import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
 export type Mode = 'quick' | 'full';
@@ -91,10 +91,10 @@ type Progress = (line: string) => void;
  */
 const WARMUP_MS = 3000;
 
-function warmUp(): void {
+async function warmUp(): Promise<void> {
   const work = gmStep({ B: 64, d: D, K: 20, L });
   const start = performance.now();
-  while (performance.now() - start < WARMUP_MS) work.run();
+  while (performance.now() - start < WARMUP_MS) await work.run();
   work.dispose();
 }
 
@@ -130,10 +130,10 @@ function meanRatio(figures: Figure[], numerator: string, denominator: string, id
  * error of its logarithm, is 1.253·1.4826·MAD/√rounds (the median's efficiency times
  * the normal-consistent MAD).
  */
-function pairedRatio(a: Workload, b: Workload, budgetMs: number): { value: number; sigma: number; rounds: number } {
+async function pairedRatio(a: Workload, b: Workload, budgetMs: number): Promise<{ value: number; sigma: number; rounds: number }> {
   for (let j = 0; j < 3; j++) {
-    a.run();
-    b.run();
+    await a.run();
+    await b.run();
   }
   const logs: number[] = [];
   const start = performance.now();
@@ -141,9 +141,9 @@ function pairedRatio(a: Workload, b: Workload, budgetMs: number): { value: numbe
     const first = logs.length % 2 === 0 ? a : b;
     const second = first === a ? b : a;
     const t0 = performance.now();
-    first.run();
+    await first.run();
     const t1 = performance.now();
-    second.run();
+    await second.run();
     const t2 = performance.now();
     const [ta, tb] = first === a ? [t1 - t0, t2 - t1] : [t2 - t1, t1 - t0];
     logs.push(Math.log(ta / tb));
@@ -195,7 +195,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
         jobs.push({ backend, task: 'gm-forward', K, B, make: () => gmForward(shape) });
         jobs.push({ backend, task: 'gm-step', K, B, make: () => gmStep(shape) });
         // The composite path where the fused one is the default: what fusing buys.
-        if (K === 20 && (HOST_BACKENDS as readonly string[]).includes(backend)) {
+        if (K === 20 && (FUSED_BACKENDS as readonly string[]).includes(backend)) {
           jobs.push({ backend, task: 'gm-step-composite', K, B, make: () => gmStep(shape, 'composite') });
         }
         jobs.push({ backend, task: 'floor', K, B, make: () => floor(shape) });
@@ -209,7 +209,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     if (tf.getBackend() !== job.backend) {
       await useBackend(job.backend);
       progress(`warming up ${job.backend} for ${WARMUP_MS / 1000} s`);
-      warmUp();
+      await warmUp();
     }
     const id = `${job.backend}/${job.task}/${job.K === null ? '' : `K${job.K}/`}B${job.B}`;
     const elapsed = ((performance.now() - started) / 1000).toFixed(0);
@@ -224,7 +224,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     const shape: Shape = { B: f.B, d: D, K: f.K!, L };
     const floorId = `${f.backend}/floor/K${f.K}/B${f.B}`;
     progress(`[ratio ${j + 1}/${steps.length}] ${f.id} ÷ floor, paired rounds`);
-    const paired = pairedRatio(gmStep(shape), floor(shape), p.pairedMs);
+    const paired = await pairedRatio(gmStep(shape), floor(shape), p.pairedMs);
     ratios.push({ id: `${f.id} ÷ floor`, numerator: f.id, denominator: floorId, paired: true, ...paired });
     const fc = meanRatio(figures, f.id, `${f.backend}/fc-step/B${f.B}`, `${f.id} ÷ fc-step`);
     if (fc) ratios.push(fc);

@@ -38,9 +38,10 @@ const x = tf.tidy(() => tf.mul(tf.randomUniform([B, d], 0, 1, 'float32', 4), tf.
 const labels = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % L), 'int32'), L);
 const optimizer = tf.train.sgd(0.1);
 
-const step = (op: typeof gmLayer, options: GMOpOptions) => () => {
+// Asynchronous reads: webgpu has no synchronous one in Node.
+const step = (op: typeof gmLayer, options: GMOpOptions) => async () => {
   const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, op(x, params, options)) as tf.Scalar, true);
-  loss!.dataSync();
+  await loss!.data();
   loss!.dispose();
 };
 
@@ -51,9 +52,9 @@ bench
   .add('step, default kernels + NaN check', step(gmLayer, { checkValues: true }))
   .add('step, composite kernels', step(gmLayer, { checkValues: false, kernels: 'composite' }))
   .add('step, tfjs autodiff', step(gmLayerAutodiff, { checkValues: false }))
-  .add('forward only', () => {
+  .add('forward only', async () => {
     const y = gmLayer(x, params, { checkValues: false }); // not inside tidy: tidy would walk the returned array
-    y.dataSync();
+    await y.data();
     y.dispose();
   });
 await bench.run();

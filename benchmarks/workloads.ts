@@ -1,7 +1,7 @@
 /**
  * The timed workloads of the speed suite, each a function that does one unit of work
- * and waits for its result (dataSync on a scalar), so that device backends are timed
- * to completion.
+ * and waits for its result (an asynchronous read of a scalar: webgpu has no synchronous
+ * one in Node), so that device backends are timed to completion.
  *
  *   gmForward   h = gmLayer(x): [B, L]
  *   gmStep      one SGD step of softmax cross-entropy on gmLayer(x): forward, the
@@ -28,9 +28,9 @@ export interface Shape {
   L: number;
 }
 
-/** A workload: run() does one unit; dispose() frees its tensors. */
+/** A workload: run() does one unit and resolves when its result is read; dispose() frees its tensors. */
 export interface Workload {
-  run: () => void;
+  run: () => Promise<void>;
   dispose: () => void;
 }
 
@@ -60,21 +60,21 @@ function gmParams({ d, K, L }: Shape): GMTensors {
   })) as unknown as GMTensors;
 }
 
-function sgdStep(optimizer: tf.Optimizer, loss: () => tf.Scalar): void {
-  const value = optimizer.minimize(loss, true);
-  value!.dataSync();
-  value!.dispose();
+/** Waits until the device has computed t (backends run kernels in order), then disposes it. */
+async function settle(t: tf.Tensor): Promise<void> {
+  await t.data();
+  t.dispose();
+}
+
+function sgdStep(optimizer: tf.Optimizer, loss: () => tf.Scalar): Promise<void> {
+  return settle(optimizer.minimize(loss, true)!);
 }
 
 export function gmForward(shape: Shape): Workload {
   const params = gmParams(shape);
   const x = pixels(shape.B, shape.d, 7);
   return {
-    run: () => {
-      const h = gmLayer(x, params, { checkValues: false });
-      h.dataSync();
-      h.dispose();
-    },
+    run: () => settle(gmLayer(x, params, { checkValues: false })),
     dispose: () => tf.dispose([x, ...Object.values(params)]),
   };
 }
@@ -114,8 +114,7 @@ export function floor({ B, d, K, L }: Shape): Workload {
         // A scalar to wait on: backends run kernels in order, so the last one's sum waits for all.
         return tf.sum(tf.matMul(tf.transpose(x2), tf.clone(D)));
       });
-      out.dataSync();
-      out.dispose();
+      return settle(out);
     },
     dispose: () => tf.dispose([x, A, sigma2T, R, D, scale]),
   };
@@ -150,11 +149,11 @@ export function fcStep({ B, d, L }: Shape, width = 1000): Workload {
  */
 export async function memoryProfile(shape: Shape, steps: number): Promise<{ stepPeakBytes: number; tensorsBefore: number; tensorsAfter: number; steps: number }> {
   const work = gmStep(shape);
-  work.run(); // kernel registration and optimizer slots happen on the first step
+  await work.run(); // kernel registration and optimizer slots happen on the first step
   const held = tf.memory().numBytes;
   const info = await tf.profile(() => work.run());
   const tensorsBefore = tf.memory().numTensors;
-  for (let j = 0; j < steps; j++) work.run();
+  for (let j = 0; j < steps; j++) await work.run();
   const tensorsAfter = tf.memory().numTensors;
   work.dispose();
   return { stepPeakBytes: info.peakBytes - held, tensorsBefore, tensorsAfter, steps };

@@ -4,6 +4,7 @@
  */
 export { gmLayer, gmLayerAutodiff, resolveKernels, KERNEL_CHOICES } from './op/gm-op.js';
 export { compileWasmLoops } from './op/fused/wasm-loops.js';
+export { gmValuesChecked } from './op/deferred-check.js';
 export type { GMOpOptions, GMTensors, KernelChoice } from './op/gm-op.js';
 export { GaussianMixture, gaussianMixture } from './layer/gaussian-mixture.js';
 export type { GaussianMixtureArgs } from './layer/gaussian-mixture.js';
@@ -11,6 +12,7 @@ export { loadGMModel, checkGMArtifacts } from './layer/load.js';
 export { useBackend, availableBackends, BACKENDS } from './backend/backend.js';
 export { GMBackendError, GMInternalError } from './errors.js';
 export type { BackendChoice, BackendReport } from './backend/backend.js';
+export type { AdapterReport } from './backend/webgpu.js';
 export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32, upperTailFit } from './op/normal-f32.js';
 export { GMInputError, GMShapeError, GMValueError } from '../reference/errors.js';
 export { GMDataError, parseIdx, readIdx } from './data/idx.js';

@@ -26,6 +26,6 @@ describe('checkTfjsVersion', () => {
 describe('useBackend', () => {
   it('refuses an unknown name as bad input, naming the choices', async () => {
     await expect(useBackend('webgl2')).rejects.toThrow(GMValueError);
-    await expect(useBackend('webgl2')).rejects.toThrow('backend: expected one of auto, tensorflow, wasm, cpu, got "webgl2"');
+    await expect(useBackend('webgl2')).rejects.toThrow('backend: expected one of auto, tensorflow, webgpu, wasm, cpu, got "webgl2"');
   });
 });

@@ -14,7 +14,7 @@ describe('npm run bench: bad usage', () => {
     [['speed', '--bogus'], /^bench: Unknown option '--bogus'/],
     [['speed', '--compare', '/nonexistent/baseline.json'], /^bench: --compare: expected a readable JSON results file/],
     [['speed', '--compare', 'package.json'], /^bench: --compare: expected a speed results file/],
-    [['speed', '--backend', 'webgl'], /^bench: --backend: expected one of auto, tensorflow, wasm, cpu, got webgl/],
+    [['speed', '--backend', 'webgl'], /^bench: --backend: expected one of auto, tensorflow, webgpu, wasm, cpu, got webgl/],
     [['speed', '--allow-missing', 'cpu'], /^bench: --allow-missing: expected together with --compare/],
     [['sped'], /^bench: expected the suites speed and\/or accuracy, got sped/],
     [['--quick', '--full'], /^bench: --quick, --full: expected at most one, got both/],

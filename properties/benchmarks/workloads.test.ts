@@ -16,11 +16,11 @@ describeEachBackend('speed-suite workloads', () => {
     ['gm-step-composite', () => gmStep(shape, 'composite')],
     ['floor', () => floor(shape)],
     ['fc-step', () => fcStep(shape, 5)],
-  ])('%s runs and releases its tensors', (_name, make) => {
+  ])('%s runs and releases its tensors', async (_name, make) => {
     const before = tf.memory().numTensors;
     const workload = make();
-    workload.run();
-    workload.run();
+    await workload.run();
+    await workload.run();
     workload.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -32,6 +32,8 @@ describeEachPath('CLI --impl tfjs on the conformance fixtures', (backend, kernel
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
     expect(out).toMatchObject({ backend, kernels });
+    if (backend === 'webgpu') expect(out.adapter).toMatchObject({ description: expect.any(String), backend: expect.any(String), software: expect.any(Boolean) });
+    else expect(out.adapter).toBeUndefined();
     const { factor, floor } = c.tolerance.float32;
     for (const key of ['y', 'mu', 'sigma', 'U', 'v', 'x'] as const) {
       const got = flat(key === 'y' ? out.y : out.grad[key]);

@@ -9,6 +9,7 @@ import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { GaussianMixture, gaussianMixture } from '../../src/layer/gaussian-mixture.js';
 import { checkGMArtifacts, loadGMModel } from '../../src/layer/load.js';
 import { describeEachBackend } from '../support/backends.js';
+import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
 
 function twoLayerModel(seed = 1): LayersModel {
   const model = sequential();
@@ -26,28 +27,29 @@ async function saveToMemory(model: LayersModel): Promise<tf.io.ModelArtifacts> {
   return saved!;
 }
 
-describeEachBackend('GaussianMixture layer', () => {
+describeEachBackend('GaussianMixture layer', (backend) => {
   it('stacks two GM layers 784 → 100 → 10 in tf.sequential and trains with fit()', async () => {
     const model = twoLayerModel();
     expect(model.outputs[0].shape).toEqual([null, 10]);
     const x = tf.randomUniform([32, 784], 0, 1, 'float32', 2);
     const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, j) => j % 10), 'int32'), 10);
     model.compile({ optimizer: tf.train.sgd(0.1), loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
-    const before = model.getWeights().map((w) => w.dataSync().slice());
+    const weights = async () => Promise.all(model.getWeights().map(async (w) => Array.from(await w.data())));
+    const before = await weights();
     const history = await model.fit(x, labels, { epochs: 2, batchSize: 16, verbose: 0 });
     const losses = history.history.loss as number[];
     expect(losses.every(Number.isFinite)).toBe(true);
-    const after = model.getWeights().map((w) => w.dataSync());
+    const after = await weights();
     // Every weight (μ, σ, U, v of both layers) received a gradient step.
     after.forEach((w, j) => expect(w.some((value, i) => value !== before[j][i])).toBe(true));
     const y = model.predict(x) as tf.Tensor;
     expect(y.shape).toEqual([32, 10]);
   });
 
-  it("initialises as the paper does: μ, U, v ~ N(0, γ²), σ = γ", () => {
+  it("initialises as the paper does: μ, U, v ~ N(0, γ²), σ = γ", async () => {
     const layer = new GaussianMixture({ units: 10, components: 20, gamma: 0.5, seed: 3 });
     layer.build([null, 784]);
-    const [mu, sigma, U, v] = layer.getWeights().map((w) => Array.from(w.dataSync()));
+    const [mu, sigma, U, v] = await Promise.all(layer.getWeights().map(async (w) => Array.from(await w.data())));
     expect(new Set(sigma)).toEqual(new Set([0.5]));
     // The sample SD of n normal draws has relative SE 1/√(2n); for μ (n = 15,680) that
     // is 0.56 %, for U 0.18 %, for v (n = 200) 5 %: 6 SE bounds fail with probability < 2e−9.
@@ -70,10 +72,10 @@ describeEachBackend('GaussianMixture layer', () => {
   it('save / load round trip gives identical outputs (tf.loadLayersModel and loadGMModel)', async () => {
     const model = twoLayerModel(4);
     const x = tf.randomNormal([5, 784], 0, 1, 'float32', 5);
-    const want = (model.predict(x) as tf.Tensor).dataSync();
+    const want = await (model.predict(x) as tf.Tensor).data();
     const artifacts = await saveToMemory(model);
     const loaded = await loadGMModel(tf.io.fromMemory(artifacts));
-    expect((loaded.predict(x) as tf.Tensor).dataSync()).toEqual(want);
+    expect(await (loaded.predict(x) as tf.Tensor).data()).toEqual(want);
     expect(loaded.layers[0]).toBeInstanceOf(GaussianMixture);
   });
 
@@ -90,12 +92,33 @@ describeEachBackend('GaussianMixture layer', () => {
     );
   });
 
-  it('rejects bad arguments and non-finite inputs with typed errors', () => {
+  it('rejects bad arguments and non-finite inputs with typed errors', async () => {
     expect(() => new GaussianMixture({ units: 0, components: 2 })).toThrow(/units: expected a positive integer, got 0/);
     expect(() => new GaussianMixture({ units: 2, components: 1.5 })).toThrow(/components: expected a positive integer, got 1.5/);
     expect(() => new GaussianMixture({ units: 2, components: 2, gamma: -1 })).toThrow(GMValueError);
     const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
-    expect(() => layer.apply(tf.tensor2d([[1, NaN, 3]]))).toThrow(/x\[0\]\[1\]: expected a finite number, got NaN/);
+    const nan = /x\[0\]\[1\]: expected a finite number, got NaN/;
+    if (!DEFERRED_READ_BACKENDS.has(backend)) {
+      expect(() => layer.apply(tf.tensor2d([[1, NaN, 3]]))).toThrow(nan);
+      return;
+    }
+    // webgpu: reported by gmValuesChecked, or by the next call once the check has landed.
+    layer.apply(tf.tensor2d([[1, NaN, 3]]));
+    await expect(gmValuesChecked()).rejects.toThrow(nan);
+    await gmValuesChecked(); // reported once
+    layer.apply(tf.tensor2d([[1, NaN, 3]]));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the read lands meanwhile
+    expect(() => layer.apply(tf.tensor2d([[1, 2, 3]]))).toThrow(nan);
+  });
+
+  it('fit stops at the batch after one with a non-finite input (checked on webgpu after the fact)', async () => {
+    const model = sequential();
+    model.add(gaussianMixture({ inputShape: [3], units: 2, components: 2, seed: 1 }));
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const x = tf.tensor2d([[1, NaN, 3], [1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    await expect(model.fit(x, tf.zeros([4, 2]), { epochs: 2, batchSize: 1, shuffle: false, verbose: 0 })).rejects.toThrow(/x\[0\]\[1\]: expected a finite number, got NaN/);
+    // The later batches' checks (their weights are NaN after the first step) are dropped, not reported later.
+    await expect(gmValuesChecked()).resolves.toBeUndefined();
   });
 
   it('works inside a model with other layers (Dense → GM → Dense)', () => {

@@ -33,7 +33,9 @@ import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
 import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/op/gm-op.js';
 import { normalStream } from '../../reference/random.js';
 import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
-import { describeEachBackend, describeEachPath } from '../support/backends.js';
+import { describeEachBackend, describeEachPath, runsOn } from '../support/backends.js';
+import { readArrays } from '../support/read.js';
+import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
 import { expectClose } from '../support/compare.js';
 import { reluNetwork } from '../support/relu-network.js';
 import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
@@ -99,26 +101,18 @@ const tensors = (p: GMParams): GMTensors => ({
 type Op = (x: tf.Tensor2D, params: GMTensors) => tf.Tensor2D;
 const opFor = (kernels: KernelChoice): Op => (x, params) => gmLayer(x, params, { kernels });
 
-/** y and the gradients of Σ G ⊙ y through the given op, as nested arrays. */
-function evaluate(op: Op, c: GeneratedCase): { y: Matrix; grad: GMGradients } {
-  return tf.tidy(() => {
+/** y and the gradients of Σ G ⊙ y through the given op, as nested arrays (read asynchronously: support/read.ts). */
+async function evaluate(op: Op, c: GeneratedCase): Promise<{ y: Matrix; grad: GMGradients }> {
+  const got = await readArrays(() => {
     const p = tensors(c.params);
     const x = tf.tensor2d(c.x);
     const G = tf.tensor2d(c.G);
     const loss = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor) =>
       tf.sum(tf.mul(op(xx as tf.Tensor2D, { mu, sigma, U, v } as GMTensors), G));
     const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, p.mu, p.sigma, p.U, p.v]);
-    return {
-      y: op(x, p).arraySync(),
-      grad: {
-        mu: gmu.arraySync() as Matrix,
-        sigma: gsigma.arraySync() as Matrix,
-        U: gU.arraySync() as Matrix[],
-        v: gv.arraySync() as Matrix,
-        x: gx.arraySync() as Matrix,
-      },
-    };
+    return { y: op(x, p), mu: gmu, sigma: gsigma, U: gU, v: gv, x: gx };
   });
+  return { y: got.y as Matrix, grad: { mu: got.mu as Matrix, sigma: got.sigma as Matrix, U: got.U as Matrix[], v: got.v as Matrix, x: got.x as Matrix } };
 }
 
 function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradients, label: string): void {
@@ -130,8 +124,8 @@ function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradie
 }
 
 /** tfjs result vs the reference on the same float32 inputs, within the float32 bound. */
-function checkAgainstReference(op: Op, c32: GeneratedCase): void {
-  const got = evaluate(op, c32);
+async function checkAgainstReference(op: Op, c32: GeneratedCase): Promise<void> {
+  const got = await evaluate(op, c32);
   const want = gmGradients(c32.params, c32.x, c32.G);
   expectClose(got.y, want.y, forwardTolerance(c32.params, c32.x, FLOAT32_UNIT_ROUNDOFF), 'y');
   expectGradientsClose(got.grad, want.grad, gradientTolerance(c32.params, c32.x, c32.G, FLOAT32_UNIT_ROUNDOFF), '');
@@ -168,18 +162,18 @@ const hard32 = hardCase({ maxK: 4, maxD: 6, maxL: 3, maxB: 3 })
   .map(toFloat32)
   .filter((c) => clearOfThreshold(c) && signsDetermined(c));
 
-describeEachPath('gmLayer against the float64 reference', (_backend, kernels) => {
+describeEachPath('gmLayer against the float64 reference', (backend, kernels) => {
   const op = opFor(kernels);
   it('runs the kernel path asked for', () => expect(resolveKernels(kernels)).toBe(kernels));
 
-  test.prop([hard32], { numRuns: 60 })('forward and all gradients within the float32 bound (hard regions)', (c) => {
-    checkAgainstReference(op, c);
+  test.prop([hard32], { numRuns: runsOn(backend, 60) })('forward and all gradients within the float32 bound (hard regions)', async (c) => {
+    await checkAgainstReference(op, c);
   });
 
   it.each([
     ['paper initialisation, d = 784, K = 20, L = 10', 0.5, 0.5],
     ['sparse image-like x, d = 784', 0.5, 0.2],
-  ])('%s', (_name, gamma, density) => {
+  ])('%s', async (_name, gamma, density) => {
     const z = normalStream(`d784-${density}`);
     const gauss = () => gamma * z();
     const uniform = () => Math.abs(z()) % 1;
@@ -192,44 +186,44 @@ describeEachPath('gmLayer against the float64 reference', (_backend, kernels) =>
       x: M(4, d, () => (uniform() < density ? uniform() : 0)),
       G: M(4, L, z),
     });
-    checkAgainstReference(op, c);
+    await checkAgainstReference(op, c);
   });
 
-  it.each(Object.keys(RANGE_REPRODUCERS))('%s: within the float32 bound (once broken by huge σ)', (name) => {
+  it.each(Object.keys(RANGE_REPRODUCERS))('%s: within the float32 bound (once broken by huge σ)', async (name) => {
     const c = RANGE_REPRODUCERS[name];
-    checkAgainstReference(op, c);
+    await checkAgainstReference(op, c);
   });
 });
 
-describeEachPath('identities of the float32 op', (_backend, kernels) => {
+describeEachPath('identities of the float32 op', (backend, kernels) => {
   const op = opFor(kernels);
-  const forward = (c: GeneratedCase) => tf.tidy(() => op(tf.tensor2d(c.x), tensors(c.params)).arraySync());
+  const forward = async (c: GeneratedCase) => (await readArrays(() => ({ h: op(tf.tensor2d(c.x), tensors(c.params)) }))).h as Matrix;
 
-  test.prop([hard32, fc.infiniteStream(fc.boolean())], { numRuns: 40 })(
+  test.prop([hard32, fc.infiniteStream(fc.boolean())], { numRuns: runsOn(backend, 40) })(
     'σ sign invariance: outputs equal and the σ-gradient odd, exactly',
-    (c, flips) => {
+    async (c, flips) => {
       const sign = c.params.sigma.map((row) => row.map(() => (flips.next().value ? -1 : 1)));
       const flipped = { ...c, params: { ...c.params, sigma: c.params.sigma.map((row, k) => row.map((s, i) => s * sign[k][i])) } };
-      const [base, other] = [evaluate(op, c), evaluate(op, flipped)];
+      const [base, other] = [await evaluate(op, c), await evaluate(op, flipped)];
       expectClose(other.y, base.y, 0, 'y');
       expectClose(other.grad.sigma, base.grad.sigma.map((row, k) => row.map((g, i) => g * sign[k][i])), 0, 'grad.sigma');
       expectClose(other.grad.mu, base.grad.mu, 0, 'grad.mu');
     },
   );
 
-  test.prop([hard32], { numRuns: 40 })('σ = 0 is the width-K ReLU network (within the float32 bound)', (c) => {
+  test.prop([hard32], { numRuns: runsOn(backend, 40) })('σ = 0 is the width-K ReLU network (within the float32 bound)', async (c) => {
     const zero = { ...c, params: { ...c.params, sigma: c.params.sigma.map((row) => row.map(() => 0)) } };
-    expectClose(forward(zero), reluNetwork(zero.params, zero.x), forwardTolerance(zero.params, zero.x, FLOAT32_UNIT_ROUNDOFF), 'h');
+    expectClose(await forward(zero), reluNetwork(zero.params, zero.x), forwardTolerance(zero.params, zero.x, FLOAT32_UNIT_ROUNDOFF), 'h');
   });
 
-  test.prop([hard32, fc.integer({ min: 2, max: 4 })], { numRuns: 30 })('K identical components equal one', (c, K) => {
+  test.prop([hard32, fc.integer({ min: 2, max: 4 })], { numRuns: runsOn(backend, 30) })('K identical components equal one', async (c, K) => {
     const one = { ...c, params: { mu: [c.params.mu[0]], sigma: [c.params.sigma[0]], U: [c.params.U[0]], v: [c.params.v[0]] } };
     const many = { ...c, params: { mu: Array(K).fill(one.params.mu[0]), sigma: Array(K).fill(one.params.sigma[0]), U: Array(K).fill(one.params.U[0]), v: Array(K).fill(one.params.v[0]) } };
     const tol = addMatrices(forwardTolerance(one.params, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(many.params, c.x, FLOAT32_UNIT_ROUNDOFF));
-    expectClose(forward(many), forward(one), tol, 'h');
+    expectClose(await forward(many), await forward(one), tol, 'h');
   });
 
-  test.prop([hard32, fc.infiniteStream(fc.nat())], { numRuns: 30 })('permuting components changes nothing', (c, rand) => {
+  test.prop([hard32, fc.infiniteStream(fc.nat())], { numRuns: runsOn(backend, 30) })('permuting components changes nothing', async (c, rand) => {
     const order = c.params.mu.map((_, k) => k);
     for (let j = order.length - 1; j > 0; j--) {
       const r = rand.next().value % (j + 1);
@@ -237,21 +231,21 @@ describeEachPath('identities of the float32 op', (_backend, kernels) => {
     }
     const p = c.params;
     const permuted = { ...c, params: { mu: order.map((k) => p.mu[k]), sigma: order.map((k) => p.sigma[k]), U: order.map((k) => p.U[k]), v: order.map((k) => p.v[k]) } };
-    expectClose(forward(permuted), forward(c), addMatrices(forwardTolerance(p, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(permuted.params, c.x, FLOAT32_UNIT_ROUNDOFF)), 'h');
+    expectClose(await forward(permuted), await forward(c), addMatrices(forwardTolerance(p, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(permuted.params, c.x, FLOAT32_UNIT_ROUNDOFF)), 'h');
   });
 
   // Moderate entries and |j| ≤ 10 keep every result a normal float32 (subnormals may be flushed).
-  test.prop([gmCase({}, moderateEntries).map(toFloat32), fc.integer({ min: -10, max: 10 })], { numRuns: 30 })(
+  test.prop([gmCase({}, moderateEntries).map(toFloat32), fc.integer({ min: -10, max: 10 })], { numRuns: runsOn(backend, 30) })(
     'positive homogeneity: h(2^j x) = 2^j h(x) exactly (the row scale absorbs 2^j)',
-    (c, j) => {
+    async (c, j) => {
       const scaled = { ...c, x: c.x.map((xb) => xb.map((xi) => xi * 2 ** j)) };
-      expectClose(forward(scaled), forward(c).map((row) => row.map((h) => h * 2 ** j)), 0, 'h');
+      expectClose(await forward(scaled), (await forward(c)).map((row) => row.map((h) => h * 2 ** j)), 0, 'h');
     },
   );
 
-  test.prop([hard32], { numRuns: 30 })('the odd part is linear: h(x) − h(−x) = 1/K Σ_k [w_k m_k + U_k(σ_k² ⊙ x)]', (c) => {
+  test.prop([hard32], { numRuns: runsOn(backend, 30) })('the odd part is linear: h(x) − h(−x) = 1/K Σ_k [w_k m_k + U_k(σ_k² ⊙ x)]', async (c) => {
     const minus = { ...c, x: c.x.map((xb) => xb.map((xi) => -xi)) };
-    const [hp, hm] = [forward(c), forward(minus)];
+    const [hp, hm] = [await forward(c), await forward(minus)];
     const ref = [gmGradients(c.params, c.x).y, gmGradients(c.params, minus.x).y];
     const tol = addMatrices(forwardTolerance(c.params, c.x, FLOAT32_UNIT_ROUNDOFF), forwardTolerance(c.params, minus.x, FLOAT32_UNIT_ROUNDOFF));
     // The float64 difference satisfies the identity (properties/reference); compare differences.
@@ -259,7 +253,7 @@ describeEachPath('identities of the float32 op', (_backend, kernels) => {
   });
 });
 
-describeEachBackend('composite hand-written backward vs autodiff through the same forward', () => {
+describeEachBackend('composite hand-written backward vs autodiff through the same forward', (backend) => {
   // Rows scaled to max |x_b| ≈ 1 (row scale c = 1): autodiff carries c through the chain
   // rule (G·c/K·w·μ, then /c), which underflows for tiny rows where the hand-written
   // backward, which never multiplies by c, does not. Scaling is tested on its own above.
@@ -277,8 +271,8 @@ describeEachBackend('composite hand-written backward vs autodiff through the sam
       }),
     );
   });
-  test.prop([smooth], { numRuns: 40 })('agree within twice the float32 bound', (c) => {
-    const [hand, auto] = [evaluate(opFor('composite'), c), evaluate(gmLayerAutodiff, c)];
+  test.prop([smooth], { numRuns: runsOn(backend, 40) })('agree within twice the float32 bound', async (c) => {
+    const [hand, auto] = [await evaluate(opFor('composite'), c), await evaluate(gmLayerAutodiff, c)];
     const twice = (g: GMGradients): GMGradients => {
       const d = (m: Matrix) => m.map((row) => row.map((t) => 2 * t));
       return { mu: d(g.mu), sigma: d(g.sigma), U: g.U.map(d), v: d(g.v), x: d(g.x) };
@@ -288,14 +282,14 @@ describeEachBackend('composite hand-written backward vs autodiff through the sam
   });
 });
 
-describeEachPath('robustness', (_backend, kernels) => {
+describeEachPath('robustness', (backend, kernels) => {
   const op = opFor(kernels);
-  test.prop([hardCase({ maxK: 4, maxD: 8 }).map(toFloat32)], { numRuns: 40 })('no NaN or ±∞ in outputs or gradients for finite inputs', (c) => {
-    const { y, grad } = evaluate(op, c);
+  test.prop([hardCase({ maxK: 4, maxD: 8 }).map(toFloat32)], { numRuns: runsOn(backend, 40) })('no NaN or ±∞ in outputs or gradients for finite inputs', async (c) => {
+    const { y, grad } = await evaluate(op, c);
     for (const value of [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3)) expect(Number.isFinite(value)).toBe(true);
   });
 
-  it('finite at extreme scales: x up to 1e30 and down to 1e−30, σ from 1e−15 to 1e3', () => {
+  it('finite at extreme scales: x up to 1e30 and down to 1e−30, σ from 1e−15 to 1e3', async () => {
     for (const scale of [1e30, 1e-30, 1e-40]) {
       for (const sigma of [1e-15, 1e-6, 1, 1e3]) {
         const c = toFloat32({
@@ -303,30 +297,32 @@ describeEachPath('robustness', (_backend, kernels) => {
           x: [[scale, -scale / 2, 0], [0, 0, 0]],
           G: [[1], [1]],
         });
-        const { y, grad } = evaluate(op, c);
+        const { y, grad } = await evaluate(op, c);
         for (const value of [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3)) expect(Number.isFinite(value)).toBe(true);
       }
     }
   });
 
-  it('rows near the float32 maximum: the row scale stays finite (2^127, not 2^128 = ∞)', () => {
+  it('rows near the float32 maximum: the row scale stays finite (2^127, not 2^128 = ∞)', async () => {
     const c = toFloat32({
       params: { mu: [[3e-10, -2e-10, 1e-10]], sigma: [[1e-10, -1e-10, 0]], U: [[[1e-10, 2e-10, 3e-10]]], v: [[0.5]] },
       x: [[3.4e38, -1e38, 0], [0, 0, 0]],
       G: [[1], [1]],
     });
-    checkAgainstReference(op, c);
+    await checkAgainstReference(op, c);
   });
 
-  it('leaks no tensors across repeated forward and backward passes', () => {
+  it('leaks no tensors across repeated forward and backward passes', async () => {
     const c = toFloat32(fc.sample(hardCase(), { seed: 3, numRuns: 1 })[0]);
-    evaluate(op, c); // warm up kernel registration
+    await evaluate(op, c); // warm up kernel registration
+    await gmValuesChecked();
     const before = tf.memory().numTensors;
-    for (let j = 0; j < 20; j++) evaluate(op, c);
+    for (let j = 0; j < 20; j++) await evaluate(op, c);
+    await gmValuesChecked(); // on webgpu, checks still in flight hold two small tensors each
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('names the tensor, the expected and the actual value for bad input', () => {
+  it('names the tensor, the expected and the actual value for bad input', async () => {
     const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] });
     const x = tf.tensor2d([[1, 2]]);
     const thrown = (f: () => unknown) => {
@@ -337,22 +333,28 @@ describeEachPath('robustness', (_backend, kernels) => {
       }
       throw new Error('no error thrown');
     };
+    // A non-finite value: thrown at once, or on webgpu by gmValuesChecked (src/op/deferred-check.ts).
+    const nonFinite = async (f: () => unknown) => {
+      if (!DEFERRED_READ_BACKENDS.has(backend)) return thrown(f);
+      f();
+      return gmValuesChecked().then(() => thrown(() => undefined), (error: unknown) => error as Error);
+    };
     expect(thrown(() => gmLayer(tf.tensor2d([[1, 2, 3]]), p))).toMatchObject({ name: 'GMShapeError', field: 'x' });
     expect(thrown(() => gmLayer(tf.tensor2d([[1, 2, 3]]), p)).message).toMatch(/x: expected shape \[B, d=2\], got shape \[1, 3\]/);
     expect(thrown(() => gmLayer(tf.tensor3d([[[1, 2]]]) as unknown as tf.Tensor2D, p))).toBeInstanceOf(GMShapeError);
     expect(thrown(() => gmLayer(tf.tensor2d([[1, 2]], [1, 2], 'int32'), p)).message).toMatch(/x: expected dtype float32, got dtype int32/);
     expect(thrown(() => gmLayer(x, { ...p, v: tf.tensor2d([[0, 1]]) })).message).toMatch(/params.v: expected shape \[K=1, L=1\]/);
-    expect(thrown(() => gmLayer(tf.tensor2d([[1, NaN]]), p))).toBeInstanceOf(GMValueError);
-    expect(thrown(() => gmLayer(tf.tensor2d([[1, NaN]]), p)).message).toBe('x[0][1]: expected a finite number, got NaN');
-    expect(thrown(() => gmLayer(x, { ...p, U: tf.tensor3d([[[1, Infinity]]]) })).message).toBe('params.U[0][0][1]: expected a finite number, got Infinity');
+    expect(await nonFinite(() => gmLayer(tf.tensor2d([[1, NaN]]), p))).toBeInstanceOf(GMValueError);
+    expect((await nonFinite(() => gmLayer(tf.tensor2d([[1, NaN]]), p))).message).toBe('x[0][1]: expected a finite number, got NaN');
+    expect((await nonFinite(() => gmLayer(x, { ...p, U: tf.tensor3d([[[1, Infinity]]]) }))).message).toBe('params.U[0][0][1]: expected a finite number, got Infinity');
     expect(thrown(() => gmLayer(x, { ...p, mu: tf.tensor2d([[], []], [2, 0]) as tf.Tensor2D })).message).toMatch(/params.mu/);
     expect(thrown(() => gmLayer([[1, 2]] as unknown as tf.Tensor2D, p)).message).toMatch(/x: expected a tf.Tensor/);
   });
 
-  it('uses the exact step H(m) at s = 0 even for tiny m (tf.sign on wasm returns 0 below ~1e−7)', () => {
+  it('uses the exact step H(m) at s = 0 even for tiny m (tf.sign on wasm returns 0 below ~1e−7)', async () => {
     for (const m of [1e-7, -1e-7, 1e-20]) {
       const c: GeneratedCase = { params: { mu: [[m, 0]], sigma: [[0, 1]], U: [[[0, 0]]], v: [[1]] }, x: [[1, 0]], G: [[1]] };
-      const { grad } = evaluate(op, c);
+      const { grad } = await evaluate(op, c);
       // ∂ℓ/∂μ_0 = x_0 · H(m) · ⟨G, w⟩ with w = v = 1 (K = 1).
       expect(grad.mu[0][0]).toBe(m > 0 ? 1 : 0);
     }
@@ -373,8 +375,8 @@ describe('kernel choice', () => {
     expect(() => gmLayer(x, p, { kernels: 'fast' as KernelChoice })).toThrow(`options.kernels: expected 'auto' or 'fused' or 'composite', got "fast"`);
   });
 
-  it('runs fused only on cpu and wasm; auto is composite elsewhere', async () => {
-    // A backend under another name stands in for webgl, webgpu or tensorflow.
+  it('runs fused only on cpu, wasm and webgpu; auto is composite elsewhere', async () => {
+    // A backend under another name stands in for webgl or tensorflow.
     // A cpu backend under another name; marked used so that it prints no Node banner.
     tf.registerBackend('gmlayer-test-device', () => Object.assign(new MathBackendCPU(), { firstUse: false }) as MathBackendCPU);
     await tf.setBackend('gmlayer-test-device');
@@ -382,7 +384,7 @@ describe('kernel choice', () => {
       expect(resolveKernels('auto')).toBe('composite');
       expect(resolveKernels('composite')).toBe('composite');
       expect(() => resolveKernels('fused')).toThrow(GMBackendError);
-      expect(() => resolveKernels('fused')).toThrow(/options.kernels: expected 'fused' only on backend cpu or wasm .*, got 'fused' on backend gmlayer-test-device/);
+      expect(() => resolveKernels('fused')).toThrow(/options.kernels: expected 'fused' only on backend cpu, wasm, webgpu .*, got 'fused' on backend gmlayer-test-device/);
     } finally {
       await useBackend('cpu');
       tf.removeBackend('gmlayer-test-device');

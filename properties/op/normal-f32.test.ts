@@ -7,6 +7,8 @@
  *                by uR/(1 − uR) ≤ 13 below u = 5, plus φ's term; the continued fraction
  *                above 5 is better (1.7e−7 + roundings).
  * Measured worst cases on wasm and cpu: Φ 4.1e−6 (t = −11.7), φ 3.9e−6, g 6.8e−6 (t = −4.4).
+ * On webgpu, exp is WGSL's, whose accuracy the WGSL spec bounds only by 3 + 2|x| ULP
+ * (section "Floating Point Accuracy"): at x = −u²/2 that adds (3 + u²)·2⁻²³ relative.
  *
  * The scalar form (upperTailFit, float64 arithmetic, used by the fused kernels) keeps only
  * the construction errors: Φ(−u) 1.2e−7 (the fit); g(−u) 13 × 1.2e−7 below u = 5 and
@@ -18,26 +20,37 @@ import { describe, expect, it } from 'vitest';
 import { expectedRelu, normalCdf, normalPdf } from '../../reference/normal.js';
 import { expectedReluF32, normalCdfF32, normalPdfF32, upperTailFit } from '../../src/op/normal-f32.js';
 import { describeEachBackend } from '../support/backends.js';
+import { readFlat } from '../support/read.js';
 
 const U32 = 2 ** -24;
-const expTerm = (u: number) => (u * u / 2 + 16) * U32;
-const cdfTolerance = (t: number) => 1.2e-7 + expTerm(Math.abs(t));
-const reluTolerance = (t: number) => 13 * (1.2e-7 + 6 * U32) + expTerm(Math.abs(t));
+type Tolerance = (t: number) => number;
+
+/** The tolerances on a backend: its exp's own error comes on top on webgpu (see above). */
+function tolerances(backend: string): { cdf: Tolerance; relu: Tolerance } {
+  const wgslExp = (u: number) => (backend === 'webgpu' ? (3 + u * u) * 2 * U32 : 0);
+  const expTerm = (u: number) => (u * u / 2 + 16) * U32 + wgslExp(u);
+  return {
+    cdf: (t) => 1.2e-7 + expTerm(Math.abs(t)),
+    relu: (t) => 13 * (1.2e-7 + 6 * U32) + expTerm(Math.abs(t)),
+  };
+}
 
 // Every float32 t on a 1e−3 grid in [−14, 14], and the switch points.
 const grid: number[] = [];
 for (let j = -14000; j <= 14000; j++) grid.push(Math.fround(j / 1000));
 grid.push(Math.fround(4.999999), 5, Math.fround(5.000001), -5, 0, -0);
 
-describeEachBackend('float32 special functions', () => {
-  const run = (f: (t: tf.Tensor) => tf.Tensor) => tf.tidy(() => Array.from(f(tf.tensor1d(grid)).dataSync()));
+describeEachBackend('float32 special functions', (backend) => {
+  const { cdf: cdfTolerance, relu: reluTolerance } = tolerances(backend);
+  const run = (f: (t: tf.Tensor) => tf.Tensor) => readFlat(() => f(tf.tensor1d(grid)));
 
   it.each([
-    ['Φ', normalCdfF32, normalCdf, cdfTolerance],
-    ['φ', normalPdfF32, normalPdf, cdfTolerance],
-    ['g', expectedReluF32, expectedRelu, reluTolerance],
-  ] as const)('%s is within its derived relative tolerance wherever float32 can hold it', (_name, f32, f64, tolerance) => {
-    const got = run(f32);
+    ['Φ', normalCdfF32, normalCdf, 'cdf'],
+    ['φ', normalPdfF32, normalPdf, 'cdf'],
+    ['g', expectedReluF32, expectedRelu, 'relu'],
+  ] as const)('%s is within its derived relative tolerance wherever float32 can hold it', async (_name, f32, f64, kind) => {
+    const tolerance = kind === 'cdf' ? cdfTolerance : reluTolerance;
+    const got = await run(f32);
     grid.forEach((t, i) => {
       const want = f64(t);
       if (want < 1e-37) {
@@ -50,9 +63,9 @@ describeEachBackend('float32 special functions', () => {
     });
   });
 
-  it('is finite, nonnegative and bounded for huge, tiny and extreme arguments', () => {
+  it('is finite, nonnegative and bounded for huge, tiny and extreme arguments', async () => {
     const extreme = [3.4e38, -3.4e38, 1e20, -1e20, 1e-45, -1e-45, 20, -20, 40, -40];
-    const [P, G, D] = [normalCdfF32, expectedReluF32, normalPdfF32].map((f) => tf.tidy(() => Array.from(f(tf.tensor1d(extreme)).dataSync())));
+    const [P, G, D] = await Promise.all([normalCdfF32, expectedReluF32, normalPdfF32].map((f) => readFlat(() => f(tf.tensor1d(extreme)))));
     extreme.forEach((t, i) => {
       expect(P[i]).toBeGreaterThanOrEqual(0);
       expect(P[i]).toBeLessThanOrEqual(1);
@@ -62,8 +75,8 @@ describeEachBackend('float32 special functions', () => {
     });
   });
 
-  it('Φ and g are nondecreasing on the grid (up to their tolerance)', () => {
-    const [P, G] = [run(normalCdfF32), run(expectedReluF32)];
+  it('Φ and g are nondecreasing on the grid (up to their tolerance)', async () => {
+    const [P, G] = [await run(normalCdfF32), await run(expectedReluF32)];
     for (let i = 1; i < 28001; i++) {
       expect(P[i]).toBeGreaterThanOrEqual(P[i - 1] * (1 - 2 * cdfTolerance(grid[i])));
       expect(G[i]).toBeGreaterThanOrEqual(G[i - 1] * (1 - 2 * reluTolerance(grid[i])));

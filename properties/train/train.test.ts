@@ -26,14 +26,14 @@ const tiny: Examples = {
 const values = (v: tf.Variable) => Array.from(v.dataSync());
 
 describe('training recipe', () => {
-  it('steps σ with learning rate 1 and every other parameter with 0.1', () => {
+  it('steps σ with learning rate 1 and every other parameter with 0.1', async () => {
     const model = buildModel({ kind: 'gm', K: 2 }, 2, 2, 7);
     const x = tf.tensor2d(tiny.x, [4, 2]);
     const y = tf.oneHot(tf.tensor1d(Int32Array.from(tiny.labels), 'int32'), 2);
     const vars = model.parameters.map((p) => p.variable);
     const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar, vars);
     const before = vars.map(values);
-    train(model, tiny, tiny, { epochs: 1, batchSize: 4, seed: 1, classes: 2 }); // one step on the whole set
+    await train(model, tiny, tiny, { epochs: 1, batchSize: 4, seed: 1, classes: 2 }); // one step on the whole set
     model.parameters.forEach((p, j) => {
       const rate = p.group === 'sigma' ? 1 : 0.1;
       const g = Array.from(grads[p.variable.name].dataSync());
@@ -42,27 +42,27 @@ describe('training recipe', () => {
     expect(model.parameters.filter((p) => p.group === 'sigma')).toHaveLength(1);
   });
 
-  it('keeps μ and σ fixed in gm-frozen', () => {
+  it('keeps μ and σ fixed in gm-frozen', async () => {
     const model = buildModel({ kind: 'gm-frozen', K: 2 }, 2, 2, 3);
     const [mu, sigma] = [values(model.components!.mu), values(model.components!.sigma)];
-    train(model, tiny, tiny, { epochs: 2, batchSize: 2, seed: 1, classes: 2 });
+    await train(model, tiny, tiny, { epochs: 2, batchSize: 2, seed: 1, classes: 2 });
     expect(values(model.components!.mu)).toEqual(mu);
     expect(values(model.components!.sigma)).toEqual(sigma);
   });
 
-  it('stops a diverging run with a GMTrainingError saying where', () => {
+  it('stops a diverging run with a GMTrainingError saying where', async () => {
     const model = buildModel({ kind: 'fc-standard', hidden: 8 }, 2, 2, 1);
-    expect(() => train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).toThrow(GMTrainingError);
-    expect(() => train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).toThrow(/the loss is (NaN|Infinity) at epoch 1, batch \d+ \(diverged\)/);
+    await expect(train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).rejects.toThrow(GMTrainingError);
+    await expect(train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).rejects.toThrow(/the loss is (NaN|Infinity) at epoch 1, batch \d+ \(diverged\)/);
   });
 
-  it('a GM network learns the synthetic XOR mixture to near its Bayes error', () => {
+  it('a GM network learns the synthetic XOR mixture to near its Bayes error', async () => {
     // r = 3: Bayes error ≈ 3.4 %; a linear classifier cannot beat 50 %. Seeded, so deterministic.
     const r = 3;
     const trainSet = xorGaussianMixture({ d: 10, n: 3000, separation: r, seed: 'train' });
     const testSet = xorGaussianMixture({ d: 10, n: 2000, separation: r, seed: 'test' });
     const model = buildModel({ kind: 'gm', K: 10 }, 10, 2, 1);
-    const results = train(model, trainSet, testSet, { epochs: 8, seed: 1, classes: 2 });
+    const results = await train(model, trainSet, testSet, { epochs: 8, seed: 1, classes: 2 });
     expect(results).toHaveLength(8);
     expect(results[7].testError).toBeLessThan(bayesError(r) + 0.05);
     model.dispose();
@@ -141,9 +141,9 @@ describe('every model of the paper trains', () => {
     [{ kind: 'gm-frozen', K: 3 }],
     [{ kind: 'fc-standard', hidden: 8 }],
     [{ kind: 'fc-mean-field', hidden: 8 }],
-  ] as const)('%o: a finite loss and a test error in [0, 1] after two epochs', (spec) => {
+  ] as const)('%o: a finite loss and a test error in [0, 1] after two epochs', async (spec) => {
     const model = buildModel(spec, 2, 2, 5);
-    const results = train(model, tiny, tiny, { epochs: 2, batchSize: 2, seed: 1, classes: 2 });
+    const results = await train(model, tiny, tiny, { epochs: 2, batchSize: 2, seed: 1, classes: 2 });
     for (const r of results) {
       expect(Number.isFinite(r.trainLoss)).toBe(true);
       expect(r.testError).toBeGreaterThanOrEqual(0);

@@ -19,11 +19,11 @@ export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo
   --samples  draws of β per component for montecarlo (default 10000)
   --seed     seed of the Monte Carlo stream (default 0)
   --antithetic  mirrored draws for montecarlo
-  --backend  for tfjs: auto (default; or GMLAYER_BACKEND), tensorflow, wasm, cpu
+  --backend  for tfjs: auto (default; or GMLAYER_BACKEND), tensorflow, webgpu, wasm, cpu
   --kernels  for tfjs: auto (default), fused (cpu and wasm only), composite
 
 Prints {"impl", "y", "grad": {"mu", "sigma", "U", "v", "x"}} as JSON (montecarlo adds
-"stderr" and "gradStderr"; tfjs adds "backend" and "kernels"). Exit code 2 on bad usage,
+"stderr" and "gradStderr"; tfjs adds "backend", "kernels" and, on webgpu, "adapter"). Exit code 2 on bad usage,
 bad input or an unavailable backend; 1 when the result is not finite or on an internal error.`;
 
 export interface CliIO {

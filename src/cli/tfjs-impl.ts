@@ -6,15 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GMCase } from '../../reference/case.js';
 import { useBackend } from '../backend/backend.js';
+import { gmValuesChecked } from '../op/deferred-check.js';
 import { gmLayer, resolveKernels, type KernelChoice } from '../op/gm-op.js';
 import type { CliImpl } from './impl.js';
-
-const toArray = (t: tf.Tensor) => t.arraySync();
 
 export const runTfjs: CliImpl = async (c: GMCase, options) => {
   const report = await useBackend(options.backend ?? process.env.GMLAYER_BACKEND ?? 'auto');
   const kernels = (options.kernels ?? 'auto') as KernelChoice; // gmLayer checks it
-  return tf.tidy(() => {
+  const tensors = tf.tidy(() => {
     const x = tf.tensor2d(c.x.length === 0 ? [] : c.x, [c.dims.B, c.dims.d]);
     const mu = tf.tensor2d(c.params.mu);
     const sigma = tf.tensor2d(c.params.sigma);
@@ -24,13 +23,21 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
     const loss = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor) =>
       tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu: m as tf.Tensor2D, sigma: s as tf.Tensor2D, U: u as tf.Tensor3D, v: vv as tf.Tensor2D }, { kernels }), G));
     const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, mu, sigma, U, v]);
-    const y = gmLayer(x, { mu, sigma, U, v }, { kernels });
+    return [gmLayer(x, { mu, sigma, U, v }, { kernels }), gmu, gsigma, gU, gv, gx];
+  });
+  try {
+    await gmValuesChecked(); // webgpu checks values after the fact (src/op/deferred-check.ts)
+    // Asynchronous reads: webgpu has no synchronous one in Node.
+    const [y, mu, sigma, U, v, x] = (await Promise.all(tensors.map((t) => t.array()))) as number[][][];
     return {
       impl: 'tfjs',
       backend: report.backend,
+      ...(report.adapter && { adapter: report.adapter }),
       kernels: resolveKernels(kernels),
-      y: toArray(y),
-      grad: { mu: toArray(gmu), sigma: toArray(gsigma), U: toArray(gU), v: toArray(gv), x: toArray(gx) },
+      y,
+      grad: { mu, sigma, U, v, x },
     };
-  });
+  } finally {
+    tf.dispose(tensors);
+  }
 };

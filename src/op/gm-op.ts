@@ -5,10 +5,11 @@
  *
  * Two implementations of the same closed form, chosen per call (GMOpOptions.kernels):
  *   fused      cpu and wasm: the elementwise work in a few loops over the backend's
- *              memory, matrix products by the backend (src/op/fused/gm-fused.ts). The default
- *              there.
+ *              memory, matrix products by the backend (src/op/fused/gm-fused.ts);
+ *              webgpu: the same plan with the loops as WGSL programs
+ *              (src/op/webgpu/gm-webgpu.ts). The default on these three.
  *   composite  every backend: plain tfjs ops (src/op/composite/gm-composite.ts). The default elsewhere
- *              (tensorflow, webgl, webgpu), where host loops would mean copies.
+ *              (tensorflow, webgl), where host loops would mean copies.
  * Both register their backward as a kernel gradient, so each input's gradient is
  * computed only when something needs it: a first layer never pays for ∂ℓ/∂x. Both
  * return h followed by what their backward reads, which gmLayer hands to tfjs's tape
@@ -32,6 +33,7 @@ import { HOST_BACKENDS } from './fused/host-memory.js';
 import { handToTape } from './tape.js';
 import { wasmLoopsReady, wasmLoopsSupported } from './fused/wasm-loops.js';
 import { checkFinite, checkShapes, type GMTensors } from './validate.js';
+import { webgpuKernel } from './webgpu/gm-webgpu.js';
 
 export type { GMTensors } from './validate.js';
 
@@ -43,13 +45,16 @@ export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
 export interface GMOpOptions {
   /**
-   * Check x and the parameters for NaN and ±∞ first (default true): a scan of their
-   * memory on cpu and wasm, one reduction and a read back elsewhere. A non-finite entry
-   * throws GMValueError naming it.
+   * Check x and the parameters for NaN and ±∞ (default true): a scan of their memory on
+   * cpu and wasm, one reduction and a read back on tensorflow; a non-finite entry throws
+   * GMValueError naming it, before anything is computed. On webgpu, which cannot read
+   * synchronously, the reduction's read is deferred: the GMValueError comes from the
+   * next gmLayer call after it lands, or from `await gmValuesChecked()`
+   * (src/op/deferred-check.ts says what that guarantees).
    */
   checkValues?: boolean;
   /**
-   * 'auto' (default): fused on cpu and wasm, composite elsewhere. 'fused' throws
+   * 'auto' (default): fused on cpu, wasm and webgpu, composite elsewhere. 'fused' throws
    * GMBackendError on other backends. Both agree within the float32 bound.
    */
   kernels?: KernelChoice;
@@ -65,27 +70,30 @@ function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): v
   }
 }
 
+/** Backends with a fused path: the host loops (cpu, wasm) or the WGSL programs (webgpu). */
+export const FUSED_BACKENDS = [...HOST_BACKENDS, 'webgpu'] as const;
+
 /**
  * The implementation a choice runs on the active backend. 'auto' takes the fused
- * kernels wherever they run: on cpu and wasm they were faster than the composite at every
- * batch size measured (benchmarks/README.md).
- * @throws GMBackendError for 'fused' on a backend other than cpu or wasm, in a runtime
- *         without WebAssembly SIMD (which the fused loops need), or where the loops are
- *         not compiled yet and a synchronous compile is refused.
+ * kernels on cpu and wasm, where they were faster than the composite at every batch size
+ * measured (benchmarks/README.md), and on webgpu.
+ * @throws GMBackendError for 'fused' on a backend without a fused path (tensorflow,
+ *         webgl), on cpu or wasm in a runtime without WebAssembly SIMD (which the fused
+ *         loops need), or where the loops are not compiled yet and a synchronous compile is refused.
  */
 export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
   const backendName = tf.getBackend();
   const onHost = (HOST_BACKENDS as readonly string[]).includes(backendName);
-  const hosted = onHost && wasmLoopsReady();
-  if (choice === 'fused' && !hosted) {
+  const fused = backendName === 'webgpu' || (onHost && wasmLoopsReady());
+  if (choice === 'fused' && !fused) {
     const where = !onHost
       ? `backend ${backendName}`
       : wasmLoopsSupported
         ? 'a runtime that refuses synchronous WebAssembly compiles (await useBackend() or compileWasmLoops() first)'
         : 'a runtime without WebAssembly SIMD';
-    throw new GMBackendError('options.kernels', `'fused' only on backend ${HOST_BACKENDS.join(' or ')} with WebAssembly SIMD (or 'auto', 'composite')`, `'fused' on ${where}`);
+    throw new GMBackendError('options.kernels', `'fused' only on backend ${FUSED_BACKENDS.join(', ')} (cpu and wasm with WebAssembly SIMD; or 'auto', 'composite')`, `'fused' on ${where}`);
   }
-  if (choice === 'auto') return hosted ? 'fused' : 'composite';
+  if (choice === 'auto') return fused ? 'fused' : 'composite';
   return choice;
 }
 
@@ -115,7 +123,8 @@ function register(kernel: GMKernel, backendName: string): void {
 
 /** The kernel to run for this choice, registered on first use. */
 function kernelFor(choice: KernelChoice): string {
-  const kernel = resolveKernels(choice) === 'fused' ? fusedKernel : compositeKernel;
+  const onGpu = tf.getBackend() === 'webgpu';
+  const kernel = resolveKernels(choice) === 'composite' ? compositeKernel : onGpu ? webgpuKernel : fusedKernel;
   if (kernel === fusedKernel) registerFusedLoops();
   register(kernel, tf.getBackend());
   return kernel.kernelName;

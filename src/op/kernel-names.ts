@@ -9,6 +9,9 @@ export const GaussianMixtureLayer = 'GaussianMixtureLayer';
 /** The GM layer on host-memory loops (op/fused/gm-fused.ts); cpu and wasm. */
 export const GaussianMixtureLayerFused = 'GaussianMixtureLayerFused';
 
+/** The GM layer on WGSL programs and tfjs products (op/webgpu/gm-webgpu.ts); webgpu. */
+export const GaussianMixtureLayerWebGPU = 'GaussianMixtureLayerWebGPU';
+
 /** The fused path's loops, each a kernel of its own on cpu and wasm. */
 export const GMFusedRowScale = 'GMFusedRowScale';
 export const GMFusedPrepare = 'GMFusedPrepare';

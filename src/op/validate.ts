@@ -1,6 +1,6 @@
 /**
  * Checks on the tensors given to the tfjs op: type, rank, dtype, agreeing K, d, L, and
- * (optionally) finite values. Errors are the reference's typed errors, naming the
+ * (optionally) finite values (the scans: src/op/non-finite.ts). Errors are the reference's typed errors, naming the
  * tensor, the expected and the actual value.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,7 +8,9 @@ import { GMShapeError, GMValueError, describeValue } from '../../reference/error
 import type { GMDims } from '../../reference/types.js';
 import { PARAM_FIELDS, refuseUnknownFields } from '../../reference/validate.js';
 import { GMBackendError } from '../errors.js';
-import { HOST_BACKENDS, hostMemory } from './fused/host-memory.js';
+import { deferFiniteCheck, DEFERRED_READ_BACKENDS } from './deferred-check.js';
+import { HOST_BACKENDS } from './fused/host-memory.js';
+import { nonFiniteError, scanDevice, scanHost } from './non-finite.js';
 
 /** The parameters of one GM layer as tensors. */
 export interface GMTensors {
@@ -69,62 +71,18 @@ export function checkShapes(x: unknown, params: GMTensors): GMDims & { B: number
   return { K, d, L, B: xt.shape[0] as number };
 }
 
-/** Index of the first NaN or ±∞, −1 if none. */
-function firstNonFinite(values: ArrayLike<number>): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
-  return -1;
-}
-
-interface NonFinite {
-  field: string;
-  tensor: tf.Tensor;
-  at: number;
-  value: number;
-}
-
-/** cpu and wasm: a scan of each tensor's own memory, no copy. */
-export function scanHost(entries: [string, tf.Tensor][], backendName: string): NonFinite | undefined {
-  const memory = hostMemory(backendName, tf.backend());
-  for (const [field, tensor] of entries) {
-    const values = memory.view(tensor);
-    const at = firstNonFinite(values);
-    if (at >= 0) return { field, tensor, at, value: values[at] };
-  }
-  return undefined;
-}
-
-/** Other backends: one reduction per tensor and a single read back when all are finite. */
-export function scanDevice(entries: [string, tf.Tensor][]): NonFinite | undefined {
-  const bad = tf.tidy(() => tf.stack(entries.map(([, t]) => tf.any(tf.logicalNot(tf.isFinite(tf.reshape(t, [-1])))))));
-  const flags = bad.dataSync();
-  bad.dispose();
-  const j = flags.findIndex((flag) => flag !== 0);
-  if (j < 0) return undefined;
-  const [field, tensor] = entries[j];
-  const values = tensor.dataSync();
-  const at = firstNonFinite(values);
-  return at < 0 ? undefined : { field, tensor, at, value: values[at] }; // the data outranks the reduction
-}
-
 /**
  * Throws GMValueError naming the first NaN or ±∞ entry of any of the named tensors.
  * On cpu and wasm this scans the tensors' memory, several times faster than tfjs
- * reductions there; elsewhere one reduction and a read back.
+ * reductions there; on webgpu, which cannot read synchronously, the check is deferred
+ * (src/op/deferred-check.ts); elsewhere one reduction and a read back.
  */
 export function checkFinite(named: Record<string, tf.Tensor>): void {
   // Empty tensors are skipped: wasm's any() of an empty tensor is true.
   const entries = Object.entries(named).filter(([, t]) => t.size > 0);
   if (entries.length === 0) return;
   const backendName = tf.getBackend();
+  if (DEFERRED_READ_BACKENDS.has(backendName)) return deferFiniteCheck(entries);
   const found = (HOST_BACKENDS as readonly string[]).includes(backendName) ? scanHost(entries, backendName) : scanDevice(entries);
-  if (found === undefined) return;
-  // Row-major index → [i][j][k] path.
-  const { field, tensor, at, value } = found;
-  const path: number[] = [];
-  let rest = at;
-  for (let axis = tensor.rank - 1; axis >= 0; axis--) {
-    path.unshift(rest % tensor.shape[axis]);
-    rest = Math.floor(rest / tensor.shape[axis]);
-  }
-  throw new GMValueError(`${field}${path.map((i) => `[${i}]`).join('')}`, 'a finite number', describeValue(value));
+  if (found !== undefined) throw nonFiniteError(found);
 }

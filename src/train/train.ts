@@ -35,7 +35,7 @@ export interface TrainOptions {
   seed: string | number;
   classes: number;
   /** called after each epoch */
-  onEpoch?: (result: EpochResult) => void;
+  onEpoch?: (result: EpochResult) => void | Promise<void>;
 }
 
 export interface EpochResult {
@@ -48,12 +48,12 @@ export interface EpochResult {
 }
 
 /** Fraction of examples whose arg-max logit is not their label (batches of 1000). */
-export function testError(model: Model, data: Examples): number {
+export async function testError(model: Model, data: Examples): Promise<number> {
   let wrong = 0;
   for (let start = 0; start < data.n; start += 1000) {
     const end = Math.min(start + 1000, data.n);
     const predicted = tf.tidy(() => tf.argMax(model.logits(tf.tensor2d(data.x.subarray(start * data.d, end * data.d), [end - start, data.d])), 1));
-    const values = predicted.dataSync();
+    const values = await predicted.data();
     predicted.dispose();
     for (let j = 0; j < values.length; j++) if (values[j] !== data.labels[start + j]) wrong += 1;
   }
@@ -70,8 +70,12 @@ function optimizers(model: Model, lrSigma: number, lrOther: number) {
   return [...byRate].map(([rate, names]) => ({ optimizer: tf.train.sgd(rate), names }));
 }
 
-/** Trains the model in place; returns the per-epoch results. */
-export function train(model: Model, trainSet: Examples, testSet: Examples, options: TrainOptions): EpochResult[] {
+/**
+ * Trains the model in place; resolves to the per-epoch results. The batch losses are
+ * read once per epoch (one stacked read: a read per batch would stall a GPU's queue),
+ * and a non-finite one then names its batch.
+ */
+export async function train(model: Model, trainSet: Examples, testSet: Examples, options: TrainOptions): Promise<EpochResult[]> {
   const { epochs, batchSize = 64, lrSigma = 1, lrOther = 0.1, classes } = options;
   const groups = optimizers(model, lrSigma, lrOther);
   const variables = model.parameters.map((p) => p.variable);
@@ -87,30 +91,34 @@ export function train(model: Model, trainSet: Examples, testSet: Examples, optio
         const r = Math.floor(random() * (j + 1));
         [order[j], order[r]] = [order[r], order[j]];
       }
-      let lossSum = 0;
-      let batches = 0;
+      const losses: tf.Scalar[] = [];
       for (let start = 0; start < order.length; start += batchSize) {
-        const loss = tf.tidy(() => {
-          const index = tf.tensor1d(order.slice(start, start + batchSize), 'int32');
-          const x = tf.gather(xAll, index) as tf.Tensor2D;
-          const y = tf.gather(yAll, index);
-          const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar, variables);
-          for (const { optimizer, names } of groups) optimizer.applyGradients(Object.fromEntries(names.map((name) => [name, grads[name]])));
-          return value;
-        });
-        const value = loss.dataSync()[0];
-        loss.dispose();
-        if (!Number.isFinite(value)) {
-          throw new GMTrainingError(
-            `${model.name}: the loss is ${value} at epoch ${epoch}, batch ${batches + 1} (diverged); lower the learning rates (σ ${lrSigma}, others ${lrOther}) or check the inputs`,
-          );
-        }
-        lossSum += value;
-        batches += 1;
+        losses.push(
+          tf.tidy(() => {
+            const index = tf.tensor1d(order.slice(start, start + batchSize), 'int32');
+            const x = tf.gather(xAll, index) as tf.Tensor2D;
+            const y = tf.gather(yAll, index);
+            const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar, variables);
+            for (const { optimizer, names } of groups) optimizer.applyGradients(Object.fromEntries(names.map((name) => [name, grads[name]])));
+            return value;
+          }),
+        );
       }
-      const result = { epoch, trainLoss: lossSum / batches, testError: testError(model, testSet), seconds: (performance.now() - started) / 1000 };
+      const stacked = tf.stack(losses);
+      tf.dispose(losses);
+      const values = Array.from(await stacked.data());
+      stacked.dispose();
+      const diverged = values.findIndex((value) => !Number.isFinite(value));
+      if (diverged >= 0) {
+        throw new GMTrainingError(
+          `${model.name}: the loss is ${values[diverged]} at epoch ${epoch}, batch ${diverged + 1} (diverged); lower the learning rates (σ ${lrSigma}, others ${lrOther}) or check the inputs`,
+        );
+      }
+      const lossSum = values.reduce((a, z) => a + z, 0);
+      const batches = values.length;
+      const result = { epoch, trainLoss: lossSum / batches, testError: await testError(model, testSet), seconds: (performance.now() - started) / 1000 };
       results.push(result);
-      options.onEpoch?.(result);
+      await options.onEpoch?.(result);
     }
   } finally {
     tf.dispose([xAll, yAll]);

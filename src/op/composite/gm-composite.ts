@@ -59,7 +59,7 @@ function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB
 }
 
 /** U ⊙ σ̃ broadcast over L, reshaped to (K·L)×d. */
-function steinWeights(U: tf.Tensor3D, sigmaTilde: tf.Tensor2D): tf.Tensor2D {
+export function steinWeights(U: tf.Tensor3D, sigmaTilde: tf.Tensor2D): tf.Tensor2D {
   const [K, L, d] = U.shape;
   return tf.reshape(tf.mul(U, tf.expandDims(sigmaTilde, 1)), [K * L, d]);
 }
@@ -82,7 +82,7 @@ function scaleFirst(x: tf.Tensor2D, cMax: tf.Tensor): [tf.Tensor2D, tf.Tensor2D]
 }
 
 /** σ̂ = σ/ς and σ̃ = σ ⊙ σ̂ = σ²/ς: both exact scalings or one rounding, never out of range. */
-function scaledSigma(sigma: tf.Tensor2D, scale: tf.Tensor2D): { sigmaHat: tf.Tensor2D; sigmaTilde: tf.Tensor2D } {
+export function scaledSigma(sigma: tf.Tensor2D, scale: tf.Tensor2D): { sigmaHat: tf.Tensor2D; sigmaTilde: tf.Tensor2D } {
   const sigmaHat = tf.div(sigma, scale) as tf.Tensor2D;
   return { sigmaHat, sigmaTilde: tf.mul(sigma, sigmaHat) as tf.Tensor2D };
 }
@@ -176,6 +176,38 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const Pq = tf.reshape(matMulT(tf.mul(Gq, r) as tf.Tensor2D, xh, true, false), [K, L, d]); // (∂ℓ/∂q̃)ᵀ x / cmax
   const S = matMulT(tf.mul(dsOverS, r) as tf.Tensor2D, tf.square(xh) as tf.Tensor2D, true, false); // Dᵀ (x ⊙ x̂) / cmax
   return {
+    ...parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }),
+    x: () => {
+      const viaM = tf.matMul(dm, mu);
+      const viaQ = tf.matMul(Gq, steinWeights(U, sigmaTilde));
+      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigmaTilde))]);
+    },
+  };
+}
+
+/** The batch sums of the backward, and what the parameter gradients are formed from. */
+export interface BatchSums {
+  mu: tf.Tensor2D;
+  U: tf.Tensor3D;
+  sigmaHat: tf.Tensor2D;
+  sigmaTilde: tf.Tensor2D;
+  /** ∂ℓ/∂w = ∂ℓ/∂v: K×L */
+  gw: tf.Tensor2D;
+  /** dmᵀ x̂ ⊙ (c/cmax): K×d */
+  Pm: tf.Tensor;
+  /** (∂ℓ/∂q̃)ᵀ x̂ ⊙ (c/cmax): K×L×d */
+  Pq: tf.Tensor;
+  /** Dᵀ x̂² ⊙ (c/cmax): K×d */
+  S: tf.Tensor;
+  cMax: tf.Tensor;
+}
+
+/**
+ * The gradients of v, μ, U and σ from the batch sums (docs/MATH.md, sections 5 and 6),
+ * as the lazy closures a gradFunc returns; shared with the WebGPU kernel.
+ */
+export function parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }: BatchSums): Record<'v' | 'mu' | 'U' | 'sigma', () => tf.Tensor> {
+  return {
     v: () => gw,
     mu: () => tf.add(tf.mul(Pm, cMax), tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),
     U: () => {
@@ -185,11 +217,6 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     sigma: () => {
       const [first, last] = scaleFirst(sigmaHat, cMax);
       return tf.mul(tf.mul(first, tf.add(tf.mul(2, tf.sum(tf.mul(U, Pq), 1)), S)), last);
-    },
-    x: () => {
-      const viaM = tf.matMul(dm, mu);
-      const viaQ = tf.matMul(Gq, steinWeights(U, sigmaTilde));
-      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigmaTilde))]);
     },
   };
 }

@@ -1,0 +1,136 @@
+/**
+ * The WGSL programs of src/op/webgpu/programs.ts, where a WebGPU adapter exists (the
+ * software one included):
+ *   terms   the special functions against the float64 reference on a grid of 5,001
+ *           u in [0, 25], with relative tolerances counted from the WGSL (each +, −, ×
+ *           one rounding of at most u = 2⁻²⁴, each division 2.5 ULP = 5u, WGSL spec):
+ *             φ(u):     e^x twice (Cody–Waite reduction 2, Taylor by Horner 14, 2^n exact)
+ *                       + the product of the two + the constant: 2·16 + 2 = 34u
+ *             Φ(−u):    the fit's 1.2e−7 + y (one division, two roundings: 7u) + P(y) by
+ *                       Horner (19 roundings of terms up to |P| ≤ 1.3 and y ≤ 1: 25u) +
+ *                       e^P (16u) + three products (3u) + φ's 34u: 1.2e−7 + 85u
+ *             g(−u):    below 5, φ(1 − uR): R's relative error amplified by uR/(1 − uR) ≤ 13,
+ *                       plus φ and two roundings; from 5 on, Q/T with T's 7 divisions and
+ *                       adds (7·(5 + 1)u, the fraction's own 1.7e−7) and one division
+ *           and the s = 0 limits exactly.
+ *   mix, componentGrads, sGrads  against a float32 emulation of their documented order
+ *           (Math.fround after every operation; divisions within 2.5 ULP).
+ * The op and layer suites (properties/op/gm-op.test.ts) hold the whole fused WebGPU
+ * path to the float32 bound; these pin each program down on its own.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, inject, it } from 'vitest';
+import { expectedRelu, normalCdf, normalPdf } from '../../../reference/normal.js';
+import { useBackend } from '../../../src/backend/backend.js';
+import { S2_MIN } from '../../../src/op/limits.js';
+import { componentGrads, mix, sGrads, terms } from '../../../src/op/webgpu/programs.js';
+
+const u32 = 2 ** -24;
+const FIT = 1.2e-7;
+const TOL = {
+  pdf: 34 * u32,
+  Q: FIT + 85 * u32,
+  lossNear: 13 * (FIT + 85 * u32) + 36 * u32, // R's error amplified ≤ 13× below 5, then φ's 34u and two roundings
+  lossFar: 1.7e-7 + FIT + 85 * u32 + 48 * u32,
+};
+
+async function read(t: tf.Tensor): Promise<Float32Array> {
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
+}
+
+describe.skipIf(inject('webgpuAdapter') === undefined)('WGSL programs [webgpu]', () => {
+  it('terms: φ, Φ(−u) and g(−u) within their counted roundings on u in [0, 25]', async () => {
+    await useBackend('webgpu');
+    const us = Array.from({ length: 5001 }, (_, j) => Math.fround(j / 200));
+    const B = us.length;
+    // K = 1, m = −u, ŝ² = 1, ς = 1: t = −u, a = g(−u), b = Φ(−u), φ/ŝ = φ(u), tφ/ŝ² = −uφ(u).
+    const T = await read(terms(tf.tensor2d(us.map((u) => -u), [1, B]), tf.ones([B, 1]), tf.ones([1, 1]), 1, B));
+    us.forEach((u, b) => {
+      const checks: [string, number, number, number][] = [
+        ['pdf', T[2 * B + b], normalPdf(u), TOL.pdf],
+        ['Q', T[B + b], normalCdf(-u), TOL.Q],
+        ['loss', T[b], expectedRelu(-u), u < 5 ? TOL.lossNear : TOL.lossFar],
+      ];
+      for (const [name, got, want, tolerance] of checks) {
+        if (want < 1e-37) {
+          // Below float32's normal range: only a tiny, nonnegative value is asked for.
+          expect(got, `${name} at u = ${u}`).toBeGreaterThanOrEqual(0);
+          expect(got, `${name} at u = ${u}`).toBeLessThanOrEqual(2e-37);
+          continue;
+        }
+        const relative = Math.abs(got - want) / want;
+        if (!(relative <= tolerance)) throw new Error(`${name} at u = ${u}: got ${got}, want ${want} (relative ${relative}, tolerance ${tolerance})`);
+      }
+      expect(T[3 * B + b]).toBe(Math.fround(-u * T[2 * B + b])); // tφ/ŝ² at ŝ² = 1: one rounding of t·φ
+    });
+  });
+
+  it('terms: the s = 0 limits exactly, and t > 0 through 1 − Φ(−t)', async () => {
+    await useBackend('webgpu');
+    const m = [2, -3, 0, 1e-30, 0.5];
+    const v = [0, S2_MIN, 0, 0, 1];
+    const T = await read(terms(tf.tensor2d(m, [1, 5]), tf.tensor2d(v, [5, 1]), tf.ones([1, 1]), 1, 5));
+    const at = (plane: number) => Array.from(T.subarray(plane * 5, plane * 5 + 4));
+    expect(at(0)).toEqual([2, 0, 0, Math.fround(1e-30)]); // ReLU(m)
+    expect(at(1)).toEqual([1, 0, 0.5, 1]); // H(m), H(0) = ½
+    expect(at(2)).toEqual([0, 0, 0, 0]);
+    expect(at(3)).toEqual([0, 0, 0, 0]);
+    expect(Math.abs(T[5 + 4] - normalCdf(0.5))).toBeLessThanOrEqual(TOL.Q * normalCdf(-0.5) + u32);
+  });
+
+  it('mix, componentGrads and sGrads follow their documented float32 order', async () => {
+    await useBackend('webgpu');
+    const [K, L, B] = [3, 2, 5];
+    const f = Math.fround;
+    const rand = (n: number, seed: number) => Array.from({ length: n }, (_, j) => f(Math.sin(seed * 97 + j * 13.1) * 2));
+    const F = rand(K * (L + 1) * B, 1);
+    const Tv = rand(4 * K * B, 2);
+    const w = rand(K * L, 3);
+    const c = [1, 2, 0.5, 4, 1];
+    const scale = [1, 4, 2];
+    const G = rand(B * L, 4);
+    const t = (values: number[], shape: number[]) => tf.tensor(values, shape, 'float32');
+    const h = await read(mix(t(F, [K * (L + 1), B]), t(Tv, [4, K, B]), t(w, [K, L]), t(c, [B, 1]), t(scale, [K, 1]), K, L, B));
+    const dMQT = await read(componentGrads(t(G, [B, L]), t(F, [K * (L + 1), B]), t(w, [K, L]), t(Tv, [4, K, B]), t(scale, [K, 1]), K, L, B));
+    const D = await read(sGrads(t(G, [B, L]), t(F, [K * (L + 1), B]), t(w, [K, L]), t(Tv, [4, K, B]), K, L, B));
+    const plane = K * B;
+    const q = (k: number, l: number, b: number) => F[(K + k * L + l) * B + b];
+    // A quotient by K is within 2.5 ULP in WGSL, not correctly rounded: compared within 3 ULP of the result's terms.
+    const near = (got: number, want: number, scaleOf: number, label: string) => {
+      if (!(Math.abs(got - want) <= 8 * u32 * scaleOf)) throw new Error(`${label}: got ${got}, want ${want}`);
+    };
+    for (let b = 0; b < B; b++) {
+      for (let l = 0; l < L; l++) {
+        let acc = 0;
+        let size = 0;
+        for (let k = 0; k < K; k++) {
+          const term = f(f(Tv[k * B + b] * w[k * L + l]) + f(f(Tv[plane + k * B + b] * scale[k]) * q(k, l, b)));
+          acc = f(acc + term);
+          size += Math.abs(term);
+        }
+        near(h[b * L + l], f(acc * f(c[b] / K)), (size * c[b]) / K, `h[${b}][${l}]`);
+      }
+      for (let k = 0; k < K; k++) {
+        let alpha = 0;
+        let beta = 0;
+        let size = 0;
+        for (let l = 0; l < L; l++) {
+          const g = f(G[b * L + l] / K);
+          alpha = f(alpha + f(g * w[k * L + l]));
+          beta = f(beta + f(g * q(k, l, b)));
+          size += Math.abs(g * w[k * L + l]) + Math.abs(g * q(k, l, b));
+        }
+        const bkb = Tv[plane + k * B + b];
+        const [pS, tpS] = [Tv[2 * plane + k * B + b], Tv[3 * plane + k * B + b]];
+        near(dMQT[k * B + b], f(f(alpha * bkb) + f(beta * pS)), size * (Math.abs(bkb) + Math.abs(pS)), `dm[${k}][${b}]`);
+        near(D[b * K + k], f(f(alpha * pS) - f(beta * tpS)), size * (Math.abs(pS) + Math.abs(tpS)), `D[${b}][${k}]`);
+        for (let l = 0; l < L; l++) {
+          const want = f(f(G[b * L + l] / K) * f(bkb * scale[k]));
+          near(dMQT[(K + k * L + l) * B + b], want, Math.abs(want), `dq[${k}][${l}][${b}]`);
+        }
+      }
+    }
+  });
+});

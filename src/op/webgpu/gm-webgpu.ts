@@ -1,0 +1,87 @@
+/**
+ * The GM layer on the webgpu backend, fused: the plan of the host-memory path
+ * (src/op/fused/gm-fused.ts) with its loops as WGSL programs (src/op/webgpu/programs.ts)
+ * and the matrix products, scalings and parameter-sized work as tfjs ops on the GPU.
+ * About 40 kernels per training step where the composite path launches about 250.
+ *
+ * Forward (docs/MATH.md, section 6; x and σ scaled by powers of two):
+ *   c = 2^round(log2 max|x_b|), x̂ = x/c;  ς_k = 2^max(0, round(log2 max|σ_k|)), σ̂ = σ/ς, σ̃ = σ²/ς
+ *   A = [μ; U⊙σ̃]: K(L+1)×d,  F = A·x̂ᵀ = [mᵀ; q̃ᵀ]: K(L+1)×B,  ŝ² = x̂²·σ̂²ᵀ: B×K,  w = Uμ + v
+ *   terms (WGSL)  a, b, φ/ŝ, tφ/ŝ²: [4, K, B]
+ *   mix (WGSL)    h = c/K Σ_k (a_k w_k + b_k ς_k q̃_k)
+ * Backward (G = ∂ℓ/∂h; cmax = max(1, max_b c_b), r = c/cmax):
+ *   componentGrads (WGSL)  [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ: K(L+1)×B;  sGrads (WGSL)  D = (∂ℓ/∂s)/ŝ: B×K
+ *   ∂ℓ/∂v = ∂ℓ/∂w = (a⊙c)·G/K;  P = ([∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ⊙r)·x̂;  S = (D⊙r)ᵀ·x̂²
+ *   ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ̃,
+ *   ∂ℓ/∂σ = cmax·σ̂ ⊙ (2 Σ_l U_l ⊙ P_q,l + S),  ∂ℓ/∂x = [∂ℓ/∂m, ∂ℓ/∂q̃]·A + x̂ ⊙ (D σ̃)  (lazy)
+ * with cmax applied first or last as on the other paths (scaleFirst).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { parameterGradients, scaledSigma, steinWeights } from '../composite/gm-composite.js';
+import { GaussianMixtureLayerWebGPU } from '../kernel-names.js';
+import { COMPONENT_SCALE_EXPONENT_RANGE } from '../limits.js';
+import { rowScales } from '../scales.js';
+import { componentGrads, mix, sGrads, terms } from './programs.js';
+
+type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
+
+/** A = [μ; U⊙σ̃]: K(L+1)×d, and ς, σ̂, σ̃. */
+function weights(mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D) {
+  const scale = rowScales(sigma, COMPONENT_SCALE_EXPONENT_RANGE);
+  const { sigmaHat, sigmaTilde } = scaledSigma(sigma, scale);
+  return { A: tf.concat([mu, steinWeights(U, sigmaTilde)], 0) as tf.Tensor2D, scale, sigmaHat, sigmaTilde };
+}
+
+/**
+ * The forward: h, then what the backward reads (src/op/tape.ts hands those to the tape):
+ * clones of μ, σ and U (∂ℓ/∂x takes A as a product's operand; clones as on the composite
+ * path), then c, x̂, F, w, the terms and ς.
+ */
+function forward({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
+  const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
+  const [B] = x.shape;
+  const [K, L] = [mu.shape[0], v.shape[1]];
+  return tf.tidy(() => {
+    const c = rowScales(x);
+    const xh = tf.div(x, c) as tf.Tensor2D;
+    const { A, scale, sigmaHat } = weights(mu, sigma, U);
+    const F = tf.matMul(A, xh, false, true);
+    const s2 = tf.matMul(tf.square(xh), tf.square(sigmaHat), false, true);
+    const w = tf.add(tf.squeeze(tf.matMul(U, tf.expandDims(mu, 2)), [2]), v);
+    const T = terms(F, s2, scale, K, B);
+    const h = mix(F, T, w, c, scale, K, L, B);
+    return [h, ...[mu, sigma, U].map((t) => tf.clone(t)), c, xh, F, w, T, scale];
+  });
+}
+
+function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
+  const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
+  const [mu, sigma, U, c, xh, F, w, T, scale] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D];
+  const [B, d] = xh.shape;
+  const [K, L] = [mu.shape[0], w.shape[1]];
+  const dMQT = componentGrads(G, F, w, T, scale, K, L, B);
+  const D = sGrads(G, F, w, T, K, L, B);
+  const cMax = tf.maximum(tf.max(c), 1);
+  const r = tf.div(c, cMax) as tf.Tensor2D; // B×1
+  const a = tf.reshape(tf.slice(T, [0, 0, 0], [1, K, B]), [K, B]);
+  const gw = tf.matMul(tf.mul(a, tf.reshape(c, [1, B])), tf.div(G, K)) as tf.Tensor2D; // ∂ℓ/∂w = ∂ℓ/∂v: K×L
+  const P = tf.matMul(tf.mul(dMQT, tf.reshape(r, [1, B])), xh); // K(L+1)×d, divided by cmax
+  const Pm = tf.slice(P, [0, 0], [K, d]);
+  const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]);
+  const S = tf.matMul(tf.mul(D, r), tf.square(xh), true, false); // K×d, divided by cmax
+  const { sigmaHat, sigmaTilde } = scaledSigma(sigma, scale);
+  return {
+    ...parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }),
+    x: () => {
+      const { A } = weights(mu, sigma, U);
+      return tf.add(tf.matMul(dMQT, A, true, false), tf.mul(xh, tf.matMul(D, sigmaTilde)));
+    },
+  };
+}
+
+/** The WebGPU GM kernel: registered by src/op/gm-op.ts, on webgpu only. */
+export const webgpuKernel = {
+  kernelName: GaussianMixtureLayerWebGPU,
+  kernelFunc: forward as unknown as tf.KernelFunc,
+  gradFunc: gradFunc as tf.GradFunc,
+};
