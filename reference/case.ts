@@ -1,8 +1,11 @@
 /**
  * The case format shared by the CLI, the fixtures and ports (row-major nested arrays):
  *
- *   { "params": { "mu": K×d, "sigma": K×d, "U": K×L×d, "v": K×L },
+ *   { "params": { "mu": K×d, "sigma": K×d, "U": K×L×d, "v": K×L, "V": K×r×d (optional) },
  *     "x": B×d, "upstream": B×L (optional; all ones when absent) }
+ *
+ * V holds the low-rank factors of each component's covariance diag(σ_k²) + V_kᵀV_k; a
+ * case without V is the paper's diagonal layer (r = 0, also written as K empty lists).
  */
 import { GMShapeError, describeValue } from './errors.js';
 import { refuseUnknownFields, validateInput, validateParams, validateUpstream } from './validate.js';
@@ -14,7 +17,8 @@ export interface GMCase {
   x: Matrix;
   /** G: B×L, the weights of the loss ℓ = Σ G ⊙ h whose gradients are reported. */
   upstream: Matrix;
-  dims: GMDims & { B: number };
+  /** r = 0 without V. */
+  dims: GMDims & { B: number; r: number };
 }
 
 /** The top-level fields of a case. */

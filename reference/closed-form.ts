@@ -1,16 +1,18 @@
 /**
  * The closed form of the GM layer (Chewi, Rigollet & Yan, eq. 6), in float64.
  *
- * For one input x ∈ R^d and component k, z = ⟨β, x⟩ with β ~ N(μ_k, diag(σ_k²)) is
- * Gaussian with mean m = ⟨μ_k, x⟩ and standard deviation s = ‖σ_k ⊙ x‖₂. With t = m/s:
+ * For one input x ∈ R^d and component k, z = ⟨β, x⟩ with β ~ N(μ_k, Σ_k),
+ * Σ_k = diag(σ_k²) + V_kᵀV_k (V_k: r×d, absent for the paper's diagonal layer), is
+ * Gaussian with mean m = ⟨μ_k, x⟩ and standard deviation s = √(xᵀΣ_k x) =
+ * ‖(σ_k ⊙ x, V_k x)‖₂. With t = m/s:
  *
  *   a_k = E[ReLU(z)]   = mΦ(t) + sφ(t) = ReLU(m) + s·g(−|t|)
  *   b_k = P(z > 0)     = Φ(t)
- *   E[β ReLU(z)]       = μ_k a_k + (σ_k² ⊙ x) b_k                 (Stein's lemma)
- *   h(x) = 1/K Σ_k [ w_k a_k + q_k b_k ],   w_k = U_k μ_k + v_k,   q_k = U_k(σ_k² ⊙ x)
+ *   E[β ReLU(z)]       = μ_k a_k + (Σ_k x) b_k                    (Stein's lemma)
+ *   h(x) = 1/K Σ_k [ w_k a_k + q_k b_k ],   w_k = U_k μ_k + v_k,   q_k = U_k Σ_k x
  *
- * Degenerate variance, s = 0 (x = 0, σ_k = 0, or σ_k and x with disjoint supports):
- * the limits are a = ReLU(m), b = H(m), and q_k = 0. H is the Heaviside step with
+ * with Σ_k x = σ_k² ⊙ x + V_kᵀ(V_k x). Degenerate variance, s = 0 (x = 0, or σ_k ⊙ x = 0
+ * and V_k x = 0): the limits are a = ReLU(m), b = H(m), and q_k = 0 (Σ_k x = 0 there). H is the Heaviside step with
  * H(0) = ½, the value Φ(m/s) takes at m = 0 for every s > 0; it only enters the
  * gradients (see gradients.ts).
  */
@@ -23,7 +25,7 @@ import type { GMParams, Matrix, Vector } from './types.js';
 export interface ComponentMoments {
   /** m = ⟨μ_k, x⟩ */
   m: number;
-  /** s = ‖σ_k ⊙ x‖₂ ≥ 0 */
+  /** s = ‖(σ_k ⊙ x, V_k x)‖₂ ≥ 0 */
   s: number;
   /** t = m/s; ±∞ when s = 0 and m ≠ 0, and 0 when s = m = 0 */
   t: number;
@@ -40,13 +42,19 @@ export function heaviside(m: number): number {
   return m > 0 ? 1 : m < 0 ? 0 : 0.5;
 }
 
+/** V_k x: r entries (none without V). */
+export function lowRankProjection(Vk: Matrix | undefined, x: Vector): Vector {
+  return Vk === undefined ? [] : matVec(Vk, x);
+}
+
 /**
- * m, s, t, a, b for component (μ_k, σ_k) at input x (all length d).
- * a is never below ReLU(m) and b lies in [0, 1]; no cancellation anywhere (normal.ts).
+ * m, s, t, a, b for component (μ_k, σ_k, V_k) at input x (all length d; V_k: r×d, or
+ * undefined for r = 0). a is never below ReLU(m) and b lies in [0, 1]; no cancellation
+ * anywhere (normal.ts).
  */
-export function componentMoments(muK: Vector, sigmaK: Vector, x: Vector): ComponentMoments {
+export function componentMoments(muK: Vector, sigmaK: Vector, x: Vector, Vk?: Matrix): ComponentMoments {
   const m = dot(muK, x);
-  const s = norm2(sigmaK.map((sigma, i) => sigma * x[i]));
+  const s = norm2([...sigmaK.map((sigma, i) => sigma * x[i]), ...lowRankProjection(Vk, x)]);
   if (s === 0) {
     return { m, s, t: m > 0 ? Infinity : m < 0 ? -Infinity : 0, a: Math.max(m, 0), b: heaviside(m), pdf: 0 };
   }
@@ -67,15 +75,21 @@ export function outputMeans(params: GMParams): Matrix {
   return params.U.map((Uk, k) => matVec(Uk, params.mu[k]).map((value, l) => value + params.v[k][l]));
 }
 
-/** q_k = U_k (σ_k² ⊙ x): L. */
-export function steinTerm(Uk: Matrix, sigmaK: Vector, x: Vector): Vector {
-  return matVec(Uk, sigmaK.map((sigma, i) => sigma * sigma * x[i]));
+/** Σ_k x = σ_k² ⊙ x + V_kᵀ(V_k x): d, from V_k x (lowRankProjection). */
+export function covarianceTimes(sigmaK: Vector, Vk: Matrix | undefined, x: Vector, Vx: Vector): Vector {
+  const out = sigmaK.map((sigma, i) => sigma * sigma * x[i]);
+  return Vk === undefined || Vk.length === 0 ? out : out.map((value, i) => value + Vk.reduce((acc, row, j) => acc + row[i] * Vx[j], 0));
+}
+
+/** q_k = U_k Σ_k x: L. */
+export function steinTerm(Uk: Matrix, sigmaK: Vector, x: Vector, Vk?: Matrix): Vector {
+  return matVec(Uk, covarianceTimes(sigmaK, Vk, x, lowRankProjection(Vk, x)));
 }
 
 /**
  * The GM layer's output for a batch, by the closed form (eq. 6).
  *
- * @param params μ: K×d, σ: K×d, U: K×L×d, v: K×L (validated).
+ * @param params μ: K×d, σ: K×d, U: K×L×d, v: K×L, optionally V: K×r×d (validated).
  * @param x      B×d inputs, B ≥ 0 (validated).
  * @returns      h: B×L.
  * @throws GMShapeError / GMValueError on bad shapes or non-finite entries.
@@ -88,8 +102,9 @@ export function gmForward(params: GMParams, x: Matrix): Matrix {
   return x.map((xb) => {
     const h = new Array<number>(L).fill(0);
     for (let k = 0; k < K; k++) {
-      const { a, b } = componentMoments(params.mu[k], params.sigma[k], xb);
-      const q = steinTerm(params.U[k], params.sigma[k], xb);
+      const Vk = params.V?.[k];
+      const { a, b } = componentMoments(params.mu[k], params.sigma[k], xb, Vk);
+      const q = steinTerm(params.U[k], params.sigma[k], xb, Vk);
       for (let l = 0; l < L; l++) h[l] += w[k][l] * a + q[l] * b;
     }
     return h.map((value) => value / K);

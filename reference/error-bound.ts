@@ -31,7 +31,7 @@
  * These bounds are what the fixtures' tolerances, the float64 identity tests and the
  * float32 tfjs tests use; they are worst-case, not statistical.
  */
-import { componentMoments, outputMeans } from './closed-form.js';
+import { componentMoments, covarianceTimes, lowRankProjection, outputMeans } from './closed-form.js';
 import { dot, matTVec, matVec, zeros } from './linalg.js';
 import type { GMGradients, GMParams, Matrix } from './types.js';
 
@@ -71,21 +71,27 @@ export function underflowFloor(unitRoundoff: number): number {
  * E(XY) = E(X)|Y| + |X|E(Y), and a rounded sum adds the sum of its terms' |values|.
  */
 function componentErrors(params: GMParams, xb: number[], k: number) {
-  const mom = componentMoments(params.mu[k], params.sigma[k], xb);
+  const Vk = params.V?.[k];
+  const mom = componentMoments(params.mu[k], params.sigma[k], xb, Vk);
   let Em = 0; // Σ_i |μ_ki x_i|: the error scale of m
   for (let i = 0; i < xb.length; i++) Em += Math.abs(params.mu[k][i] * xb[i]);
-  // s is a root of a sum of squares: relative error γ, so E(s) = s.
+  const cov = covarianceErrors(params.sigma[k], Vk, xb);
+  // s is a root of a sum of squares: relative error γ from its own roundings, E(s) = s,
+  // plus what the errors of p = V_k x carry in: δs = Σ_j p_j δp_j / s.
+  const Es = mom.s + (mom.s > 0 ? cov.pP / mom.s : 0);
   // t = m/s: E(t) = (E(m) + |t|E(s))/s = τ. Where φ(t) has underflowed to 0, every term it
   // multiplies vanishes even if τ or |t| overflowed (0·∞ is read as 0).
   const pdf = mom.pdf;
-  const tau = mom.s > 0 && pdf > 0 ? (Em + Math.abs(mom.m)) / mom.s : 0;
+  const tau = mom.s > 0 && pdf > 0 ? (Em + Math.abs(mom.m) + (Math.abs(mom.m) / mom.s) * (Es - mom.s)) / mom.s : 0;
   const absT = pdf > 0 ? Math.abs(mom.t) : 0;
   return {
     mom,
     absT,
     tau,
+    cov,
+    Es,
     /** E(a): Φ(t)E(m) + φ(t)E(s) + own rounding */
-    Ea: Em + mom.s + mom.a,
+    Ea: Em + Es + mom.a,
     /** E(b): φ(t)E(t) + own rounding */
     Eb: pdf * tau + mom.b,
     /** E(φ(t)): |t|φ(t)E(t) + own rounding */
@@ -93,6 +99,18 @@ function componentErrors(params: GMParams, xb: number[], k: number) {
     /** E(tφ(t)): |1 − t²|φ(t)E(t) + own rounding */
     EtPdf: Math.abs(1 - absT * absT) * pdf * tau + absT * pdf,
   };
+}
+
+/**
+ * Σ_k x = σ_k² ⊙ x + V_kᵀp with p = V_k x, and error scales: E(p_j) = P_j = Σ_i |V_kji x_i|,
+ * E((Σ_k x)_i) = |σ_ki² x_i| + Σ_j |V_kji|(|p_j| + P_j); pP = Σ_j |p_j| P_j (for E(s)).
+ */
+function covarianceErrors(sigmaK: number[], Vk: Matrix | undefined, xb: number[]) {
+  const p = lowRankProjection(Vk, xb);
+  const P = (Vk ?? []).map((row) => row.reduce((acc, v, i) => acc + Math.abs(v * xb[i]), 0));
+  const y = covarianceTimes(sigmaK, Vk, xb, p);
+  const Ey = sigmaK.map((sk, i) => (Vk ?? []).reduce((acc, row, j) => acc + Math.abs(row[i]) * (Math.abs(p[j]) + P[j]), Math.abs(sk * sk * xb[i])));
+  return { p, P, y, Ey, pP: p.reduce((acc, pj, j) => acc + Math.abs(pj) * P[j], 0) };
 }
 
 /** Σ_i |U_kli| |y_i| for each l: the error scale (and bound) of U_k y. */
@@ -116,10 +134,9 @@ export function forwardMagnitude(params: GMParams, x: Matrix): Matrix {
   return x.map((xb) => {
     const out = new Array<number>(params.v[0].length).fill(0);
     for (let k = 0; k < K; k++) {
-      const { mom, Ea, Eb } = componentErrors(params, xb, k);
-      const sigma2x = params.sigma[k].map((s, i) => s * s * xb[i]);
-      const q = matVec(params.U[k], sigma2x);
-      const Eq = absMatVec(params.U[k], sigma2x);
+      const { mom, Ea, Eb, cov } = componentErrors(params, xb, k);
+      const q = matVec(params.U[k], cov.y);
+      const Eq = absMatVec(params.U[k], cov.Ey);
       for (let l = 0; l < out.length; l++) {
         out[l] += (Ew[k][l] * mom.a + Math.abs(w[k][l]) * Ea + Eq[l] * mom.b + Math.abs(q[l]) * Eb) / K;
       }
@@ -145,17 +162,17 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
     U: Array.from({ length: K }, () => zeros(L, d)),
     v: zeros(K, L),
     x: zeros(x.length, d),
+    ...(params.V !== undefined && { V: params.V.map((Vk) => zeros(Vk.length, d)) }),
   };
   x.forEach((xb, b) => {
     const Gb = G[b];
     const absG = Gb.map(Math.abs);
     for (let k = 0; k < K; k++) {
-      const { mom, absT, Ea, Eb, Epdf, EtPdf } = componentErrors(params, xb, k);
+      const { mom, absT, Ea, Eb, Epdf, EtPdf, cov, Es } = componentErrors(params, xb, k);
       const { a, s, pdf } = mom;
       const Uk = params.U[k];
-      const sigma2x = params.sigma[k].map((sk, i) => sk * sk * xb[i]);
-      const q = matVec(Uk, sigma2x);
-      const Eq = absMatVec(Uk, sigma2x);
+      const q = matVec(Uk, cov.y);
+      const Eq = absMatVec(Uk, cov.Ey);
       // c = ⟨G, w_k⟩, e = ⟨G, q⟩ and their error scales.
       const c = Math.abs(dot(Gb, w[k]));
       const Ec = absG.reduce((acc, g, l) => acc + g * Ew[k][l], 0);
@@ -175,19 +192,53 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
         out.v[k][l] += gl * (Ea + a);
         for (let i = 0; i < d; i++) {
           const mu = Math.abs(params.mu[k][i]);
-          out.U[k][l][i] += gl * ((Ea + a) * mu + (Eb + mom.b) * Math.abs(sigma2x[i]));
+          out.U[k][l][i] += gl * ((Ea + a) * mu + (Eb + mom.b) * Math.abs(cov.y[i]) + mom.b * (cov.Ey[i] - Math.abs(cov.y[i])));
         }
       }
+      const EdQ = UtG.map((g, i) => (EUtG[i] * mom.b + g * (Eb + mom.b)) / K); // E(∂ℓ/∂(Σx)) incl. its value
       for (let i = 0; i < d; i++) {
         const sk = Math.abs(params.sigma[k][i]);
         const xi = Math.abs(xb[i]);
         const unit = s > 0 ? (sk * xi) / s : 0;
-        const EdQ = (EUtG[i] * mom.b + UtG[i] * (Eb + mom.b)) / K; // E(∂ℓ/∂(σ²x)) incl. its value
         out.mu[k][i] += (EUtG[i] * a + UtG[i] * (Ea + a)) / K + Edm * xi;
-        out.sigma[k][i] += 2 * sk * xi * EdQ + Eds * unit * xi;
-        out.x[b][i] += Edm * Math.abs(params.mu[k][i]) + Eds * unit * sk + sk * sk * EdQ;
+        out.sigma[k][i] += 2 * sk * xi * EdQ[i] + Eds * unit * xi;
+        out.x[b][i] += Edm * Math.abs(params.mu[k][i]) + Eds * unit * sk + sk * sk * EdQ[i];
       }
+      const Vk = params.V?.[k];
+      if (Vk !== undefined) lowRankMagnitude(Vk, xb, cov, EdQ, s, Es, Vds, Eds, out.V![k], out.x[b]);
     }
   });
   return out;
+}
+
+/**
+ * The low-rank terms of gradientMagnitude for one (row, component), the error scales of
+ * gradients.ts's lowRankGradients: with u_j = p_j/s (|u_j| ≤ 1) and
+ * E(∂ℓ/∂s·u_j) = E(∂ℓ/∂s)|u_j| + V(∂ℓ/∂s)(P_j + |p_j|E(s)/s)/s,
+ *   ∂ℓ/∂V_kji = p_j δ_i + (V_k δ)_j x_i + ∂ℓ/∂s u_j x_i:
+ *       (|p_j| + P_j)E(δ_i) + (Σ_i' |V_kji'| E(δ_i'))|x_i| + E(∂ℓ/∂s·u_j)|x_i|
+ *   ∂ℓ/∂x_i += Σ_j V_kji ((V_k δ)_j + ∂ℓ/∂s u_j):  Σ_j |V_kji| (Σ_i' |V_kji'| E(δ_i') + E(∂ℓ/∂s·u_j))
+ */
+function lowRankMagnitude(
+  Vk: Matrix,
+  xb: number[],
+  cov: { p: number[]; P: number[] },
+  EdQ: number[],
+  s: number,
+  Es: number,
+  Vds: number,
+  Eds: number,
+  outV: Matrix,
+  outX: number[],
+): void {
+  Vk.forEach((row, j) => {
+    const pj = Math.abs(cov.p[j]);
+    const EVdq = row.reduce((acc, v, i) => acc + Math.abs(v) * EdQ[i], 0);
+    const Eunit = s > 0 ? Eds * (pj / s) + (Vds * (cov.P[j] + (pj * Es) / s)) / s : 0;
+    for (let i = 0; i < xb.length; i++) {
+      const xi = Math.abs(xb[i]);
+      outV[j][i] += (pj + cov.P[j]) * EdQ[i] + EVdq * xi + Eunit * xi;
+      outX[i] += Math.abs(row[i]) * (EVdq + Eunit);
+    }
+  });
 }

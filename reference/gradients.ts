@@ -6,10 +6,13 @@
  *
  *   ∂a/∂m = Φ(t)   ∂a/∂s = φ(t)   ∂b/∂m = φ(t)/s   ∂b/∂s = −tφ(t)/s
  *   ∂ℓ/∂m = (c Φ(t) + e φ(t)/s)/K              ∂ℓ/∂s = (c φ(t) − e tφ(t)/s)/K
- *   ∂m/∂μ_ki = x_i   ∂m/∂x_i = μ_ki   ∂s/∂σ_ki = σ_ki x_i²/s   ∂s/∂x_i = σ_ki² x_i/s
+ *   ∂m/∂μ_ki = x_i   ∂m/∂x_i = μ_ki   ∂s/∂σ_ki = σ_ki x_i²/s   ∂s/∂x_i = (Σ_k x)_i/s
+ *   ∂s/∂V_kji = (V_k x)_j x_i/s
  *
  * plus the direct paths through w_k = U_k μ_k + v_k (weight a_k/K) and through
- * q_k = U_k (σ_k² ⊙ x) (weight b_k/K).
+ * q_k = U_k Σ_k x, Σ_k x = σ_k² ⊙ x + V_kᵀ(V_k x) (weight b_k/K): with δ = ∂ℓ/∂(Σ_k x)
+ * = U_kᵀG b_k/K, it adds 2σ_k ⊙ x ⊙ δ to ∂ℓ/∂σ_k, (V_k x)δᵀ + (V_k δ)xᵀ to ∂ℓ/∂V_k and
+ * Σ_k δ to ∂ℓ/∂x.
  *
  * At s = 0 the gradient is the limit along s → 0 for m ≠ 0: the φ(t)/s terms vanish
  * (e = 0 there too, since σ_k ⊙ x = 0) and ∂a/∂m = H(m). At m = s = 0 (for instance
@@ -17,7 +20,7 @@
  * central finite differences converge to: ∂a/∂m = H(0) = ½ and no contribution through
  * s (s(σ ± δ) is even in δ there).
  */
-import { componentMoments, outputMeans } from './closed-form.js';
+import { componentMoments, covarianceTimes, lowRankProjection, outputMeans } from './closed-form.js';
 import { dot, matTVec, matVec, zeros } from './linalg.js';
 import { validateInput, validateParams, validateUpstream } from './validate.js';
 import type { GMGradients, GMParams, Matrix } from './types.js';
@@ -32,16 +35,17 @@ export interface GMForwardBackward {
 /**
  * Forward pass and exact gradients of ℓ = Σ_{b,l} G_bl h_bl.
  *
- * @param params   μ: K×d, σ: K×d, U: K×L×d, v: K×L.
+ * @param params   μ: K×d, σ: K×d, U: K×L×d, v: K×L, optionally V: K×r×d.
  * @param x        B×d, B ≥ 0.
  * @param upstream G: B×L; all ones when omitted (the gradient of Σ h).
- * @returns        y = h(x): B×L and ∂ℓ/∂{μ, σ, U, v, x} in the shapes of their arguments.
+ * @returns        y = h(x): B×L and ∂ℓ/∂{μ, σ, U, v, x} (and ∂ℓ/∂V when params has V) in
+ *                 the shapes of their arguments.
  * @throws GMShapeError / GMValueError on bad shapes or non-finite entries.
  */
 export function gmGradients(params: GMParams, x: Matrix, upstream?: Matrix): GMForwardBackward {
   const dims = validateParams(params);
   const B = validateInput(x, dims);
-  const { K, d, L } = dims;
+  const { K, d, L, r } = dims;
   const G = upstream === undefined ? zeros(B, L).map((row) => row.fill(1)) : validateUpstream(upstream, B, L);
   const { mu, sigma, U } = params;
   const w = outputMeans(params);
@@ -53,15 +57,18 @@ export function gmGradients(params: GMParams, x: Matrix, upstream?: Matrix): GMF
     U: Array.from({ length: K }, () => zeros(L, d)),
     v: zeros(K, L),
     x: zeros(B, d),
+    ...(params.V !== undefined && { V: Array.from({ length: K }, () => zeros(r, d)) }),
   };
 
   for (let b = 0; b < B; b++) {
     const xb = x[b];
     const Gb = G[b];
     for (let k = 0; k < K; k++) {
-      const mom = componentMoments(mu[k], sigma[k], xb);
-      const sigma2x = sigma[k].map((sk, i) => sk * sk * xb[i]); // σ_k² ⊙ x
-      const q = matVec(U[k], sigma2x);
+      const Vk = params.V?.[k];
+      const mom = componentMoments(mu[k], sigma[k], xb, Vk);
+      const Vx = lowRankProjection(Vk, xb);
+      const sigmaX = covarianceTimes(sigma[k], Vk, xb, Vx); // Σ_k x
+      const q = matVec(U[k], sigmaX);
       for (let l = 0; l < L; l++) y[b][l] += (w[k][l] * mom.a + q[l] * mom.b) / K;
 
       // Upstream weights of a_k and b_k.
@@ -80,19 +87,36 @@ export function gmGradients(params: GMParams, x: Matrix, upstream?: Matrix): GMF
         const gl = Gb[l] / K;
         grad.v[k][l] += gl * mom.a;
         const Ukl = grad.U[k][l];
-        for (let i = 0; i < d; i++) Ukl[i] += gl * (mom.a * mu[k][i] + mom.b * sigma2x[i]);
+        for (let i = 0; i < d; i++) Ukl[i] += gl * (mom.a * mu[k][i] + mom.b * sigmaX[i]);
       }
+      const dQ = UtG.map((g) => (g * mom.b) / K); // δ = ∂ℓ/∂(Σ_k x)
       for (let i = 0; i < d; i++) {
         const sk = sigma[k][i];
         const xi = xb[i];
-        const dQ = (UtG[i] * mom.b) / K; // ∂ℓ/∂(σ_ki² x_i)
         // σx/s ∈ [−1, 1] since |σ_ki x_i| ≤ s; 0 when s = 0 (symmetric derivative).
         const unit = mom.s > 0 ? (sk * xi) / mom.s : 0;
         grad.mu[k][i] += (UtG[i] * mom.a) / K + dm * xi;
-        grad.sigma[k][i] += 2 * sk * xi * dQ + ds * unit * xi;
-        grad.x[b][i] += dm * mu[k][i] + ds * unit * sk + sk * sk * dQ;
+        grad.sigma[k][i] += 2 * sk * xi * dQ[i] + ds * unit * xi;
+        grad.x[b][i] += dm * mu[k][i] + ds * unit * sk + sk * sk * dQ[i];
       }
+      if (Vk !== undefined) lowRankGradients(Vk, xb, Vx, dQ, mom.s, ds, grad.V![k], grad.x[b]);
     }
   }
   return { y, grad };
+}
+
+/**
+ * The low-rank part of one (row, component): adds ∂ℓ/∂V_k = (V_k x)δᵀ + (V_k δ)xᵀ +
+ * ∂ℓ/∂s·(V_k x)xᵀ/s to gradV (r×d) and V_kᵀ(V_k δ) + ∂ℓ/∂s·V_kᵀ(V_k x)/s to gradX (d).
+ * (V_k x)_j/s ∈ [−1, 1]; at s = 0 it is 0 (the symmetric derivative, as for σ).
+ */
+function lowRankGradients(Vk: Matrix, x: number[], Vx: number[], dQ: number[], s: number, ds: number, gradV: Matrix, gradX: number[]): void {
+  const Vdq = matVec(Vk, dQ);
+  Vk.forEach((row, j) => {
+    const unit = s > 0 ? Vx[j] / s : 0;
+    for (let i = 0; i < x.length; i++) {
+      gradV[j][i] += Vx[j] * dQ[i] + Vdq[j] * x[i] + ds * unit * x[i];
+      gradX[i] += row[i] * (Vdq[j] + ds * unit);
+    }
+  });
 }

@@ -2,17 +2,18 @@
  * Monte Carlo estimator of the GM layer (Chewi, Rigollet & Yan, eq. 6), an oracle
  * that shares no algebra with the closed form:
  *
- *   h(x) = 1/K Σ_k E_{β ~ N(μ_k, diag σ_k²)} [ (U_k β + v_k) ReLU(⟨β, x⟩) ]
+ *   h(x) = 1/K Σ_k E_{β ~ N(μ_k, Σ_k)} [ (U_k β + v_k) ReLU(⟨β, x⟩) ],  Σ_k = diag σ_k² + V_kᵀV_k
  *
- * estimated with N draws β = μ_k + σ_k ⊙ ε, ε ~ N(0, I_d), independently for each
- * component, together with its standard error. Gradients use the reparameterisation
- * (pathwise) estimator: for f(β) = ⟨G, U_k β + v_k⟩ ReLU(⟨β, x⟩), which is Lipschitz
- * in β, ∂/∂μ_k E f = E ∇_β f and ∂/∂σ_k E f = E[∇_β f ⊙ ε], where
+ * estimated with N draws β = μ_k + σ_k ⊙ ε + V_kᵀω, ε ~ N(0, I_d), ω ~ N(0, I_r) (ε then
+ * ω from one normal stream; no ω without V), independently for each component,
+ * together with its standard error. Gradients use the reparameterisation (pathwise)
+ * estimator: for f(β) = ⟨G, U_k β + v_k⟩ ReLU(⟨β, x⟩), which is Lipschitz in β,
+ * ∂/∂μ_k E f = E ∇_β f, ∂/∂σ_k E f = E[∇_β f ⊙ ε] and ∂/∂V_k E f = E[ω ∇_β fᵀ], where
  *
  *   ∇_β f = ReLU(z) U_kᵀ G + ⟨G, U_k β + v_k⟩ 1{z > 0} x,   z = ⟨β, x⟩,
  *   ∂f/∂U_k = ReLU(z) G βᵀ,   ∂f/∂v_k = ReLU(z) G,   ∂f/∂x = ⟨G, U_k β + v_k⟩ 1{z > 0} β.
  *
- * Antithetic sampling averages each draw with its mirror μ_k − σ_k ⊙ ε; the pair
+ * Antithetic sampling averages each draw with its mirror μ_k − σ_k ⊙ ε − V_kᵀω; the pair
  * averages are i.i.d., and the standard error is computed from them.
  *
  * Standard errors: the K components use independent draws, so
@@ -38,7 +39,7 @@ export interface MonteCarloOptions {
   samples: number;
   /** Seed of the normal stream; the same seed gives the same estimate. */
   seed: string | number;
-  /** Average each draw with its mirror μ − σ ⊙ ε (default false). */
+  /** Average each draw with its mirror μ − σ ⊙ ε − Vᵀω (default false). */
   antithetic?: boolean;
   /** Also estimate the gradients of Σ G ⊙ h (default true). */
   gradients?: boolean;
@@ -49,21 +50,22 @@ export interface MonteCarloResult {
   y: Matrix;
   /** Standard error of each entry of y: B×L */
   stderr: Matrix;
-  /** Estimates of ∂ℓ/∂(μ, σ, U, v, x), ℓ = Σ G ⊙ h (present when gradients were asked for). */
+  /** Estimates of ∂ℓ/∂(μ, σ, U, v, x), and V when params has it, ℓ = Σ G ⊙ h (present when gradients were asked for). */
   grad?: GMGradients;
   /** Standard errors of grad, same shapes. */
   gradStderr?: GMGradients;
 }
 
 /** Offsets of the pieces of one flattened per-sample observation. */
-function layout(B: number, d: number, L: number, withGradients: boolean) {
+function layout(B: number, d: number, L: number, r: number, withGradients: boolean) {
   const y = 0;
   const mu = y + B * L;
   const sigma = mu + d;
-  const U = sigma + d;
+  const V = sigma + d;
+  const U = V + r * d;
   const v = U + L * d;
   const x = v + L;
-  return { y, mu, sigma, U, v, x, size: withGradients ? x + B * d : mu };
+  return { y, mu, sigma, V, U, v, x, size: withGradients ? x + B * d : mu };
 }
 
 function checkSamples(options: MonteCarloOptions): void {
@@ -78,7 +80,7 @@ function checkSamples(options: MonteCarloOptions): void {
 
 /**
  * Adds to `out` (a flat observation, see layout) the values and, if asked, the
- * pathwise gradients of f at one draw β = μ_k + σ_k ⊙ ε, multiplied by `weight`.
+ * pathwise gradients of f at one draw β = μ_k + σ_k ⊙ ε + V_kᵀω, multiplied by `weight`.
  */
 function accumulateDraw(
   out: Float64Array,
@@ -87,6 +89,7 @@ function accumulateDraw(
   vk: Vector,
   beta: Vector,
   eps: Vector,
+  omegaDraw: Vector,
   x: Matrix,
   G: Matrix,
   weight: number,
@@ -125,6 +128,7 @@ function accumulateDraw(
   for (let i = 0; i < d; i++) {
     out[at.mu + i] += weight * gradBeta[i];
     out[at.sigma + i] += weight * gradBeta[i] * eps[i];
+    for (let j = 0; j < omegaDraw.length; j++) out[at.V + j * d + i] += weight * omegaDraw[j] * gradBeta[i];
   }
 }
 
@@ -132,7 +136,7 @@ function accumulateDraw(
  * Monte Carlo estimate of h(x) and (optionally) of the gradients of ℓ = Σ G ⊙ h,
  * each with its standard error.
  *
- * @param params   μ: K×d, σ: K×d, U: K×L×d, v: K×L.
+ * @param params   μ: K×d, σ: K×d, U: K×L×d, v: K×L, optionally V: K×r×d.
  * @param x        B×d, B ≥ 0.
  * @param options  samples N per component, seed, antithetic, gradients.
  * @param upstream G: B×L; all ones when omitted.
@@ -148,11 +152,11 @@ export function gmMonteCarlo(
   const dims = validateParams(params);
   const B = validateInput(x, dims);
   checkSamples(options);
-  const { K, d, L } = dims;
+  const { K, d, L, r } = dims;
   const G = upstream === undefined ? zeros(B, L).map((row) => row.fill(1)) : validateUpstream(upstream, B, L);
   const withGradients = options.gradients ?? true;
   const antithetic = options.antithetic ?? false;
-  const at = layout(B, d, L, withGradients);
+  const at = layout(B, d, L, r, withGradients);
   const draw = normalStream(options.seed);
   const draws = antithetic ? options.samples / 2 : options.samples;
 
@@ -163,17 +167,20 @@ export function gmMonteCarlo(
     const observation = new Float64Array(at.size);
     const mu = params.mu[k];
     const sigma = params.sigma[k];
+    const Vk = params.V?.[k] ?? [];
     for (let n = 0; n < draws; n++) {
       observation.fill(0);
       const eps = Array.from({ length: d }, draw);
-      const beta = mu.map((m, i) => m + sigma[i] * eps[i]);
+      const omega = Array.from({ length: r }, draw);
+      // σ ⊙ ε + Vᵀω, the draw's deviation from μ.
+      const dev = sigma.map((s, i) => Vk.reduce((acc, row, j) => acc + row[i] * omega[j], s * eps[i]));
+      const beta = mu.map((m, i) => m + dev[i]);
       if (antithetic) {
-        accumulateDraw(observation, at, params.U[k], params.v[k], beta, eps, x, G, 0.5, withGradients);
-        const mirror = mu.map((m, i) => m - sigma[i] * eps[i]);
-        const negEps = eps.map((e) => -e);
-        accumulateDraw(observation, at, params.U[k], params.v[k], mirror, negEps, x, G, 0.5, withGradients);
+        accumulateDraw(observation, at, params.U[k], params.v[k], beta, eps, omega, x, G, 0.5, withGradients);
+        const mirror = mu.map((m, i) => m - dev[i]);
+        accumulateDraw(observation, at, params.U[k], params.v[k], mirror, eps.map((e) => -e), omega.map((w) => -w), x, G, 0.5, withGradients);
       } else {
-        accumulateDraw(observation, at, params.U[k], params.v[k], beta, eps, x, G, 1, withGradients);
+        accumulateDraw(observation, at, params.U[k], params.v[k], beta, eps, omega, x, G, 1, withGradients);
       }
       addObservation(moments, observation);
     }
@@ -209,6 +216,7 @@ export function gmMonteCarlo(
       U: perComponent.map((c) => scaled(c[pick], at.U, L, d)),
       v: perComponent.map((c) => Array.from(c[pick].subarray(at.v, at.v + L), (z) => z / K)),
       x: scaled(all, at.x, B, d),
+      ...(params.V !== undefined && { V: perComponent.map((c) => scaled(c[pick], at.V, r, d)) }),
     });
     result.grad = collect('mean', mean);
     result.gradStderr = collect('stderr', stderrAll);

@@ -10,7 +10,10 @@ export type Vector = number[];
 export type Matrix = number[][];
 export type Tensor3 = number[][][];
 
-/** The trainable parameters of one GM layer. */
+/**
+ * The trainable parameters of one GM layer. Component k's covariance is
+ * Σ_k = diag(σ_k²) + V_kᵀV_k: diagonal as in the paper when V is absent (rank r = 0).
+ */
 export interface GMParams {
   /** μ: K×d, the means of the K Gaussian components over β. */
   mu: Matrix;
@@ -20,6 +23,8 @@ export interface GMParams {
   U: Tensor3;
   /** v: K×L, the offset of E[ω | β]. */
   v: Matrix;
+  /** V: K×r×d, optional low-rank factors of Σ_k (r ≥ 0; absent means r = 0). */
+  V?: Tensor3;
 }
 
 export interface GMDims {
@@ -36,4 +41,6 @@ export interface GMGradients {
   v: Matrix;
   /** B×d */
   x: Matrix;
+  /** K×r×d, present when the parameters have V. */
+  V?: Tensor3;
 }

@@ -43,8 +43,11 @@ export function shapeOf(value: unknown, field: string, rank: number): number[] {
   return shape;
 }
 
-/** The fields of a parameter set, in the case format's order. */
-export const PARAM_FIELDS = ['mu', 'sigma', 'U', 'v'] as const;
+/** The fields of a parameter set, in the case format's order; V is optional. */
+export const PARAM_FIELDS = ['mu', 'sigma', 'U', 'v', 'V'] as const;
+
+/** The fields every parameter set has. */
+export const REQUIRED_PARAM_FIELDS = ['mu', 'sigma', 'U', 'v'] as const;
 
 /**
  * Throws for the first own field of `object` that is not in `known` (a typo such as
@@ -76,16 +79,17 @@ function expectShape(field: string, actual: number[], expected: number[], names:
 /**
  * Checks a parameter set and returns its dimensions.
  *
- * Requires μ: K×d, σ: K×d, U: K×L×d, v: K×L with K, d, L ≥ 1 and every entry finite.
- * K, d are read from μ and L from U; the other arrays must agree.
+ * Requires μ: K×d, σ: K×d, U: K×L×d, v: K×L with K, d, L ≥ 1 and every entry finite,
+ * and optionally V: K×r×d with r ≥ 0 (r = 0 written as K empty lists); r is 0 without V.
+ * K, d are read from μ, L from U and r from V; the other arrays must agree.
  */
-export function validateParams(params: unknown): GMDims {
+export function validateParams(params: unknown): GMDims & { r: number } {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    throw new GMShapeError('params', 'an object with fields mu, sigma, U, v', describeValue(params));
+    throw new GMShapeError('params', 'an object with fields mu, sigma, U, v and optionally V', describeValue(params));
   }
   const p = params as Record<string, unknown>;
   refuseUnknownFields(p, PARAM_FIELDS, 'params');
-  for (const key of PARAM_FIELDS) {
+  for (const key of REQUIRED_PARAM_FIELDS) {
     if (!(key in p)) throw new GMShapeError(`params.${key}`, 'a field (see the case format)', 'nothing');
   }
   const muShape = shapeOf(p.mu, 'params.mu', 2);
@@ -101,7 +105,16 @@ export function validateParams(params: unknown): GMDims {
   }
   expectShape('params.U', uShape, [K, L, d], ['K', 'L', 'd']);
   expectShape('params.v', shapeOf(p.v, 'params.v', 2), [K, L], ['K', 'L']);
-  return { K, d, L };
+  return { K, d, L, r: p.V === undefined ? 0 : validateLowRank(p.V, K, d) };
+}
+
+/** Checks V: K×r×d (a rank that differs between components is a ragged array) and returns r. */
+function validateLowRank(V: unknown, K: number, d: number): number {
+  const shape = shapeOf(V, 'params.V', 3);
+  const r = shape[1] ?? 0;
+  // r = 0 hides d: K empty lists have shape [K, 0], which stands for [K, 0, d].
+  expectShape('params.V', shape.length === 2 && shape[0] === K && r === 0 ? [K, 0, d] : shape, [K, r, d], ['K', 'r', 'd']);
+  return r;
 }
 
 /**

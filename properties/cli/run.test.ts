@@ -29,6 +29,30 @@ async function run(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
+describe('gmlayer eval with low-rank factors params.V', () => {
+  const lowRank = { ...ok, params: { ...ok.params, V: [[[0.3, 0.1]], [[-0.2, 0.4]]] } };
+
+  it('--impl reference and montecarlo return grad.V in V’s shape', async () => {
+    const r = await run('eval', write('lowrank.json', lowRank));
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.grad).toEqual(gmGradients(lowRank.params, lowRank.x, lowRank.upstream).grad);
+    expect(out.grad.V).toHaveLength(2);
+    const mc = JSON.parse((await run('eval', write('lowrank.json', lowRank), '--impl', 'montecarlo', '--samples', '1000')).stdout);
+    expect(mc.grad.V[1][0]).toHaveLength(2);
+    expect(mc.gradStderr.V[1][0]).toHaveLength(2);
+  });
+
+  it('--impl tfjs takes rank 0 (grad.V is K empty lists) and refuses rank 1 with exit 2, one line', async () => {
+    const rank0 = await run('eval', write('rank0.json', { ...ok, params: { ...ok.params, V: [[], []] } }), '--impl', 'tfjs', '--backend', 'cpu');
+    expect(rank0.code).toBe(0);
+    expect(JSON.parse(rank0.stdout).grad.V).toEqual([[], []]);
+    const rank1 = await run('eval', write('lowrank.json', lowRank), '--impl', 'tfjs', '--backend', 'cpu');
+    expect(rank1.code).toBe(2);
+    expect(rank1.stderr).toMatch(/^gmlayer: params\.V: expected no low-rank factors \(or rank r = 0\).*--impl reference\|montecarlo` take V, got shape \[2, 1, 2\]\n$/);
+  });
+});
+
 describe('gmlayer eval', () => {
   it('prints the reference output and gradients as JSON', async () => {
     const r = await run('eval', write('ok.json', ok));
@@ -84,7 +108,7 @@ describe('gmlayer eval', () => {
 
   it.each([
     ['a top-level typo', { ...ok, upstreams: ok.upstream }, 'gmlayer: upstreams: expected one of the fields params, x, upstream, got an unknown field\n'],
-    ['a parameter typo', { ...ok, params: { ...ok.params, V: [[], []] } }, 'gmlayer: params.V: expected one of the fields mu, sigma, U, v, got an unknown field\n'],
+    ['a parameter typo', { ...ok, params: { ...ok.params, W: [[], []] } }, 'gmlayer: params.W: expected one of the fields mu, sigma, U, v, V, got an unknown field\n'],
   ])('refuses %s with exit 2, naming the field and the known ones', async (_name, c, message) => {
     const r = await run('eval', write('unknown.json', c));
     expect(r.code).toBe(2);

@@ -10,9 +10,16 @@ describeEachBackend('checkShapes', () => {
   const params = () => ({ mu: tf.zeros([2, 3]), sigma: tf.zeros([2, 3]), U: tf.zeros([2, 1, 3]), v: tf.zeros([2, 1]) }) as GMTensors;
 
   it('refuses an unknown parameter, naming it and the known ones', () => {
-    const p = { ...params(), V: tf.zeros([2, 0, 3]) } as unknown as GMTensors;
+    const p = { ...params(), W: tf.zeros([2, 0, 3]) } as unknown as GMTensors;
     expect(() => checkShapes(tf.zeros([1, 3]), p)).toThrow(GMShapeError);
-    expect(() => checkShapes(tf.zeros([1, 3]), p)).toThrow('params.V: expected one of the fields mu, sigma, U, v, got an unknown field');
+    expect(() => checkShapes(tf.zeros([1, 3]), p)).toThrow('params.W: expected one of the fields mu, sigma, U, v, got an unknown field');
+  });
+
+  it('takes V of rank 0 (the diagonal layer) and refuses low-rank factors, which it does not compute yet', () => {
+    const withV = (V: unknown) => ({ ...params(), V }) as unknown as GMTensors;
+    expect(checkShapes(tf.zeros([1, 3]), withV(tf.zeros([2, 0, 3])))).toEqual({ K: 2, d: 3, L: 1, B: 1 });
+    expect(() => checkShapes(tf.zeros([1, 3]), withV(tf.zeros([2, 1, 3])))).toThrow(GMShapeError);
+    expect(() => checkShapes(tf.zeros([1, 3]), withV(tf.zeros([2, 1, 3])))).toThrow(/^params\.V: expected no low-rank factors \(or rank r = 0\).*, got shape \[2, 1, 3\]$/);
   });
 
   it('tells a tensor of another tfjs copy from a wrong value', () => {

@@ -1,6 +1,7 @@
 /**
  * The reference's exact gradients (reference/gradients.ts) against central finite
- * differences of its forward pass, entry by entry, for μ, σ, U, v and x.
+ * differences of its forward pass, entry by entry, for μ, σ, U, v, x and (for cases
+ * with low-rank factors) V.
  */
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
@@ -25,6 +26,7 @@ function slots(c: { params: GMParams; x: Matrix }): [string, number[]][] {
   c.params.U.forEach((Uk, k) => Uk.forEach((row, l) => out.push([`U[${k}][${l}]`, row])));
   c.params.v.forEach((row, k) => out.push([`v[${k}]`, row]));
   c.x.forEach((row, b) => out.push([`x[${b}]`, row]));
+  c.params.V?.forEach((Vk, k) => Vk.forEach((row, j) => out.push([`V[${k}][${j}]`, row])));
   return out;
 }
 
@@ -42,23 +44,25 @@ function centralDifference(c: GeneratedCase, row: number[], i: number, h: number
 }
 
 /**
- * Cases on which ℓ is smooth enough for differences: σ and x entries are 0 or at least
- * 0.2 in size, so s = 0 or s ≥ 0.04. Where s = 0 we require x = 0 (h is then exactly
- * odd-plus-even, so central differences are exact) or |m| > 0.01 ≫ H, so that no step
- * crosses the kink of ReLU(m): at s = m = 0 with x ≠ 0 the layer is not differentiable
- * and central differences are only O(H) accurate.
+ * Cases on which ℓ is smooth enough for differences: σ, V and x entries are 0 or at
+ * least 0.2 in size, and s = 0 or s ≥ 0.04 (V x can cancel, so this is filtered). Where
+ * s = 0 we require x = 0 (h is then exactly odd-plus-even, so central differences are
+ * exact) or |m| > 0.01 ≫ H, so that no step crosses the kink of ReLU(m): at s = m = 0
+ * with x ≠ 0 the layer is not differentiable and central differences are only O(H)
+ * accurate.
  */
-const smoothCase = gmCase({ maxK: 3, maxD: 5, maxL: 3, maxB: 3 }, separatedEntries).filter((c) =>
-  c.x.every((xb) =>
-    c.params.mu.every((_, k) => {
-      const { m, s } = componentMoments(c.params.mu[k], c.params.sigma[k], xb);
-      return s > 0 || xb.every((xi) => xi === 0) || Math.abs(m) > 0.01;
-    }),
-  ),
-);
+const smooth = (maxR: number) =>
+  gmCase({ maxK: 3, maxD: 5, maxL: 3, maxB: 3, maxR }, separatedEntries).filter((c) =>
+    c.x.every((xb) =>
+      c.params.mu.every((_, k) => {
+        const { m, s } = componentMoments(c.params.mu[k], c.params.sigma[k], xb, c.params.V?.[k]);
+        return s >= 0.04 || (s === 0 && (xb.every((xi) => xi === 0) || Math.abs(m) > 0.01));
+      }),
+    ),
+  );
 
 describe('exact gradients vs central finite differences', () => {
-  test.prop([smoothCase])('∂ℓ/∂μ, σ, U, v, x agree with Richardson-extrapolated central differences', (c) => {
+  test.prop([fc.oneof(smooth(0), smooth(2))])('∂ℓ/∂μ, σ, U, v, x (and V) agree with Richardson-extrapolated central differences', (c) => {
     const { grad } = gmGradients(c.params, c.x, c.G);
     const B = c.x.length;
     const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
@@ -71,6 +75,7 @@ describe('exact gradients vs central finite differences', () => {
     grad.U.forEach((Uk, k) => Uk.forEach((row, l) => (analytic[`U[${k}][${l}]`] = row)));
     grad.v.forEach((row, k) => (analytic[`v[${k}]`] = row));
     grad.x.forEach((row, b) => (analytic[`x[${b}]`] = row));
+    grad.V?.forEach((Vk, k) => Vk.forEach((row, j) => (analytic[`V[${k}][${j}]`] = row)));
     for (const [name, row] of slots(c)) {
       for (let i = 0; i < row.length; i++) {
         // Richardson: (4D(h/2) − D(h))/3 cancels the h² term of the central difference.

@@ -4,8 +4,8 @@
  *
  * False-failure budget: every check is a two-sided z-test |MC − exact| ≤ z·SE (+ the
  * closed form's rounding bound, for σ = 0 components where SE = 0). The suite makes at
- * most MAX_CHECKS checks (counted and asserted below); with z = 6.11, Bonferroni gives a
- * total false-failure probability below 1000 · P(|Z| > 6.11) = 1000 · 1.0e−9 = 1e−6 per
+ * most MAX_CHECKS checks (counted and asserted below); with z = 6.22, Bonferroni gives a
+ * total false-failure probability below 2000 · P(|Z| > 6.22) = 2000 · 4.97e−10 < 1e−6 per
  * run of fresh seeds. N is large (≥ 20,000 per component), so the estimated SE is within
  * a percent of the true one, and antithetic pairs keep the summands' skew small.
  * The seeds are fixed, so CI itself is deterministic.
@@ -30,8 +30,8 @@ import { componentMoments } from '../../reference/closed-form.js';
 import { gmCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
 import { forwardTolerance, gradientTolerance } from '../support/tolerance.js';
 
-const Z = 6.11;
-const MAX_CHECKS = 1000;
+const Z = 6.22;
+const MAX_CHECKS = 2000;
 let checks = 0;
 
 type Nested = number | Nested[];
@@ -54,24 +54,28 @@ const gradientParts = (g: GMGradients): [string, Nested][] => [
   ['U', g.U],
   ['v', g.v],
   ['x', g.x],
+  ...(g.V === undefined ? [] : [['V', g.V] as [string, Nested]]),
 ];
 
 const SAMPLES = 20_000;
 const sampleable = (c: GeneratedCase) =>
   c.x.every((xb) =>
     c.params.mu.every((mu, k) => {
-      const { m, s, b } = componentMoments(mu, c.params.sigma[k], xb);
+      const { m, s, b } = componentMoments(mu, c.params.sigma[k], xb, c.params.V?.[k]);
       return s === 0 ? m !== 0 : SAMPLES * Math.min(b, 1 - b) >= 1000;
     }),
   );
 // Every component random on some row (s > 0): otherwise the sampleable filter favours
 // σ = 0 components, whose σ-gradients are 0 ± 0 and check nothing.
-const random = (c: GeneratedCase) => c.params.mu.every((mu, k) => c.x.some((xb) => componentMoments(mu, c.params.sigma[k], xb).s > 0));
-// Twelve fixed cases: zeros, negative σ, sparse pixels (moderate entries).
-const cases: GeneratedCase[] = fc.sample(
-  gmCase({ maxK: 3, maxD: 4, maxL: 2, maxB: 2 }, moderateEntries).filter((c) => sampleable(c) && random(c)),
-  { seed: 7, numRuns: 12, unbiased: true }, // unbiased: fast-check's early samples lean to zeros
-);
+const random = (c: GeneratedCase) => c.params.mu.every((mu, k) => c.x.some((xb) => componentMoments(mu, c.params.sigma[k], xb, c.params.V?.[k]).s > 0));
+// Twelve fixed cases: zeros, negative σ, sparse pixels (moderate entries); then six with
+// low-rank factors V of rank 1 or 2 (β = μ + σ ⊙ ε + Vᵀω).
+const draw = (maxR: number, numRuns: number, seed: number) =>
+  fc.sample(
+    gmCase({ maxK: 3, maxD: 4, maxL: 2, maxB: 2, maxR }, moderateEntries).filter((c) => sampleable(c) && random(c) && (maxR === 0 || c.params.V![0].length > 0)),
+    { seed, numRuns, unbiased: true }, // unbiased: fast-check's early samples lean to zeros
+  );
+const cases: GeneratedCase[] = [...draw(0, 12, 7), ...draw(2, 6, 8)];
 
 describe('Monte Carlo agrees with the closed form', () => {
   it.each(cases.map((c, j) => [j, c] as const))('case %i: y and every gradient within z·SE', (_j, c) => {
@@ -88,9 +92,11 @@ describe('Monte Carlo agrees with the closed form', () => {
     }
   });
 
-  it('checks real σ-gradients: most of them are nonzero', () => {
+  it('checks real σ- and V-gradients: most of them are nonzero', () => {
     const nonzero = cases.flatMap((c) => gmGradients(c.params, c.x, c.G).grad.sigma.flat()).filter((g) => g !== 0).length;
     expect(nonzero).toBeGreaterThan(20);
+    const nonzeroV = cases.flatMap((c) => gmGradients(c.params, c.x, c.G).grad.V?.flat(2) ?? []).filter((g) => g !== 0).length;
+    expect(nonzeroV).toBeGreaterThan(20);
   });
 
   it('stays within the false-failure budget', () => {

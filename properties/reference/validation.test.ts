@@ -54,7 +54,23 @@ describe('shape errors name the field, the expected and the actual shape', () =>
     ['params missing', (c: any) => delete c.params, 'params', /an object with fields mu, sigma, U, v/],
     ['a field missing', (c: any) => delete c.params.v, 'params.v', /a field/],
     ['upstream with the wrong L', (c: any) => (c.upstream = [[1, 2, 3]]), 'upstream', /shape \[B=1, L=2\]/],
+    ['V with the wrong K', (c: any) => (c.params.V = [[[1, 0, 0]]]), 'params.V', /shape \[K=2, r=1, d=3\], got shape \[1, 1, 3\]/],
+    ['V with the wrong d', (c: any) => (c.params.V = [[[1, 0]], [[0, 1]]]), 'params.V', /shape \[K=2, r=1, d=3\], got shape \[2, 1, 2\]/],
+    ['a rank that differs between components', (c: any) => (c.params.V = [[[1, 0, 0]], [[0, 1, 0], [0, 0, 1]]]), 'params.V[1]', /length 1 like params\.V\[0\] \(ragged array\), got length 2/],
+    ['V of rank 2', (c: any) => (c.params.V = [[[1, 0, 0], [0, 1, 0]], [[0, 1, 0]]]), 'params.V[1]', /ragged/],
+    ['V an empty list', (c: any) => (c.params.V = []), 'params.V', /shape \[K=2, r=0, d=3\], got shape \[0\]/],
+    ['V a matrix', (c: any) => (c.params.V = [[1, 0, 0], [0, 1, 0]]), 'params.V[0][0]', /an array/],
   ])('%s', (_name, mutate, field, message) => expectCaseError(mutate, GMShapeError, field, message));
+
+  it('takes V of rank 0 as K empty lists and of rank r as K r×d arrays, and reports r', () => {
+    const rank0 = good() as any;
+    rank0.params.V = [[], []];
+    expect(parseCase(rank0).dims).toMatchObject({ K: 2, d: 3, L: 2, r: 0 });
+    const rank1 = good() as any;
+    rank1.params.V = [[[1, 0, 0]], [[0, 0, 2]]];
+    expect(parseCase(rank1).dims).toMatchObject({ r: 1 });
+    expect(parseCase(good()).dims).toMatchObject({ r: 0 });
+  });
 });
 
 describe('value errors name the entry', () => {
@@ -106,7 +122,7 @@ describe('the case itself', () => {
 
   it.each([
     ['a top-level field', (c: any) => (c.upstreams = [[1, 1]]), 'upstreams: expected one of the fields params, x, upstream, got an unknown field'],
-    ['a parameter', (c: any) => (c.params.V = []), 'params.V: expected one of the fields mu, sigma, U, v, got an unknown field'],
+    ['a parameter', (c: any) => (c.params.W = []), 'params.W: expected one of the fields mu, sigma, U, v, V, got an unknown field'],
   ])('refuses an unknown %s, naming it and the known ones', (_name, mutate, message) => {
     const c = good();
     mutate(c);

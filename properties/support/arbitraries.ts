@@ -20,6 +20,8 @@ export interface CaseLimits {
   maxL?: number;
   maxB?: number;
   minD?: number;
+  /** The largest rank r of the low-rank factors V (K×r×d, entries like σ's); 0 (default): no V. */
+  maxR?: number;
 }
 
 type Entry = fc.Arbitrary<number>;
@@ -101,39 +103,39 @@ export const moderateEntries: Entries = {
 };
 
 /**
- * Rescales σ_k so that t = m/s takes the target value on the first row of x (when
- * both m and s are nonzero there): σ_k ← σ_k · |m| / (s·|t|). This reaches |t| up to
- * 37, where Φ(−|t|) ≈ 1e−300, without waiting for chance to get there.
+ * Rescales σ_k (and V_k) so that t = m/s takes the target value on the first row of x
+ * (when both m and s are nonzero there): σ_k ← σ_k · |m| / (s·|t|). This reaches |t| up
+ * to 37, where Φ(−|t|) ≈ 1e−300, without waiting for chance to get there.
  */
 function aimT(params: GMParams, x: Matrix, targets: (number | null)[]): GMParams {
   if (x.length === 0) return params;
   const x0 = x[0];
-  const sigma = params.sigma.map((sk, k) => {
+  const scales = params.sigma.map((sk, k) => {
     const target = targets[k];
-    if (target === null) return sk;
+    if (target === null) return 1;
     const m = params.mu[k].reduce((acc, mu, i) => acc + mu * x0[i], 0);
-    const s = Math.hypot(...sk.map((sigma, i) => sigma * x0[i]));
-    if (m === 0 || s === 0 || !Number.isFinite(m / s)) return sk;
+    const Vx = (params.V?.[k] ?? []).map((row) => row.reduce((acc, v, i) => acc + v * x0[i], 0));
+    const s = Math.hypot(...sk.map((sigma, i) => sigma * x0[i]), ...Vx);
+    if (m === 0 || s === 0 || !Number.isFinite(m / s)) return 1;
     const scale = Math.abs(m) / (s * target);
-    const scaled = sk.map((sigma) => sigma * scale);
-    return scaled.every((sigma) => Math.abs(sigma) <= 1e6) ? scaled : sk; // no overflow later
-
+    const largest = Math.max(...sk.map(Math.abs), ...(params.V?.[k] ?? []).flat().map(Math.abs));
+    return largest * scale <= 1e6 ? scale : 1; // no overflow later
   });
-  return { ...params, sigma };
+  const sigma = params.sigma.map((sk, k) => (scales[k] === 1 ? sk : sk.map((value) => value * scales[k])));
+  const V = params.V?.map((Vk, k) => (scales[k] === 1 ? Vk : Vk.map((row) => row.map((value) => value * scales[k]))));
+  return { ...params, sigma, ...(V !== undefined && { V }) };
 }
 
 /** Random GM cases with the given entry distributions and optional |t| targeting. */
 export function gmCase(limits: CaseLimits = {}, entries: Entries = ordinaryEntries, aim = false): fc.Arbitrary<GeneratedCase> {
-  const { maxK = 3, maxD = 5, maxL = 3, maxB = 3, minD = 1 } = limits;
-  return fc
-    .record({
-      K: fc.integer({ min: 1, max: maxK }),
-      d: fc.integer({ min: minD, max: maxD }),
-      L: fc.integer({ min: 1, max: maxL }),
-      B: fc.integer({ min: 1, max: maxB }),
-    })
-    .chain(({ K, d, L, B }) =>
-      fc.record({
+  const { maxK = 3, maxD = 5, maxL = 3, maxB = 3, minD = 1, maxR = 0 } = limits;
+  // r and V are drawn last, and only when asked for, so that cases without V draw exactly
+  // what they drew before V existed (the suites' seeds keep their cases).
+  const sizes = { K: fc.integer({ min: 1, max: maxK }), d: fc.integer({ min: minD, max: maxD }), L: fc.integer({ min: 1, max: maxL }), B: fc.integer({ min: 1, max: maxB }) };
+  const withRank = maxR > 0 ? fc.record({ ...sizes, r: fc.integer({ min: 0, max: maxR }) }) : fc.record(sizes).map((dims) => ({ ...dims, r: -1 }));
+  return withRank
+    .chain(({ K, d, L, B, r }) => {
+      const content = {
         mu: matrix(K, d, entries.mu),
         sigma: matrix(K, d, entries.sigma),
         U: fc.array(matrix(L, d, entries.U), { minLength: K, maxLength: K }),
@@ -144,10 +146,14 @@ export function gmCase(limits: CaseLimits = {}, entries: Entries = ordinaryEntri
           minLength: K,
           maxLength: K,
         }),
-      }),
-    )
-    .map(({ mu, sigma, U, v, x, G, targets }) => {
-      const params = aimT({ mu, sigma, U, v }, x, targets);
+      };
+      type Drawn = { mu: Matrix; sigma: Matrix; U: Matrix[]; v: Matrix; x: Matrix; G: Matrix; targets: (number | null)[]; V?: Matrix[] };
+      return r < 0
+        ? (fc.record(content) as fc.Arbitrary<Drawn>)
+        : (fc.record({ ...content, V: fc.array(matrix(r, d, entries.sigma), { minLength: K, maxLength: K }) }) as fc.Arbitrary<Drawn>);
+    })
+    .map(({ mu, sigma, U, v, V, x, G, targets }) => {
+      const params = aimT({ mu, sigma, U, v, ...(V !== undefined && { V }) }, x, targets);
       return { params, x, G };
     });
 }

@@ -25,7 +25,7 @@ export function gradientTolerance(params: GMParams, x: Matrix, G: Matrix, unitRo
   const floor = underflowFloor(unitRoundoff);
   const M = gradientMagnitude(params, x, G);
   const scale = (a: Matrix) => a.map((row) => row.map((m) => factor * m + floor));
-  return { mu: scale(M.mu), sigma: scale(M.sigma), U: M.U.map(scale), v: scale(M.v), x: scale(M.x) };
+  return { mu: scale(M.mu), sigma: scale(M.sigma), U: M.U.map(scale), v: scale(M.v), x: scale(M.x), ...(M.V !== undefined && { V: M.V.map(scale) }) };
 }
 
 /** Entry-wise sum of two same-shaped matrices (tolerances of two computations add). */

@@ -20,10 +20,12 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
     const U = tf.tensor3d(c.params.U);
     const v = tf.tensor2d(c.params.v);
     const G = tf.tensor2d(c.upstream.length === 0 ? [] : c.upstream, [c.dims.B, c.dims.L]);
+    // V goes to the op, which takes rank 0 (the diagonal layer) and refuses low-rank factors.
+    const V = c.params.V === undefined ? {} : { V: tf.tensor3d(c.params.V.flat(2), [c.dims.K, c.dims.r, c.dims.d]) };
     const loss = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor) =>
-      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu: m as tf.Tensor2D, sigma: s as tf.Tensor2D, U: u as tf.Tensor3D, v: vv as tf.Tensor2D }, { kernels }), G));
+      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu: m as tf.Tensor2D, sigma: s as tf.Tensor2D, U: u as tf.Tensor3D, v: vv as tf.Tensor2D, ...V }, { kernels }), G));
     const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, mu, sigma, U, v]);
-    return [gmLayer(x, { mu, sigma, U, v }, { kernels }), gmu, gsigma, gU, gv, gx];
+    return [gmLayer(x, { mu, sigma, U, v, ...V }, { kernels }), gmu, gsigma, gU, gv, gx];
   });
   try {
     await gmValuesChecked(); // webgpu checks values after the fact (src/op/deferred-check.ts)
@@ -35,7 +37,7 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
       ...(report.adapter && { adapter: report.adapter }),
       kernels: resolveKernels(kernels),
       y,
-      grad: { mu, sigma, U, v, x },
+      grad: { mu, sigma, U, v, x, ...(c.params.V !== undefined && { V: c.params.V.map(() => []) }) }, // rank 0 here
     };
   } finally {
     tf.dispose(tensors);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GMShapeError, GMValueError, describeValue } from '../../reference/errors.js';
 import type { GMDims } from '../../reference/types.js';
-import { PARAM_FIELDS, refuseUnknownFields } from '../../reference/validate.js';
+import { REQUIRED_PARAM_FIELDS, refuseUnknownFields } from '../../reference/validate.js';
 import { GMBackendError } from '../errors.js';
 import { deferFiniteCheck, DEFERRED_READ_BACKENDS } from './deferred-check.js';
 import { HOST_BACKENDS } from './fused/host-memory.js';
@@ -57,7 +57,15 @@ export function checkShapes(x: unknown, params: GMTensors): GMDims & { B: number
   if (typeof params !== 'object' || params === null) {
     throw new GMShapeError('params', 'an object with tensors mu, sigma, U, v', describeValue(params));
   }
-  refuseUnknownFields(params as unknown as Record<string, unknown>, PARAM_FIELDS, 'params');
+  const { V, ...diagonal } = params as GMTensors & { V?: unknown };
+  if (V !== undefined && !(V instanceof tf.Tensor && V.rank === 3 && V.shape[1] === 0)) {
+    throw new GMShapeError(
+      'params.V',
+      'no low-rank factors (or rank r = 0): the tfjs op computes the diagonal layer; the reference and `gmlayer eval --impl reference|montecarlo` take V',
+      V instanceof tf.Tensor ? `shape [${V.shape.join(', ')}]` : describeValue(V),
+    );
+  }
+  refuseUnknownFields(diagonal, REQUIRED_PARAM_FIELDS, 'params');
   const mu = checkTensor(params.mu, 'params.mu', ['K', 'd'], [undefined, undefined]);
   const [K, d] = mu.shape as [number, number];
   if (K === 0) throw new GMShapeError('params.mu', 'K ≥ 1 components', 'K = 0');
