@@ -18,6 +18,7 @@
  * GPUBufferUsage, GPUMapMode, …): those missing are defined on globalThis, from the
  * binding and the chosen adapter's GPU object.
  */
+import { readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { GMBackendError } from '../errors.js';
 
@@ -113,8 +114,27 @@ function probeAdapters(): Promise<{ found: Found[]; why: string }> {
   return probed;
 }
 
+/**
+ * Whether a hardware adapter can exist: on Linux a GPU driver exposes a device node
+ * (/dev/dri/renderD* for Mesa's and AMD's drivers, /dev/nvidia* for NVIDIA's); elsewhere
+ * assumed. Without one, a search for hardware only would start Dawn for nothing (and
+ * Dawn prints a warning to stderr for each backend it cannot load).
+ */
+function hardwareMayExist(): boolean {
+  if (process.platform !== 'linux') return true;
+  const has = (dir: string, prefix: string) => {
+    try {
+      return readdirSync(dir).some((name) => name.startsWith(prefix));
+    } catch {
+      return false;
+    }
+  };
+  return has('/dev/dri', 'renderD') || has('/dev', 'nvidia');
+}
+
 /** The adapter gmlayer would run webgpu on, or why there is none. */
 export async function findAdapter(allowSoftware: boolean): Promise<{ found?: Found; why: string }> {
+  if (!allowSoftware && !hardwareMayExist()) return { why: 'no GPU device (no /dev/dri/renderD* or /dev/nvidia*), so no hardware adapter' };
   const { found, why } = await probeAdapters();
   const pick = found.find((f) => !f.report.software) ?? (allowSoftware ? found[0] : undefined);
   if (pick !== undefined) return { found: pick, why: '' };
