@@ -3,10 +3,12 @@ components. An example for porters (see PORTING.md), not a second product: the
 TypeScript reference in reference/ is the source of truth, and this file follows it
 function by function (docs/MATH.md has the math).
 
-    y, grad = forward_backward(mu, sigma, U, v, x, G)
+    y, grad = forward_backward(mu, sigma, U, v, x, G, V=None)
 
-mu, sigma: K×d; U: K×L×d; v: K×L; x: B×d; G: B×L (the upstream gradient). Returns
-y = h(x): B×L and the gradients of sum(G * y) as a dict with mu, sigma, U, v, x.
+mu, sigma: K×d; U: K×L×d; v: K×L; x: B×d; G: B×L (the upstream gradient); V: K×r×d,
+the optional low-rank factors of each covariance diag(σ_k²) + V_kᵀV_k (docs/MATH.md,
+section 10). Returns y = h(x): B×L and the gradients of sum(G * y) as a dict with mu,
+sigma, U, v, x (and V when given).
 """
 import numpy as np
 
@@ -64,10 +66,10 @@ def norm2(y):
     return (scale * np.sqrt(np.sum((y / safe) ** 2, axis=-1, keepdims=True)))[..., 0]
 
 
-def component_moments(mu, sigma, x):
-    """m, s, t, a, b and φ(t) for every row and component: each B×K."""
+def component_moments(mu, sigma, x, Vx):
+    """m, s, t, a, b and φ(t) for every row and component: each B×K (Vx = V_k x_b: B×K×r)."""
     m = x @ mu.T
-    s = norm2(sigma[None, :, :] * x[:, None, :])
+    s = norm2(np.concatenate([sigma[None, :, :] * x[:, None, :], Vx], axis=-1))
     flat = s == 0
     safe_s = np.where(flat, 1.0, s)
     t = np.where(flat, np.where(m > 0, np.inf, np.where(m < 0, -np.inf, 0.0)), m / safe_s)
@@ -78,18 +80,22 @@ def component_moments(mu, sigma, x):
     return m, s, t, a, b, np.where(flat, 0.0, pdf)
 
 
-def forward_backward(mu, sigma, U, v, x, G):
+def forward_backward(mu, sigma, U, v, x, G, V=None):
     """h(x) and the exact gradients of ℓ = Σ G ⊙ h (reference/gradients.ts)."""
     mu, sigma, U, v, x, G = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, U, v, x, G))
     K, d = mu.shape
     B = x.shape[0]
     L = v.shape[1]
+    has_V = V is not None
+    Vk = np.asarray(V, dtype=np.float64).reshape(K, len(V[0]), d) if has_V else np.zeros((K, 0, d))  # r = 0 may come as K empty lists
     if B == 0:
-        return np.zeros((0, L)), {"mu": np.zeros_like(mu), "sigma": np.zeros_like(sigma), "U": np.zeros_like(U), "v": np.zeros_like(v), "x": np.zeros((0, d))}
-    m, s, t, a, b, pdf = component_moments(mu, sigma, x)
+        grad = {"mu": np.zeros_like(mu), "sigma": np.zeros_like(sigma), "U": np.zeros_like(U), "v": np.zeros_like(v), "x": np.zeros((0, d))}
+        return np.zeros((0, L)), ({**grad, "V": np.zeros_like(Vk)} if has_V else grad)
+    Vx = np.einsum("kji,bi->bkj", Vk, x)                           # B×K×r: V_k x_b
+    m, s, t, a, b, pdf = component_moments(mu, sigma, x, Vx)
     w = np.einsum("kli,ki->kl", U, mu) + v                       # w_k = U_k μ_k + v_k
-    sigma2x = sigma[None, :, :] ** 2 * x[:, None, :]               # B×K×d: σ_k² ⊙ x_b
-    q = np.einsum("kli,bki->bkl", U, sigma2x)                      # q_k = U_k(σ_k² ⊙ x)
+    sigma2x = sigma[None, :, :] ** 2 * x[:, None, :] + np.einsum("kji,bkj->bki", Vk, Vx)  # B×K×d: Σ_k x_b
+    q = np.einsum("kli,bki->bkl", U, sigma2x)                      # q_k = U_k Σ_k x
     y = (np.einsum("kl,bk->bl", w, a) + np.einsum("bkl,bk->bl", q, b)) / K
 
     dA = G @ w.T / K                                               # ⟨G_b, w_k⟩/K
@@ -102,7 +108,7 @@ def forward_backward(mu, sigma, U, v, x, G):
     dm = dA * b + dB_over_s * pdf
     ds = np.where(positive, dA * pdf - dB_over_s * t_pdf, 0.0)
     UtG = np.einsum("kli,bl->bki", U, G)                          # U_kᵀ G_b
-    dQ = UtG * b[:, :, None] / K                                   # ∂ℓ/∂(σ² ⊙ x)
+    dQ = UtG * b[:, :, None] / K                                   # δ = ∂ℓ/∂(Σ_k x)
     unit = np.where(positive[:, :, None], sigma[None, :, :] * x[:, None, :] / safe_s[:, :, None], 0.0)
     grad = {
         "v": np.einsum("bl,bk->kl", G, a) / K,
@@ -111,4 +117,9 @@ def forward_backward(mu, sigma, U, v, x, G):
         "sigma": np.einsum("bki->ki", 2 * sigma[None] * x[:, None, :] * dQ + ds[:, :, None] * unit * x[:, None, :]),
         "x": np.einsum("bki->bi", dm[:, :, None] * mu[None] + ds[:, :, None] * unit * sigma[None] + sigma[None] ** 2 * dQ),
     }
+    if has_V:
+        Vdq = np.einsum("kji,bki->bkj", Vk, dQ)                    # V_k δ: B×K×r
+        unitV = np.where(positive[:, :, None], Vx / safe_s[:, :, None], 0.0)  # (V_k x)_j/s ∈ [−1, 1]
+        grad["V"] = np.einsum("bkj,bki->kji", Vx, dQ) + np.einsum("bkj,bi->kji", Vdq + ds[:, :, None] * unitV, x)
+        grad["x"] = grad["x"] + np.einsum("kji,bkj->bi", Vk, Vdq + ds[:, :, None] * unitV)
     return y, grad
