@@ -46,7 +46,8 @@ const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
 /** The case as float32 would hold it. */
 function toFloat32(c: GeneratedCase): GeneratedCase {
   const p = c.params;
-  return { params: { mu: fround(p.mu), sigma: fround(p.sigma), U: p.U.map(fround), v: fround(p.v) }, x: fround(c.x), G: fround(c.G) };
+  const V = p.V === undefined ? {} : { V: p.V.map(fround) };
+  return { params: { mu: fround(p.mu), sigma: fround(p.sigma), U: p.U.map(fround), v: fround(p.v), ...V }, x: fround(c.x), G: fround(c.G) };
 }
 
 /**
@@ -59,8 +60,8 @@ function clearOfThreshold(c: GeneratedCase): boolean {
     if (scale === 0) return true;
     const xh = xb.map((xi) => xi / scale);
     return c.params.mu.every((mu, k) => {
-      const { s } = componentMoments(mu, c.params.sigma[k], xh);
-      const sigmaScale = Math.max(1, ...c.params.sigma[k].map(Math.abs));
+      const { s } = componentMoments(mu, c.params.sigma[k], xh, c.params.V?.[k]);
+      const sigmaScale = Math.max(1, ...c.params.sigma[k].map(Math.abs), ...(c.params.V?.[k] ?? []).flat().map(Math.abs));
       return s === 0 || s / sigmaScale > 20 * S_MIN;
     });
   });
@@ -83,7 +84,7 @@ function signsDetermined(c: GeneratedCase): boolean {
   return c.x.every((xb) => {
     const xh = scaledRow(xb);
     return c.params.mu.every((mu, k) => {
-      const { m, s } = componentMoments(mu, c.params.sigma[k], xh);
+      const { m, s } = componentMoments(mu, c.params.sigma[k], xh, c.params.V?.[k]);
       if (s > 0) return true;
       const Em = mu.reduce((acc, mi, i) => acc + Math.abs(mi * xh[i]), 0);
       return Em === 0 || Math.abs(m) > gamma * Em + underflowFloor(FLOAT32_UNIT_ROUNDOFF);
@@ -96,6 +97,7 @@ const tensors = (p: GMParams): GMTensors => ({
   sigma: tf.tensor2d(p.sigma),
   U: tf.tensor3d(p.U),
   v: tf.tensor2d(p.v),
+  ...(p.V !== undefined && { V: tf.tensor3d(p.V.flat(2), [p.mu.length, p.V[0].length, p.mu[0].length]) }),
 });
 
 type Op = (x: tf.Tensor2D, params: GMTensors) => tf.Tensor2D;
@@ -103,16 +105,18 @@ const opFor = (kernels: KernelChoice): Op => (x, params) => gmLayer(x, params, {
 
 /** y and the gradients of Σ G ⊙ y through the given op, as nested arrays (read asynchronously: support/read.ts). */
 async function evaluate(op: Op, c: GeneratedCase): Promise<{ y: Matrix; grad: GMGradients }> {
-  const got = await readArrays(() => {
+  const lowRank = (c.params.V?.[0]?.length ?? 0) > 0; // rank 0: nothing to differentiate in V
+  const got = await readArrays((): Record<string, tf.Tensor> => {
     const p = tensors(c.params);
     const x = tf.tensor2d(c.x);
     const G = tf.tensor2d(c.G);
-    const loss = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor) =>
-      tf.sum(tf.mul(op(xx as tf.Tensor2D, { mu, sigma, U, v } as GMTensors), G));
-    const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, p.mu, p.sigma, p.U, p.v]);
-    return { y: op(x, p), mu: gmu, sigma: gsigma, U: gU, v: gv, x: gx };
+    const loss = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor, V?: tf.Tensor) =>
+      tf.sum(tf.mul(op(xx as tf.Tensor2D, { mu, sigma, U, v, ...((V ?? p.V) !== undefined && { V: V ?? p.V }) } as GMTensors), G));
+    const [gx, gmu, gsigma, gU, gv, gV] = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)(lowRank ? [x, p.mu, p.sigma, p.U, p.v, p.V!] : [x, p.mu, p.sigma, p.U, p.v]);
+    return { y: op(x, p), mu: gmu, sigma: gsigma, U: gU, v: gv, x: gx, ...(gV !== undefined && { V: gV }) };
   });
-  return { y: got.y as Matrix, grad: { mu: got.mu as Matrix, sigma: got.sigma as Matrix, U: got.U as Matrix[], v: got.v as Matrix, x: got.x as Matrix } };
+  const V = c.params.V === undefined ? {} : { V: (got.V as Matrix[] | undefined) ?? c.params.V.map(() => []) };
+  return { y: got.y as Matrix, grad: { mu: got.mu as Matrix, sigma: got.sigma as Matrix, U: got.U as Matrix[], v: got.v as Matrix, x: got.x as Matrix, ...V } };
 }
 
 function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradients, label: string): void {
@@ -121,6 +125,7 @@ function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradie
   expectClose(got.U, want.U, tol.U, `${label} grad.U`);
   expectClose(got.v, want.v, tol.v, `${label} grad.v`);
   expectClose(got.x, want.x, tol.x, `${label} grad.x`);
+  if (want.V !== undefined) expectClose(got.V!, want.V, tol.V!, `${label} grad.V`);
 }
 
 /** tfjs result vs the reference on the same float32 inputs, within the float32 bound. */
@@ -195,6 +200,22 @@ describeEachPath('gmLayer against the float64 reference', (backend, kernels) => 
   });
 });
 
+describeEachBackend('low-rank factors V on the composite kernels', (backend) => {
+  const op = opFor('composite');
+  const lowRank32 = hardCase({ maxK: 3, maxD: 5, maxL: 2, maxB: 3, maxR: 3 })
+    .map(toFloat32)
+    .filter((c) => clearOfThreshold(c) && signsDetermined(c));
+  test.prop([lowRank32], { numRuns: runsOn(backend, 40) })('forward and all gradients, ∂ℓ/∂V included, within the float32 bound', async (c) => {
+    await checkAgainstReference(op, c);
+  });
+
+  it("'auto' runs the composite kernels with V of rank ≥ 1; 'fused' is refused, naming the option and the rank", () => {
+    expect(resolveKernels('auto', 2)).toBe('composite');
+    expect(() => resolveKernels('fused', 2)).toThrow(GMBackendError);
+    expect(() => resolveKernels('fused', 2)).toThrow("options.kernels: expected 'auto' or 'composite' with low-rank factors V (the fused kernels take rank 0), got 'fused' with V of rank 2");
+  });
+});
+
 describeEachPath('identities of the float32 op', (backend, kernels) => {
   const op = opFor(kernels);
   const forward = async (c: GeneratedCase) => (await readArrays(() => ({ h: op(tf.tensor2d(c.x), tensors(c.params)) }))).h as Matrix;
@@ -260,7 +281,7 @@ describeEachBackend('composite hand-written backward vs autodiff through the sam
   // Away from m = 0, where autodiff differentiates ReLU(m) + s·g(−|t|) term by term with
   // one-sided subgradients (src/op/gm-op.ts): m must be distinguishable from 0 in float32.
   const unitRows = (c: GeneratedCase): GeneratedCase => ({ ...c, x: fround(c.x.map(scaledRow)) });
-  const smooth = hard32.map(unitRows).filter((c) => {
+  const smoothOf = (cases: fc.Arbitrary<GeneratedCase>) => cases.map(unitRows).filter((c) => {
     const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
     const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'forward');
     return c.x.every((xb) =>
@@ -271,15 +292,18 @@ describeEachBackend('composite hand-written backward vs autodiff through the sam
       }),
     );
   });
-  test.prop([smooth], { numRuns: runsOn(backend, 40) })('agree within twice the float32 bound', async (c) => {
+  const smooth = smoothOf(hard32);
+  const smoothLowRank = smoothOf(hardCase({ maxK: 3, maxD: 5, maxL: 2, maxB: 3, maxR: 2 }).map(toFloat32).filter((c) => clearOfThreshold(c) && signsDetermined(c)));
+  const agree = async (c: GeneratedCase) => {
     const [hand, auto] = [await evaluate(opFor('composite'), c), await evaluate(gmLayerAutodiff, c)];
-    const twice = (g: GMGradients): GMGradients => {
-      const d = (m: Matrix) => m.map((row) => row.map((t) => 2 * t));
-      return { mu: d(g.mu), sigma: d(g.sigma), U: g.U.map(d), v: d(g.v), x: d(g.x) };
-    };
+    const d = (m: Matrix) => m.map((row) => row.map((t) => 2 * t));
+    const tol = gradientTolerance(c.params, c.x, c.G, FLOAT32_UNIT_ROUNDOFF);
+    const twice: GMGradients = { mu: d(tol.mu), sigma: d(tol.sigma), U: tol.U.map(d), v: d(tol.v), x: d(tol.x), ...(tol.V !== undefined && { V: tol.V.map(d) }) };
     expectClose(hand.y, auto.y, 0, 'y'); // the same forward ops
-    expectGradientsClose(hand.grad, auto.grad, twice(gradientTolerance(c.params, c.x, c.G, FLOAT32_UNIT_ROUNDOFF)), 'hand vs auto');
-  });
+    expectGradientsClose(hand.grad, auto.grad, twice, 'hand vs auto');
+  };
+  test.prop([smooth], { numRuns: runsOn(backend, 40) })('agree within twice the float32 bound', agree);
+  test.prop([smoothLowRank], { numRuns: runsOn(backend, 40) })('agree within twice the float32 bound with low-rank factors V', agree);
 });
 
 describeEachPath('robustness', (backend, kernels) => {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GMCase } from '../../reference/case.js';
 import { useBackend } from '../backend/backend.js';
 import { gmValuesChecked } from '../op/deferred-check.js';
-import { gmLayer, resolveKernels, type KernelChoice } from '../op/gm-op.js';
+import { gmLayer, resolveKernels, type GMTensors, type KernelChoice } from '../op/gm-op.js';
 import type { CliImpl } from './impl.js';
 
 export const runTfjs: CliImpl = async (c: GMCase, options) => {
@@ -20,24 +20,28 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
     const U = tf.tensor3d(c.params.U);
     const v = tf.tensor2d(c.params.v);
     const G = tf.tensor2d(c.upstream.length === 0 ? [] : c.upstream, [c.dims.B, c.dims.L]);
-    // V goes to the op, which takes rank 0 (the diagonal layer) and refuses low-rank factors.
-    const V = c.params.V === undefined ? {} : { V: tf.tensor3d(c.params.V.flat(2), [c.dims.K, c.dims.r, c.dims.d]) };
-    const loss = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor) =>
-      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu: m as tf.Tensor2D, sigma: s as tf.Tensor2D, U: u as tf.Tensor3D, v: vv as tf.Tensor2D, ...V }, { kernels }), G));
-    const [gx, gmu, gsigma, gU, gv] = tf.grads(loss)([x, mu, sigma, U, v]);
-    return [gmLayer(x, { mu, sigma, U, v, ...V }, { kernels }), gmu, gsigma, gU, gv, gx];
+    const V = c.params.V === undefined ? undefined : tf.tensor3d(c.params.V.flat(2), [c.dims.K, c.dims.r, c.dims.d]);
+    const lowRank = c.dims.r > 0; // rank 0 (V as K empty lists) is the diagonal layer: nothing to differentiate
+    const params = (m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor, VV?: tf.Tensor) =>
+      ({ mu: m, sigma: s, U: u, v: vv, ...(VV !== undefined && { V: VV }) }) as GMTensors;
+    const loss = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor, VV?: tf.Tensor) =>
+      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, params(m, s, u, vv, VV ?? V), { kernels }), G));
+    const grads = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)(lowRank ? [x, mu, sigma, U, v, V!] : [x, mu, sigma, U, v]);
+    const [gx, gmu, gsigma, gU, gv, gV] = grads;
+    return [gmLayer(x, params(mu, sigma, U, v, V), { kernels }), gmu, gsigma, gU, gv, gx, ...(gV === undefined ? [] : [gV])];
   });
   try {
     await gmValuesChecked(); // webgpu checks values after the fact (src/op/deferred-check.ts)
     // Asynchronous reads: webgpu has no synchronous one in Node.
-    const [y, mu, sigma, U, v, x] = (await Promise.all(tensors.map((t) => t.array()))) as number[][][];
+    const [y, mu, sigma, U, v, x, gV] = (await Promise.all(tensors.map((t) => t.array()))) as number[][][];
+    const V = c.params.V === undefined ? {} : { V: gV ?? c.params.V.map(() => []) };
     return {
       impl: 'tfjs',
       backend: report.backend,
       ...(report.adapter && { adapter: report.adapter }),
-      kernels: resolveKernels(kernels),
+      kernels: resolveKernels(kernels, c.dims.r),
       y,
-      grad: { mu, sigma, U, v, x, ...(c.params.V !== undefined && { V: c.params.V.map(() => []) }) }, // rank 0 here
+      grad: { mu, sigma, U, v, x, ...V },
     };
   } finally {
     tf.dispose(tensors);

@@ -60,14 +60,16 @@ export interface GMOpOptions {
   kernels?: KernelChoice;
 }
 
-function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): void {
+/** Checks the inputs; returns the rank r of the low-rank factors (0 without V). */
+function checkInputs(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions): number {
   if (!KERNEL_CHOICES.includes(options.kernels ?? 'auto')) {
     throw new GMValueError('options.kernels', KERNEL_CHOICES.map((k) => `'${k}'`).join(' or '), describeValue(options.kernels));
   }
-  checkShapes(x, params);
+  const { r } = checkShapes(x, params);
   if (options.checkValues ?? true) {
-    checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v });
+    checkFinite({ x, 'params.mu': params.mu, 'params.sigma': params.sigma, 'params.U': params.U, 'params.v': params.v, ...(r > 0 && { 'params.V': params.V! }) });
   }
+  return r;
 }
 
 /** Backends with a fused path: the host loops (cpu, wasm) or the WGSL programs (webgpu). */
@@ -81,7 +83,12 @@ export const FUSED_BACKENDS = [...HOST_BACKENDS, 'webgpu'] as const;
  *         webgl), on cpu or wasm in a runtime without WebAssembly SIMD (which the fused
  *         loops need), or where the loops are not compiled yet and a synchronous compile is refused.
  */
-export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
+export function resolveKernels(choice: KernelChoice = 'auto', rank = 0): 'fused' | 'composite' {
+  if (rank > 0) {
+    // The fused kernels compute the diagonal layer; low-rank factors run the composite ops.
+    if (choice === 'fused') throw new GMBackendError('options.kernels', "'auto' or 'composite' with low-rank factors V (the fused kernels take rank 0)", `'fused' with V of rank ${rank}`);
+    return 'composite';
+  }
   const backendName = tf.getBackend();
   const onHost = (HOST_BACKENDS as readonly string[]).includes(backendName);
   const fused = backendName === 'webgpu' || (onHost && wasmLoopsReady());
@@ -121,10 +128,10 @@ function register(kernel: GMKernel, backendName: string): void {
   }
 }
 
-/** The kernel to run for this choice, registered on first use. */
-function kernelFor(choice: KernelChoice): string {
+/** The kernel to run for this choice and rank of V, registered on first use. */
+function kernelFor(choice: KernelChoice, rank: number): string {
   const onGpu = tf.getBackend() === 'webgpu';
-  const kernel = resolveKernels(choice) === 'composite' ? compositeKernel : onGpu ? webgpuKernel : fusedKernel;
+  const kernel = resolveKernels(choice, rank) === 'composite' ? compositeKernel : onGpu ? webgpuKernel : fusedKernel;
   if (kernel === fusedKernel) registerFusedLoops();
   register(kernel, tf.getBackend());
   return kernel.kernelName;
@@ -134,20 +141,23 @@ function kernelFor(choice: KernelChoice): string {
  * The GM layer's output by the closed form, with the hand-written backward.
  *
  * @param x       [B, d] float32 inputs.
- * @param params  μ: [K, d], σ: [K, d], U: [K, L, d], v: [K, L], float32.
+ * @param params  μ: [K, d], σ: [K, d], U: [K, L, d], v: [K, L], and optionally V: [K, r, d]
+ *                (low-rank factors, Σ_k = diag(σ_k²) + V_kᵀV_k; r ≥ 1 runs the composite
+ *                kernels), float32.
  * @returns       h: [B, L].
  * @throws GMShapeError for a wrong type, rank, shape or mismatched K, d, L;
  *         GMValueError for a wrong dtype, a disposed tensor, or (with checkValues) NaN or ±∞.
  */
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
-  checkInputs(x, params, options);
-  const kernel = kernelFor(options.kernels ?? 'auto');
-  const { mu, sigma, U, v } = params;
-  return handToTape(kernel, tf.engine().runKernel(kernel, { x, mu, sigma, U, v }, {}) as tf.Tensor[]) as tf.Tensor2D;
+  const rank = checkInputs(x, params, options);
+  const kernel = kernelFor(options.kernels ?? 'auto', rank);
+  const { mu, sigma, U, v, V } = params;
+  const inputs: tf.NamedTensorMap = rank > 0 ? { x, mu, sigma, U, v, V: V! } : { x, mu, sigma, U, v }; // rank 0 is the diagonal layer
+  return handToTape(kernel, tf.engine().runKernel(kernel, inputs, {}) as tf.Tensor[]) as tf.Tensor2D;
 }
 
 /** The composite forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */
 export function gmLayerAutodiff(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   checkInputs(x, params, options);
-  return tf.tidy(() => forwardParts(x, params.mu, params.sigma, params.U, params.v).h);
+  return tf.tidy(() => forwardParts(x, params.mu, params.sigma, params.U, params.v, params.V).h);
 }

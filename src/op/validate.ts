@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GMShapeError, GMValueError, describeValue } from '../../reference/errors.js';
 import type { GMDims } from '../../reference/types.js';
-import { REQUIRED_PARAM_FIELDS, refuseUnknownFields } from '../../reference/validate.js';
+import { PARAM_FIELDS, refuseUnknownFields } from '../../reference/validate.js';
 import { GMBackendError } from '../errors.js';
 import { deferFiniteCheck, DEFERRED_READ_BACKENDS } from './deferred-check.js';
 import { HOST_BACKENDS } from './fused/host-memory.js';
@@ -22,6 +22,8 @@ export interface GMTensors {
   U: tf.Tensor3D;
   /** v: [K, L] */
   v: tf.Tensor2D;
+  /** V: [K, r, d], optional low-rank factors of Σ_k = diag(σ_k²) + V_kᵀV_k (docs/MATH.md, section 10). */
+  V?: tf.Tensor3D;
 }
 
 const shapeText = (shape: number[]) => `[${shape.join(', ')}]`;
@@ -53,19 +55,11 @@ function checkTensor(t: unknown, field: string, names: string[], expected: (numb
 }
 
 /** Checks types, ranks, dtypes and agreement of K, d, L; returns the dimensions. */
-export function checkShapes(x: unknown, params: GMTensors): GMDims & { B: number } {
+export function checkShapes(x: unknown, params: GMTensors): GMDims & { B: number; r: number } {
   if (typeof params !== 'object' || params === null) {
     throw new GMShapeError('params', 'an object with tensors mu, sigma, U, v', describeValue(params));
   }
-  const { V, ...diagonal } = params as GMTensors & { V?: unknown };
-  if (V !== undefined && !(V instanceof tf.Tensor && V.rank === 3 && V.shape[1] === 0)) {
-    throw new GMShapeError(
-      'params.V',
-      'no low-rank factors (or rank r = 0): the tfjs op computes the diagonal layer; the reference and `gmlayer eval --impl reference|montecarlo` take V',
-      V instanceof tf.Tensor ? `shape [${V.shape.join(', ')}]` : describeValue(V),
-    );
-  }
-  refuseUnknownFields(diagonal, REQUIRED_PARAM_FIELDS, 'params');
+  refuseUnknownFields(params as unknown as Record<string, unknown>, PARAM_FIELDS, 'params');
   const mu = checkTensor(params.mu, 'params.mu', ['K', 'd'], [undefined, undefined]);
   const [K, d] = mu.shape as [number, number];
   if (K === 0) throw new GMShapeError('params.mu', 'K ≥ 1 components', 'K = 0');
@@ -75,8 +69,9 @@ export function checkShapes(x: unknown, params: GMTensors): GMDims & { B: number
   const L = U.shape[1] as number;
   if (L === 0) throw new GMShapeError('params.U', 'L ≥ 1 outputs', 'L = 0');
   checkTensor(params.v, 'params.v', ['K', 'L'], [K, L]);
+  const r = params.V === undefined ? 0 : (checkTensor(params.V, 'params.V', ['K', 'r', 'd'], [K, undefined, d]).shape[1] as number);
   const xt = checkTensor(x, 'x', ['B', 'd'], [undefined, d]);
-  return { K, d, L, B: xt.shape[0] as number };
+  return { K, d, L, r, B: xt.shape[0] as number };
 }
 
 /**

@@ -25,10 +25,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isGreater, isLess, isLessEqual } from '../comparisons.js';
-import { COMPONENT_SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
+import { S2_MIN } from '../limits.js';
 import { upperTailF32, U_MAX } from '../normal-f32.js';
 import { GaussianMixtureLayer } from '../kernel-names.js';
 import { rowScales } from '../scales.js';
+import { componentScales, lowRankForward, lowRankGradients } from './low-rank.js';
 
 /** Everything the forward computes that the backward needs. */
 interface ForwardParts {
@@ -47,6 +48,8 @@ interface ForwardParts {
   scale: tf.Tensor2D;
   /** K×L */
   w: tf.Tensor2D;
+  /** p̂ = V̂_k x̂: B×K×r, with low-rank factors only */
+  pHat?: tf.Tensor3D;
 }
 
 /**
@@ -87,19 +90,25 @@ export function scaledSigma(sigma: tf.Tensor2D, scale: tf.Tensor2D): { sigmaHat:
   return { sigmaHat, sigmaTilde: tf.mul(sigma, sigmaHat) as tf.Tensor2D };
 }
 
-export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): ForwardParts {
+export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D, V?: tf.Tensor3D): ForwardParts {
   const B = x.shape[0];
   const [K, L] = [mu.shape[0], v.shape[1]];
   const c = rowScales(x);
   const xh = tf.div(x, c) as tf.Tensor2D;
-  const scale = rowScales(sigma, COMPONENT_SCALE_EXPONENT_RANGE);
+  const lowRank = V !== undefined && V.shape[1] > 0 ? V : undefined; // rank 0 is the diagonal layer
+  const scale = componentScales(sigma, lowRank);
   const scaleRow = tf.reshape(scale, [1, K]);
   const { sigmaHat, sigmaTilde } = scaledSigma(sigma, scale);
   // Two products rather than one on [μ | U⊙σ̃]: slicing the columns of a fused result
   // costs more (strided copies) than the second product's overhead.
   const m = matMulT(xh, mu, false, true);
-  const q = tf.matMul(xh, steinWeightsT(U, sigmaTilde)) as tf.Tensor2D; // q̃_bkl = Σ_i U_kli σ̃_ki x̂_bi
-  const s2 = matMulT(tf.square(xh) as tf.Tensor2D, tf.square(sigmaHat) as tf.Tensor2D, false, true); // ŝ²
+  let q = tf.matMul(xh, steinWeightsT(U, sigmaTilde)) as tf.Tensor2D; // q̃_bkl = Σ_i U_kli σ̃_ki x̂_bi
+  let s2 = matMulT(tf.square(xh) as tf.Tensor2D, tf.square(sigmaHat) as tf.Tensor2D, false, true); // ŝ²
+  const extra = lowRank === undefined ? undefined : lowRankForward(xh, U, lowRank, scale);
+  if (extra !== undefined) {
+    q = tf.add(q, extra.q) as tf.Tensor2D;
+    s2 = tf.add(s2, extra.s2) as tf.Tensor2D;
+  }
 
   const degenerate = isLessEqual(s2, S2_MIN);
   const sHat = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
@@ -119,22 +128,23 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   const bScaled = tf.mul(b, scaleRow); // b ς ≤ ς: the scale goes onto b, never onto q̃
   const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(bScaled, 2)), 1); // Σ_k b_k q_k
   const h = tf.mul(tf.add(tf.matMul(a, w), steinSum), tf.div(c, K)) as tf.Tensor2D;
-  return { h, c, a, b, pOverS, tpOverS2, q, w, scale };
+  return { h, c, a, b, pOverS, tpOverS2, q, w, scale, ...(extra !== undefined && { pHat: extra.pHat }) };
 }
 
 const INTERMEDIATES = ['c', 'a', 'b', 'pOverS', 'tpOverS2', 'q', 'w', 'scale'] as const;
 
 /**
  * The forward: h, then what the backward reads (src/op/tape.ts hands those to the tape):
- * clones of x, μ, σ and U, then c, a, b, φ/ŝ, tφ/ŝ², q̃, w and ς. Clones, not aliases
- * (src/op/tape.ts): the backward's ∂ℓ/∂x takes μ as a product's right operand, which the
- * forward also did, reshaped.
+ * clones of x, μ, σ and U, then c, a, b, φ/ŝ, tφ/ŝ², q̃, w and ς, and with low-rank
+ * factors (r ≥ 1) a clone of V and p̂. Clones, not aliases (src/op/tape.ts): the
+ * backward's ∂ℓ/∂x takes μ as a product's right operand, which the forward also did, reshaped.
  */
 function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInfo[] {
-  const { x, mu, sigma, U, v } = inputs as unknown as { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
+  const { x, mu, sigma, U, v, V } = inputs as unknown as { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D; V?: tf.Tensor3D };
   return tf.tidy(() => {
-    const { h, ...parts } = forwardParts(x, mu, sigma, U, v);
-    return [h, ...[x, mu, sigma, U].map((t) => tf.clone(t)), ...INTERMEDIATES.map((name) => parts[name])];
+    const { h, pHat, ...parts } = forwardParts(x, mu, sigma, U, v, V);
+    const lowRank = pHat === undefined ? [] : [tf.clone(V!), pHat];
+    return [h, ...[x, mu, sigma, U].map((t) => tf.clone(t)), ...INTERMEDIATES.map((name) => parts[name]), ...lowRank];
   });
 }
 
@@ -152,8 +162,9 @@ function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInf
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [x, mu, sigma, U, c, a, b, pOverS, tpOverS2, q, w, scale] = saved as [
+  const [x, mu, sigma, U, c, a, b, pOverS, tpOverS2, q, w, scale, V, pHat] = saved as [
     tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D,
+    tf.Tensor3D | undefined, tf.Tensor3D | undefined,
   ];
   const [B, d] = x.shape;
   const [K, L] = [mu.shape[0], w.shape[1]];
@@ -175,13 +186,21 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const Pm = matMulT(tf.mul(dm, r) as tf.Tensor2D, xh, true, false); // dmᵀ x / cmax: K×d
   const Pq = tf.reshape(matMulT(tf.mul(Gq, r) as tf.Tensor2D, xh, true, false), [K, L, d]); // (∂ℓ/∂q̃)ᵀ x / cmax
   const S = matMulT(tf.mul(dsOverS, r) as tf.Tensor2D, tf.square(xh) as tf.Tensor2D, true, false); // Dᵀ (x ⊙ x̂) / cmax
-  return {
+  const diagonal = {
     ...parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }),
     x: () => {
       const viaM = tf.matMul(dm, mu);
       const viaQ = tf.matMul(Gq, steinWeights(U, sigmaTilde));
       return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigmaTilde))]);
     },
+  };
+  if (V === undefined || pHat === undefined) return diagonal;
+  const lowRank = lowRankGradients({ V, U, scale, xh, pHat, Gq, D: dsOverS as tf.Tensor2D, r: r as tf.Tensor2D, Pq: Pq as tf.Tensor3D, cMax });
+  return {
+    ...diagonal,
+    V: lowRank.V,
+    U: () => tf.add(diagonal.U(), lowRank.U()),
+    x: () => tf.add(diagonal.x(), lowRank.x()),
   };
 }
 
