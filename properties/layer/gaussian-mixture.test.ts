@@ -61,10 +61,42 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     }
   });
 
+  it('rank r ≥ 1 adds V [K, r, d], initialised N(0, γ²/d) and trained by fit(); it saves, loads and checks', async () => {
+    const model = sequential();
+    model.add(gaussianMixture({ inputShape: [784], units: 10, components: 20, rank: 3, gamma: 0.5, seed: 7 }));
+    const layer = model.layers[0] as GaussianMixture;
+    const V = layer.getWeights()[4];
+    expect(V.shape).toEqual([20, 3, 784]);
+    const values = Array.from(await V.data());
+    // n = 47,040 draws: 6 SE bounds on the SD (relative SE 1/√(2n) = 0.33 %) and the mean fail with probability < 2e−9.
+    const n = values.length;
+    const mean = values.reduce((a, z) => a + z, 0) / n;
+    const sd = Math.sqrt(values.reduce((a, z) => a + (z - mean) ** 2, 0) / (n - 1));
+    const want = 0.5 / Math.sqrt(784);
+    expect(Math.abs(sd / want - 1)).toBeLessThan(6 / Math.sqrt(2 * n));
+    expect(Math.abs(mean)).toBeLessThan((6 * want) / Math.sqrt(n));
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const x = tf.randomUniform([8, 784], 0, 1, 'float32', 3);
+    await model.fit(x, tf.randomNormal([8, 10], 0, 1, 'float32', 4), { epochs: 1, batchSize: 8, verbose: 0 });
+    const after = Array.from(await layer.getWeights()[4].data());
+    expect(after.some((value, i) => value !== values[i])).toBe(true);
+    const artifacts = await saveToMemory(model);
+    const loaded = await loadGMModel(tf.io.fromMemory(artifacts));
+    expect(await (loaded.predict(x) as tf.Tensor).data()).toEqual(await (model.predict(x) as tf.Tensor).data());
+    expect((loaded.layers[0] as GaussianMixture).rank).toBe(3);
+    const topology = JSON.parse(JSON.stringify(artifacts.modelTopology));
+    const entry = (topology.config.layers as { class_name: string; config: Record<string, unknown> }[]).find((l) => l.class_name === 'GaussianMixture')!;
+    entry.config.rank = 2;
+    expect(() => checkGMArtifacts({ ...artifacts, modelTopology: topology })).toThrow(/\/V: expected shape \[K=20, r=2, d=784\] from the layer config \(components=20, units=10, rank=2\), got shape \[20, 3, 784\]/);
+    delete entry.config.rank;
+    expect(() => checkGMArtifacts({ ...artifacts, modelTopology: topology })).toThrow(/\/V: expected no low-rank factors, as the layer config has rank 0, got a saved weight of shape \[20, 3, 784\]/);
+  });
+
   it('round-trips through getConfig / fromConfig', () => {
-    const layer = new GaussianMixture({ units: 7, components: 3, gamma: 0.25, seed: 9, checkValues: false, name: 'gm' });
+    const layer = new GaussianMixture({ units: 7, components: 3, rank: 2, gamma: 0.25, seed: 9, checkValues: false, name: 'gm' });
     const config = layer.getConfig();
-    expect(config).toMatchObject({ units: 7, components: 3, gamma: 0.25, seed: 9, checkValues: false, name: 'gm' });
+    expect(config).toMatchObject({ units: 7, components: 3, rank: 2, gamma: 0.25, seed: 9, checkValues: false, name: 'gm' });
+    expect(new GaussianMixture({ units: 7, components: 3 }).getConfig()).not.toHaveProperty('rank');
     const copy = tf.serialization.SerializationMap.getMap().classNameMap.GaussianMixture[1](GaussianMixture, config) as GaussianMixture;
     expect(copy.getConfig()).toEqual(config);
   });
@@ -95,6 +127,7 @@ describeEachBackend('GaussianMixture layer', (backend) => {
   it('rejects bad arguments and non-finite inputs with typed errors', async () => {
     expect(() => new GaussianMixture({ units: 0, components: 2 })).toThrow(/units: expected a positive integer, got 0/);
     expect(() => new GaussianMixture({ units: 2, components: 1.5 })).toThrow(/components: expected a positive integer, got 1.5/);
+    expect(() => new GaussianMixture({ units: 2, components: 2, rank: -1 })).toThrow(/rank: expected an integer ≥ 0, got -1/);
     expect(() => new GaussianMixture({ units: 2, components: 2, gamma: -1 })).toThrow(GMValueError);
     const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
     const nan = /x\[0\]\[1\]: expected a finite number, got NaN/;

@@ -24,7 +24,8 @@ function layerEntries(node: unknown): LayerEntry[] {
 
 /**
  * Checks that each GaussianMixture layer's saved weights have the shapes its config
- * implies: mu, sigma [K, d], U [K, L, d], v [K, L] with K = components, L = units.
+ * implies: mu, sigma [K, d], U [K, L, d], v [K, L] with K = components, L = units, and
+ * V [K, r, d] with r = rank when rank ≥ 1 (and no V otherwise).
  * @throws GMShapeError naming the weight, the expected and the actual shape.
  */
 export function checkGMArtifacts(artifacts: tf.io.ModelArtifacts): void {
@@ -34,6 +35,7 @@ export function checkGMArtifacts(artifacts: tf.io.ModelArtifacts): void {
     const name = String(config.name);
     const K = Number(config.components);
     const L = Number(config.units);
+    const r = Number(config.rank ?? 0);
     const shapeOf = (weight: string) => {
       const shape = specs.get(`${name}/${weight}`);
       if (!shape) throw new GMShapeError(`${name}/${weight}`, 'a saved weight', 'none in the weights manifest');
@@ -45,12 +47,16 @@ export function checkGMArtifacts(artifacts: tf.io.ModelArtifacts): void {
       sigma: [['K', 'd'], [K, d]],
       U: [['K', 'L', 'd'], [K, L, d]],
       v: [['K', 'L'], [K, L]],
+      ...(r > 0 && { V: [['K', 'r', 'd'], [K, r, d]] as [string[], number[]] }),
     };
+    if (r === 0 && specs.has(`${name}/V`)) {
+      throw new GMShapeError(`${name}/V`, 'no low-rank factors, as the layer config has rank 0', `a saved weight of shape [${specs.get(`${name}/V`)!.join(', ')}]`);
+    }
     for (const [weight, [names, dims]] of Object.entries(expected)) {
       const actual = shapeOf(weight);
       if (actual.length !== dims.length || actual.some((n, j) => n !== dims[j])) {
         const want = names.map((n, j) => `${n}=${dims[j]}`).join(', ');
-        throw new GMShapeError(`${name}/${weight}`, `shape [${want}] from the layer config (components=${K}, units=${L})`, `shape [${actual.join(', ')}]`);
+        throw new GMShapeError(`${name}/${weight}`, `shape [${want}] from the layer config (components=${K}, units=${L}${r > 0 ? `, rank=${r}` : ''})`, `shape [${actual.join(', ')}]`);
       }
     }
   }
