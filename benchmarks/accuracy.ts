@@ -23,6 +23,8 @@ export type DatasetName = (typeof DATASETS)[number];
 export interface AccuracyOptions {
   mode: Mode;
   datasets?: DatasetName[];
+  /** The models to run (default: the mode's list below). */
+  models?: ModelSpec[];
   epochs?: number;
   trials?: number;
   dataDir?: string;
@@ -78,17 +80,19 @@ function loadDataset(name: DatasetName, dataDir?: string): { train: Examples; te
 function plan(options: AccuracyOptions) {
   const quick = options.mode === 'quick';
   const datasets = options.datasets ?? (quick ? (['synthetic', 'mnist'] as DatasetName[]) : [...DATASETS]);
-  const models: ModelSpec[] = quick
-    ? [{ kind: 'gm', K: 20 }, { kind: 'fc-standard' }]
-    : [
-        { kind: 'gm', K: 5 },
-        { kind: 'gm', K: 10 },
-        { kind: 'gm', K: 20 },
-        { kind: 'gm2', K: 20 },
-        { kind: 'gm-frozen', K: 20 },
-        { kind: 'fc-standard' },
-        { kind: 'fc-mean-field' },
-      ];
+  const models: ModelSpec[] =
+    options.models ??
+    (quick
+      ? [{ kind: 'gm', K: 20 }, { kind: 'fc-standard' }]
+      : [
+          { kind: 'gm', K: 5 },
+          { kind: 'gm', K: 10 },
+          { kind: 'gm', K: 20 },
+          { kind: 'gm2', K: 20 },
+          { kind: 'gm-frozen', K: 20 },
+          { kind: 'fc-standard' },
+          { kind: 'fc-mean-field' },
+        ]);
   const epochsFor = (dataset: DatasetName) => options.epochs ?? (quick ? (dataset === 'synthetic' ? 20 : 3) : 200);
   return { datasets, models, epochsFor, trials: options.trials ?? (quick ? 1 : 5) };
 }

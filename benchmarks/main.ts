@@ -16,13 +16,14 @@ import { availableBackends, BACKENDS, useBackend } from '../src/backend/backend.
 import { webgpuAdapter } from '../src/backend/webgpu.js';
 import { isParseArgsError, parseIntegerFlag, UsageError } from '../src/cli/args.js';
 import { GMBackendError } from '../src/errors.js';
+import { MODEL_NAME_FORMS, parseModelName, type ModelSpec } from '../src/train/models.js';
 import { compareRatios, failed, printComparison } from './compare.js';
 import { RESULTS_SCHEMA_VERSION, machine, printReport, readResults, writeResults, type SpeedResultsFile } from './results.js';
 import { runSpeed, type Mode } from './speed.js';
 
 const USAGE =
   'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--compare BASELINE.json] [--backend NAME]\n' +
-  '                         [--allow-missing ID,...] [--dataset synthetic|mnist|fashion-mnist] [--epochs N] [--trials N]\n' +
+  '                         [--allow-missing ID,...] [--dataset synthetic|mnist|fashion-mnist] [--models gm-K20,gm-K20-r4,...] [--epochs N] [--trials N]\n' +
   '                         [--data-dir DIR] [--download]';
 
 interface SpeedArgs {
@@ -67,6 +68,8 @@ async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
 interface AccuracyArgs {
   out?: string;
   dataset?: DatasetName;
+  /** --models: the models to run instead of the mode's list. */
+  models?: ModelSpec[];
   epochs?: number;
   trials?: number;
   dataDir?: string;
@@ -83,6 +86,7 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
     {
       mode,
       datasets: args.dataset ? [args.dataset] : undefined,
+      models: args.models,
       epochs: args.epochs,
       trials: args.trials,
       dataDir: args.dataDir,
@@ -148,6 +152,7 @@ function parseCommandLine(argv: string[]) {
       trials: { type: 'string' },
       'data-dir': { type: 'string' },
       download: { type: 'boolean', default: false },
+      models: { type: 'string' },
     },
   });
   const suites = positionals.length === 0 ? ['speed', 'accuracy'] : positionals;
@@ -160,6 +165,11 @@ function parseCommandLine(argv: string[]) {
   if (values.dataset !== undefined && !(DATASETS as readonly string[]).includes(values.dataset)) {
     throw new UsageError(`--dataset: expected one of ${DATASETS.join(', ')}, got ${values.dataset}`);
   }
+  const models = values.models?.split(',').map((name) => {
+    const spec = parseModelName(name.trim());
+    if (spec === undefined) throw new UsageError(`--models: expected a comma-separated list of ${MODEL_NAME_FORMS}, got ${JSON.stringify(name)}`);
+    return spec;
+  });
   if (values['allow-missing'] !== undefined && values.compare === undefined) {
     throw new UsageError('--allow-missing: expected together with --compare, got it alone');
   }
@@ -175,6 +185,7 @@ function parseCommandLine(argv: string[]) {
     accuracy: {
       out: suites.length > 1 ? undefined : values.out,
       dataset: values.dataset as DatasetName | undefined,
+      models,
       epochs: parseIntegerFlag(values.epochs, 'epochs', 1),
       trials: parseIntegerFlag(values.trials, 'trials', 1),
       dataDir: values['data-dir'],

@@ -19,6 +19,7 @@ describe('npm run bench: bad usage', () => {
     [['sped'], /^bench: expected the suites speed and\/or accuracy, got sped/],
     [['--quick', '--full'], /^bench: --quick, --full: expected at most one, got both/],
     [['accuracy', '--dataset', 'cifar'], /^bench: --dataset: expected one of synthetic, mnist, fashion-mnist, got cifar/],
+    [['accuracy', '--models', 'gm-K20,gm-K20-rank4'], /^bench: --models: expected a comma-separated list of gm-K<K>, gm-K<K>-r<r>, .*fc-mean-field, got "gm-K20-rank4"/],
   ])('%j: exit 2, one line', (argv, message) => {
     const run = spawnSync(process.execPath, [script, ...argv], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);

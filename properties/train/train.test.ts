@@ -9,7 +9,7 @@ import { componentEvolution, errorCurves } from '../../benchmarks/plots.js';
 import { componentPlot, principalPlane, projectComponent } from '../../benchmarks/components.js';
 import { useBackend } from '../../src/backend/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
-import { buildModel } from '../../src/train/models.js';
+import { buildModel, modelName, parseModelName, type ModelSpec } from '../../src/train/models.js';
 import { GMTrainingError, train, type Examples } from '../../src/train/train.js';
 
 beforeAll(async () => {
@@ -137,6 +137,7 @@ describe('component evolution (the paper\'s Figure 4)', () => {
 describe('every model of the paper trains', () => {
   it.each([
     [{ kind: 'gm', K: 3 }],
+    [{ kind: 'gm', K: 3, r: 2 }],
     [{ kind: 'gm2', K: 2, hidden: 4 }],
     [{ kind: 'gm-frozen', K: 3 }],
     [{ kind: 'fc-standard', hidden: 8 }],
@@ -155,5 +156,26 @@ describe('every model of the paper trains', () => {
   it('gives the mean-field network m times the learning rate (the mean-field time scale)', () => {
     const model = buildModel({ kind: 'fc-mean-field', hidden: 8 }, 2, 2, 5);
     expect(model.parameters.every((p) => p.rateScale === 8)).toBe(true);
+  });
+});
+
+describe('model names', () => {
+  it.each(['gm-K20', 'gm-K20-r4', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
+    expect(modelName(parseModelName(name)!)).toBe(name);
+  });
+  it.each(['gm', 'gm-K0', 'gm-K20-r0', 'gm2-K20-r2', 'fc', 'gm-K20-r', 'GM-K20'])('%s is no model name', (name) => {
+    expect(parseModelName(name)).toBeUndefined();
+  });
+  it('gm-K<K>-r<r> has V [K, r, d] trained with σ’s learning rate, frozen in gm-frozen', () => {
+    const spec = parseModelName('gm-K3-r2') as ModelSpec;
+    const model = buildModel(spec, 4, 2, 1);
+    const isV = (p: { variable: tf.Variable }) => p.variable.name.startsWith('gm_V');
+    const V = model.parameters.find(isV)!;
+    expect(V.variable.shape).toEqual([3, 2, 4]);
+    expect(V.group).toBe('sigma');
+    model.dispose();
+    const frozen = buildModel({ kind: 'gm-frozen', K: 3, r: 2 }, 4, 2, 1);
+    expect(frozen.parameters.some(isV)).toBe(false);
+    frozen.dispose();
   });
 });

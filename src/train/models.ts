@@ -3,7 +3,8 @@
  * variables with a logits function, so that the training loop can give σ its own
  * learning rate.
  *
- *   gm          d → GM(K) → classes: one GM layer whose L outputs are the logits
+ *   gm          d → GM(K) → classes: one GM layer whose L outputs are the logits; with
+ *               r ≥ 1 (gm-K<K>-r<r>) its covariances are diag(σ_k²) + V_kᵀV_k, V_k: r×d
  *   gm2         d → GM(K) → 100 → GM(K) → classes: two stacked GM layers
  *   gm-frozen   gm with μ and σ fixed at their initial values ("without updating the
  *               marginal distribution over β")
@@ -26,6 +27,8 @@ export interface ModelSpec {
   kind: ModelKind;
   /** components per GM layer */
   K?: number;
+  /** rank of each component's low-rank covariance factor V (gm and gm-frozen; default 0) */
+  r?: number;
   /** hidden width: 100 for gm2, 1000 for the FC networks */
   hidden?: number;
   gamma?: number;
@@ -51,9 +54,24 @@ export interface Model {
   dispose: () => void;
 }
 
-/** Human-readable name, e.g. gm-K20, gm2-K20, fc-standard. */
+/** Human-readable name, e.g. gm-K20, gm-K20-r4, gm2-K20, fc-standard. */
 export function modelName(spec: ModelSpec): string {
-  return spec.kind.startsWith('gm') ? `${spec.kind}-K${spec.K ?? 20}` : spec.kind;
+  if (!spec.kind.startsWith('gm')) return spec.kind;
+  return `${spec.kind}-K${spec.K ?? 20}${(spec.r ?? 0) > 0 ? `-r${spec.r}` : ''}`;
+}
+
+/** The forms parseModelName takes, for messages. */
+export const MODEL_NAME_FORMS = 'gm-K<K>, gm-K<K>-r<r>, gm2-K<K>, gm-frozen-K<K>, gm-frozen-K<K>-r<r>, fc-standard, fc-mean-field';
+
+/**
+ * The spec a model name stands for (modelName's inverse), e.g. gm-K20-r4 → { kind: 'gm',
+ * K: 20, r: 4 }; undefined for a name of no known form.
+ */
+export function parseModelName(name: string): ModelSpec | undefined {
+  if (name === 'fc-standard' || name === 'fc-mean-field') return { kind: name };
+  const match = /^(gm|gm2|gm-frozen)-K([1-9]\d*)(?:-r([1-9]\d*))?$/.exec(name);
+  if (match === null || (match[1] === 'gm2' && match[3] !== undefined)) return undefined;
+  return { kind: match[1] as ModelKind, K: Number(match[2]), ...(match[3] !== undefined && { r: Number(match[3]) }) };
 }
 
 /** A·B with the gradient formed by explicit transposes (tfjs-wasm's flagged matMul is a naive loop). */
@@ -74,19 +92,30 @@ const t2 = (v: tf.Variable) => v as unknown as tf.Tensor2D;
 let counter = 0;
 const unique = (name: string) => `${name}_${++counter}`;
 
-function gmParameters(d: number, L: number, K: number, gamma: number, seed: number, trainMarginal: boolean) {
+/**
+ * One GM layer's variables. With rank r ≥ 1, V [K, r, d] is initialised N(0, γ²/d) as the
+ * GaussianMixture layer does (src/layer/gaussian-mixture.ts), trained with σ's learning
+ * rate (both parametrise the covariance), and frozen with σ in gm-frozen.
+ */
+function gmParameters(d: number, L: number, K: number, r: number, gamma: number, seed: number, trainMarginal: boolean) {
   const mu = tf.variable(tf.randomNormal([K, d], 0, gamma, 'float32', seed), trainMarginal, unique('gm_mu'));
   const sigma = tf.variable(tf.fill([K, d], gamma), trainMarginal, unique('gm_sigma'));
   const U = tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', seed + 1), true, unique('gm_U'));
   const v = tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', seed + 2), true, unique('gm_v'));
+  const V = r > 0 ? tf.variable(tf.randomNormal([K, r, d], 0, gamma / Math.sqrt(d), 'float32', seed + 3), trainMarginal, unique('gm_V')) : undefined;
   const parameters: Parameter[] = [
     ...(trainMarginal ? [{ variable: mu, group: 'other' as const, rateScale: 1 }, { variable: sigma, group: 'sigma' as const, rateScale: 1 }] : []),
+    ...(trainMarginal && V !== undefined ? [{ variable: V, group: 'sigma' as const, rateScale: 1 }] : []),
     { variable: U, group: 'other', rateScale: 1 },
     { variable: v, group: 'other', rateScale: 1 },
   ];
   const apply = (x: tf.Tensor2D) =>
-    gmLayer(x, { mu: mu as unknown as tf.Tensor2D, sigma: sigma as unknown as tf.Tensor2D, U: U as unknown as tf.Tensor3D, v: v as unknown as tf.Tensor2D }, { checkValues: false });
-  return { parameters, apply, mu, sigma, all: [mu, sigma, U, v] };
+    gmLayer(
+      x,
+      { mu: mu as unknown as tf.Tensor2D, sigma: sigma as unknown as tf.Tensor2D, U: U as unknown as tf.Tensor3D, v: v as unknown as tf.Tensor2D, ...(V !== undefined && { V: V as unknown as tf.Tensor3D }) },
+      { checkValues: false },
+    );
+  return { parameters, apply, mu, sigma, all: [mu, sigma, U, v, ...(V === undefined ? [] : [V])] };
 }
 
 /**
@@ -96,17 +125,18 @@ function gmParameters(d: number, L: number, K: number, gamma: number, seed: numb
 export function buildModel(spec: ModelSpec, d: number, classes: number, seed: number): Model {
   const gamma = spec.gamma ?? 0.5;
   const K = spec.K ?? 20;
+  const r = spec.r ?? 0;
   const name = modelName(spec);
   switch (spec.kind) {
     case 'gm':
     case 'gm-frozen': {
-      const layer = gmParameters(d, classes, K, gamma, seed, spec.kind === 'gm');
+      const layer = gmParameters(d, classes, K, r, gamma, seed, spec.kind === 'gm');
       return { name, spec, parameters: layer.parameters, logits: layer.apply, components: { mu: layer.mu, sigma: layer.sigma }, dispose: () => tf.dispose(layer.all) };
     }
     case 'gm2': {
       const hidden = spec.hidden ?? 100;
-      const first = gmParameters(d, hidden, K, gamma, seed, true);
-      const second = gmParameters(hidden, classes, K, gamma, seed + 10, true);
+      const first = gmParameters(d, hidden, K, 0, gamma, seed, true);
+      const second = gmParameters(hidden, classes, K, 0, gamma, seed + 10, true);
       return {
         name,
         spec,
