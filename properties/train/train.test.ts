@@ -166,13 +166,13 @@ describe('model names', () => {
   it.each(['gm', 'gm-K0', 'gm-K20-r0', 'gm2-K20-r2', 'fc', 'gm-K20-r', 'GM-K20'])('%s is no model name', (name) => {
     expect(parseModelName(name)).toBeUndefined();
   });
-  it('gm-K<K>-r<r> has V [K, r, d] trained with σ’s learning rate, frozen in gm-frozen', () => {
+  it('gm-K<K>-r<r> has V [K, r, d] trained with the rate of μ, U and v, frozen in gm-frozen', () => {
     const spec = parseModelName('gm-K3-r2') as ModelSpec;
     const model = buildModel(spec, 4, 2, 1);
     const isV = (p: { variable: tf.Variable }) => p.variable.name.startsWith('gm_V');
     const V = model.parameters.find(isV)!;
     expect(V.variable.shape).toEqual([3, 2, 4]);
-    expect(V.group).toBe('sigma');
+    expect(V.group).toBe('other');
     model.dispose();
     const frozen = buildModel({ kind: 'gm-frozen', K: 3, r: 2 }, 4, 2, 1);
     expect(frozen.parameters.some(isV)).toBe(false);
