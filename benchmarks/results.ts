@@ -116,7 +116,7 @@ export function printReport(results: SpeedResultsFile): void {
       'mean ms': f.mean.toFixed(2),
       'p99 ms': f.p99.toFixed(2),
       '±rme %': f.rme.toFixed(1),
-      '÷ floor': f.task === 'gm-step' ? ratioOf(f.id, '÷ floor') : '',
+      '÷ floor': f.task === 'gm-step' || f.task.startsWith('gm-step-r') ? ratioOf(f.id, '÷ floor') : '',
       '÷ FC step': f.task === 'gm-step' ? ratioOf(f.id, '÷ fc-step') : '',
       '÷ composite': f.task === 'gm-step' ? ratioOf(f.id, '÷ gm-step-composite') : '',
     })),

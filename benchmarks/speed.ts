@@ -20,7 +20,7 @@ export type Mode = 'quick' | 'full';
 export interface Figure {
   id: string;
   backend: string;
-  task: 'gm-forward' | 'gm-step' | 'gm-step-composite' | 'floor' | 'fc-step';
+  task: 'gm-forward' | 'gm-step' | 'gm-step-composite' | `gm-step-r${number}` | 'floor' | 'fc-step';
   K: number | null;
   B: number;
   mean: number;
@@ -90,6 +90,9 @@ type Progress = (line: string) => void;
  * gets this long a warm-up before its first measurement.
  */
 const WARMUP_MS = 3000;
+
+/** Ranks of the low-rank covariance factors timed at K = 20, B = 64. */
+const LOW_RANKS = [1, 4, 16];
 
 async function warmUp(): Promise<void> {
   const work = gmStep({ B: 64, d: D, K: 20, L });
@@ -198,6 +201,10 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
         if (K === 20 && (FUSED_BACKENDS as readonly string[]).includes(backend)) {
           jobs.push({ backend, task: 'gm-step-composite', K, B, make: () => gmStep(shape, 'composite') });
         }
+        // What low-rank covariance factors of rank r cost (they run the composite kernels).
+        if (K === 20 && B === 64) {
+          for (const r of LOW_RANKS) jobs.push({ backend, task: `gm-step-r${r}`, K, B, make: () => gmStep({ ...shape, r }) });
+        }
         jobs.push({ backend, task: 'floor', K, B, make: () => floor(shape) });
       }
       jobs.push({ backend, task: 'fc-step', K: null, B, make: () => fcStep({ B, d: D, K: 0, L }) });
@@ -230,6 +237,10 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     if (fc) ratios.push(fc);
     const composite = meanRatio(figures, f.id, `${f.backend}/gm-step-composite/K${f.K}/B${f.B}`, `${f.id} ÷ gm-step-composite`);
     if (composite) ratios.push(composite);
+  }
+  for (const f of figures.filter((g) => g.task.startsWith('gm-step-r'))) {
+    const lowRank = meanRatio(figures, f.id, `${f.backend}/floor/K${f.K}/B${f.B}`, `${f.id} ÷ floor`);
+    if (lowRank) ratios.push(lowRank);
   }
 
   progress('float64 reference and Monte Carlo');

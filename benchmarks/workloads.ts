@@ -5,8 +5,9 @@
  *
  *   gmForward   h = gmLayer(x): [B, L]
  *   gmStep      one SGD step of softmax cross-entropy on gmLayer(x): forward, the
- *               hand-written backward for μ, σ, U, v, and the update; by default on
- *               the op's default kernels (src/op/gm-op.ts), or as asked
+ *               hand-written backward for μ, σ, U, v (and V when shape.r ≥ 1, low-rank
+ *               covariance factors, which run the composite kernels), and the update; by
+ *               default on the op's default kernels (src/op/gm-op.ts), or as asked
  *   floor       the matrix products such a step performs and nothing else, in the
  *               fastest form tfjs-wasm offers (src/op/fused/gm-fused.ts uses the same):
  *               forward [μ; U⊙σ²]·x̂ᵀ (K(L+1)×d × d×B) and x̂²·σ²ᵀ (B×d × d×K);
@@ -26,6 +27,8 @@ export interface Shape {
   d: number;
   K: number;
   L: number;
+  /** rank of the low-rank covariance factors V (default 0: none) */
+  r?: number;
 }
 
 /** A workload: run() does one unit and resolves when its result is read; dispose() frees its tensors. */
@@ -48,8 +51,8 @@ function labels(B: number, L: number): tf.Tensor2D {
   return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, j) => j % L), 'int32'), L)) as tf.Tensor2D;
 }
 
-/** GM parameters at the paper's initialisation (γ = 1/2) as trainable variables. */
-function gmParams({ d, K, L }: Shape): GMTensors {
+/** GM parameters at the paper's initialisation (γ = 1/2; V ~ N(0, γ²/d)) as trainable variables. */
+function gmParams({ d, K, L, r = 0 }: Shape): GMTensors {
   const gamma = 0.5;
   // Inside tidy: a variable shares its initial value's data, which tidy then releases.
   return tf.tidy(() => ({
@@ -57,6 +60,7 @@ function gmParams({ d, K, L }: Shape): GMTensors {
     sigma: tf.variable(tf.fill([K, d], gamma)),
     U: tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', 2)),
     v: tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', 3)),
+    ...(r > 0 && { V: tf.variable(tf.randomNormal([K, r, d], 0, gamma / Math.sqrt(d), 'float32', 4)) }),
   })) as unknown as GMTensors;
 }
 

@@ -14,6 +14,7 @@ describeEachBackend('speed-suite workloads', () => {
     ['gm-forward', () => gmForward(shape)],
     ['gm-step', () => gmStep(shape)],
     ['gm-step-composite', () => gmStep(shape, 'composite')],
+    ['gm-step with low-rank factors', () => gmStep({ ...shape, r: 2 })],
     ['floor', () => floor(shape)],
     ['fc-step', () => fcStep(shape, 5)],
   ])('%s runs and releases its tensors', async (_name, make) => {
