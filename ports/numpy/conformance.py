@@ -82,9 +82,12 @@ def main(argv):
     path = args[0] if args else "fixtures/conformance.json"
     with open(path, encoding="utf-8") as f:
         fixtures = json.load(f)
-    passed = failed = 0
+    passed = failed = skipped = 0
     for group in fixtures["groups"]:
         for case in group["cases"]:
+            if precision not in case["tolerance"]:
+                skipped += 1  # a float64-only case (beyond float32's range)
+                continue
             inputs = case["inputs"]
             params = inputs["params"]
             d = len(params["mu"][0])
@@ -98,7 +101,7 @@ def main(argv):
             passed += ok
             failed += not ok
             print(f"{'pass' if ok else 'FAIL'} {case['id']}: worst error {ratio:.3g} of the {precision} tolerance")
-    print(f"numpy port on {path}: {passed} of {passed + failed} cases pass at {precision}")
+    print(f"numpy port on {path}: {passed} of {passed + failed} cases pass at {precision}" + (f" ({skipped} float64-only skipped)" if skipped else ""))
     special_failures = []
     if precision == "float64":
         special = os.path.join(os.path.dirname(path), "special-functions.json")

@@ -12,7 +12,8 @@ import { runCli } from '../../src/cli/run.js';
 import { describeEachPath } from '../support/backends.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/conformance.json', import.meta.url), 'utf8')) as ConformanceFile;
-const cases = fixtures.groups.flatMap((g) => g.cases);
+// float32 runs the cases that have a float32 tolerance (the others leave its range).
+const cases = fixtures.groups.flatMap((g) => g.cases).filter((c) => c.tolerance.float32 !== undefined);
 const rank = (c: (typeof cases)[number]) => c.inputs.params.V?.[0]?.length ?? 0;
 const dir = mkdtempSync(join(tmpdir(), 'gmlayer-fixtures-'));
 
@@ -40,7 +41,7 @@ describeEachPath('CLI --impl tfjs on the conformance fixtures', (backend, kernel
     expect(out).toMatchObject({ backend, kernels });
     if (backend === 'webgpu') expect(out.adapter).toMatchObject({ description: expect.any(String), backend: expect.any(String), software: expect.any(Boolean) });
     else expect(out.adapter).toBeUndefined();
-    const { factor, floor } = c.tolerance.float32;
+    const { factor, floor } = c.tolerance.float32!;
     const keys = ['y', 'mu', 'sigma', 'U', 'v', 'x', ...(c.inputs.params.V === undefined ? [] : ['V'])] as const;
     for (const key of keys) {
       const pick = (from: { y: Nested; grad: Record<string, unknown> }) => (key === 'y' ? from.y : (from.grad[key] as Nested));

@@ -24,9 +24,11 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
     const lowRank = c.dims.r > 0; // rank 0 (V as K empty lists) is the diagonal layer: nothing to differentiate
     const params = (m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor, VV?: tf.Tensor) =>
       ({ mu: m, sigma: s, U: u, v: vv, ...(VV !== undefined && { V: VV }) }) as GMTensors;
-    const loss = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor, VV?: tf.Tensor) =>
-      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, params(m, s, u, vv, VV ?? V), { kernels }), G));
-    const grads = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)(lowRank ? [x, mu, sigma, U, v, V!] : [x, mu, sigma, U, v]);
+    const layer = (xx: tf.Tensor, m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor, VV?: tf.Tensor) =>
+      gmLayer(xx as tf.Tensor2D, params(m, s, u, vv, VV ?? V), { kernels });
+    // The gradients of Σ G ⊙ h as the vector-Jacobian product with dy = G: no sum over the
+    // batch, which tfjs-webgpu cannot take when the batch is empty.
+    const grads = tf.grads(layer as (...args: tf.Tensor[]) => tf.Tensor)(lowRank ? [x, mu, sigma, U, v, V!] : [x, mu, sigma, U, v], G);
     const [gx, gmu, gsigma, gU, gv, gV] = grads;
     return [gmLayer(x, params(mu, sigma, U, v, V), { kernels }), gmu, gsigma, gU, gv, gx, ...(gV === undefined ? [] : [gV])];
   });

@@ -151,9 +151,27 @@ function kernelFor(choice: KernelChoice, rank: number): string {
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   const rank = checkInputs(x, params, options);
   const kernel = kernelFor(options.kernels ?? 'auto', rank);
+  if (x.shape[0] === 0) return emptyBatch(x, params);
   const { mu, sigma, U, v, V } = params;
   const inputs: tf.NamedTensorMap = rank > 0 ? { x, mu, sigma, U, v, V: V! } : { x, mu, sigma, U, v }; // rank 0 is the diagonal layer
   return handToTape(kernel, tf.engine().runKernel(kernel, inputs, {}) as tf.Tensor[]) as tf.Tensor2D;
+}
+
+/**
+ * h for B = 0: an empty [0, L] whose gradients are zeros of every input's shape, given by
+ * tf.customGrad rather than computed. No kernel sees the empty batch: the fused loops
+ * divide by B, and tfjs-webgpu rejects a program bound to an empty buffer (Dawn
+ * invalidates the whole command buffer, later reads included) and fails on reductions
+ * over empty tensors.
+ */
+function emptyBatch(x: tf.Tensor2D, params: GMTensors): tf.Tensor2D {
+  const inputs = [x, params.mu, params.sigma, params.U, params.v, ...(params.V === undefined || params.V.size === 0 ? [] : [params.V])];
+  const L = params.v.shape[1];
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const tensors = args.slice(0, -1) as tf.Tensor[]; // the last argument is tfjs's save function
+    return { value: tf.zeros([0, L]), gradFunc: () => tensors.map((t) => tf.zerosLike(t)) };
+  });
+  return f(...inputs) as tf.Tensor2D;
 }
 
 /** The composite forward as plain tfjs ops, differentiated by tfjs: the slow baseline. */

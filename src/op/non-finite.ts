@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GMValueError, describeValue } from '../../reference/errors.js';
+import { GMInternalError } from '../errors.js';
 import { hostMemory } from './fused/host-memory.js';
 
 /** Index of the first NaN or ±∞, −1 if none. */
@@ -55,6 +56,11 @@ function firstNonFiniteOf(entries: [string, tf.Tensor][], at: ArrayLike<number>,
   const j = Array.from(at).findIndex((i) => i >= 0);
   if (j < 0) return undefined;
   const [field, tensor] = entries[j];
+  if (Number.isFinite(value[j]) || at[j] >= tensor.size) {
+    // The device computed nothing it should have: on webgpu, a command buffer that Dawn
+    // rejected (a validation error on stderr) leaves the summary's buffers unwritten.
+    throw new GMInternalError('the non-finite check on the device', `a NaN or ±∞ at the index it reports`, `${field} at flat index ${at[j]} holding ${value[j]}`);
+  }
   return { field, shape: tensor.shape, at: at[j], value: value[j] };
 }
 
