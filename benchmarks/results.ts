@@ -127,6 +127,9 @@ export function printReport(results: SpeedResultsFile): void {
     `Monte Carlo, one row, antithetic: ${monteCarlo.samplesFor1e3.toLocaleString('en')} draws per component for 1e-3 relative SE ` +
       `→ ${(monteCarlo.msPer1e3Answer / 1000).toFixed(1)} s per answer (from a ${monteCarlo.pilotSamples}-draw pilot, SE ${monteCarlo.relativeStderr.toExponential(2)})`,
   );
+  const peer = results.peer;
+  if (peer === undefined || 'skipped' in peer) console.log(`peer: PyTorch skipped (${peer?.skipped ?? 'not in this results file'})`);
+  else console.log(`peer: torch ${peer.torch} (${peer.python}), ${peer.threads} thread(s) (the faster of 1 and 2; pilot medians ${JSON.stringify(peer.pilotMs)} ms), env ${JSON.stringify(peer.env)}, BLAS ${peer.blas}`);
   const m = results.memory;
   console.log(`memory on ${m.backend}, B = 64, K = 20: a step allocates ${(m.stepPeakBytes / 2 ** 20).toFixed(1)} MiB at its peak; tensors ${m.tensorsBefore} → ${m.tensorsAfter} over ${m.steps} steps`);
   console.log('\nTargets');

@@ -12,6 +12,7 @@ import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend/backend.js';
 import { FUSED_BACKENDS } from '../src/op/gm-op.js';
+import { startTorchPeer, type Peer, type PeerInfo } from './peers/torch.js';
 import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
 export type Mode = 'quick' | 'full';
@@ -56,7 +57,11 @@ export interface SpeedReport {
   };
   memory: { backend: string; stepPeakBytes: number; steps: number; tensorsBefore: number; tensorsAfter: number };
   targets: { name: string; value: number; target: string; met: boolean }[];
+  /** The PyTorch peer that ran (its version, BLAS, threads, the pilot), or why none did. */
+  peer: PeerReport;
 }
+
+export type PeerReport = (PeerInfo & { pilotMs: Record<string, number> }) | { skipped: string };
 
 const D = 784;
 const L = 10;
@@ -126,6 +131,18 @@ function meanRatio(figures: Figure[], numerator: string, denominator: string, id
   return { id, value: n.mean / d.mean, numerator, denominator, sigma: Math.hypot(n.rme / 196, d.rme / 196), paired: false };
 }
 
+/** A step to time: resolves to its duration in ms. */
+type Timer = () => Promise<number>;
+
+/** A workload's run() timed from here. */
+function timerOf(work: Workload): Timer {
+  return async () => {
+    const start = performance.now();
+    await work.run();
+    return performance.now() - start;
+  };
+}
+
 /**
  * time(a)/time(b) from rounds that run a and b back to back, alternating which goes
  * first, so that slow drift of the machine (frequency, neighbours, GC) cancels within
@@ -133,26 +150,17 @@ function meanRatio(figures: Figure[], numerator: string, denominator: string, id
  * error of its logarithm, is 1.253·1.4826·MAD/√rounds (the median's efficiency times
  * the normal-consistent MAD).
  */
-async function pairedRatio(a: Workload, b: Workload, budgetMs: number): Promise<{ value: number; sigma: number; rounds: number }> {
+async function pairedRatio(a: Timer, b: Timer, budgetMs: number): Promise<{ value: number; sigma: number; rounds: number }> {
   for (let j = 0; j < 3; j++) {
-    await a.run();
-    await b.run();
+    await a();
+    await b();
   }
   const logs: number[] = [];
   const start = performance.now();
   while (performance.now() - start < budgetMs || logs.length < 15) {
-    const first = logs.length % 2 === 0 ? a : b;
-    const second = first === a ? b : a;
-    const t0 = performance.now();
-    await first.run();
-    const t1 = performance.now();
-    await second.run();
-    const t2 = performance.now();
-    const [ta, tb] = first === a ? [t1 - t0, t2 - t1] : [t2 - t1, t1 - t0];
+    const [ta, tb] = logs.length % 2 === 0 ? [await a(), await b()] : (([y, x]) => [x, y])([await b(), await a()]);
     logs.push(Math.log(ta / tb));
   }
-  a.dispose();
-  b.dispose();
   const median = (v: number[]) => {
     const sorted = [...v].sort((x, y) => x - y);
     const mid = sorted.length >> 1;
@@ -161,6 +169,62 @@ async function pairedRatio(a: Workload, b: Workload, budgetMs: number): Promise<
   const m = median(logs);
   const mad = median(logs.map((z) => Math.abs(z - m)));
   return { value: Math.exp(m), sigma: (1.253 * 1.4826 * mad) / Math.sqrt(logs.length), rounds: logs.length };
+}
+
+/** Paired ratios of two workloads, disposed after. */
+async function pairedWorkloads(a: Workload, b: Workload, budgetMs: number) {
+  try {
+    return await pairedRatio(timerOf(a), timerOf(b), budgetMs);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
+/**
+ * PyTorch's GM and FC steps against ours on `backend`, at K = 20 and each B of its grid,
+ * in paired rounds against PyTorch's faster thread setting (1 or 2: a pilot of seven GM
+ * steps at B = 64 decides). Ratios: ours ÷ PyTorch (below 1: we are faster).
+ */
+async function peerRatios(backend: string, Bs: number[], budgetMs: number, progress: Progress): Promise<{ ratios: Ratio[]; peer: PeerReport }> {
+  const peers: Peer[] = [];
+  const reasons: string[] = [];
+  for (const threads of [1, 2]) {
+    const peer = await startTorchPeer(threads);
+    if (typeof peer === 'string') reasons.push(peer);
+    else peers.push(peer);
+  }
+  if (peers.length === 0) return { ratios: [], peer: { skipped: reasons[0] } };
+  try {
+    const pilotShape: Shape = { B: 64, d: D, K: 20, L };
+    const pilot: Record<string, number> = {};
+    for (const peer of peers) {
+      const times: number[] = [];
+      for (let j = 0; j < 7; j++) times.push(await peer.step('gm-step', pilotShape));
+      pilot[peer.info.threads] = times.sort((x, y) => x - y)[3];
+    }
+    const best = peers.reduce((a, b) => (pilot[a.info.threads] <= pilot[b.info.threads] ? a : b));
+    progress(`peer: torch ${best.info.torch}, ${best.info.threads} thread(s) (pilot medians ${JSON.stringify(pilot)} ms), ${best.info.blas}`);
+    const ratios: Ratio[] = [];
+    for (const B of Bs) {
+      const shape: Shape = { B, d: D, K: 20, L };
+      for (const [task, ours, numerator] of [
+        ['gm-step', gmStep(shape), `${backend}/gm-step/K20/B${B}`],
+        ['fc-step', fcStep(shape), `${backend}/fc-step/B${B}`],
+      ] as const) {
+        progress(`[peer] ${numerator} ÷ torch, paired rounds`);
+        try {
+          const paired = await pairedRatio(timerOf(ours), () => best.step(task, shape), budgetMs);
+          ratios.push({ id: `${numerator} ÷ torch`, numerator, denominator: `torch/${task}${task === 'gm-step' ? '/K20' : ''}/B${B}`, paired: true, ...paired });
+        } finally {
+          ours.dispose();
+        }
+      }
+    }
+    return { ratios, peer: { ...best.info, pilotMs: pilot } };
+  } finally {
+    peers.forEach((peer) => peer.close());
+  }
 }
 
 /** Float64 reference and Monte Carlo at K = 20, d = 784, L = 10 (Monte Carlo per input row). */
@@ -231,7 +295,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     const shape: Shape = { B: f.B, d: D, K: f.K!, L };
     const floorId = `${f.backend}/floor/K${f.K}/B${f.B}`;
     progress(`[ratio ${j + 1}/${steps.length}] ${f.id} ÷ floor, paired rounds`);
-    const paired = await pairedRatio(gmStep(shape), floor(shape), p.pairedMs);
+    const paired = await pairedWorkloads(gmStep(shape), floor(shape), p.pairedMs);
     ratios.push({ id: `${f.id} ÷ floor`, numerator: f.id, denominator: floorId, paired: true, ...paired });
     const fc = meanRatio(figures, f.id, `${f.backend}/fc-step/B${f.B}`, `${f.id} ÷ fc-step`);
     if (fc) ratios.push(fc);
@@ -242,6 +306,13 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     const lowRank = meanRatio(figures, f.id, `${f.backend}/floor/K${f.K}/B${f.B}`, `${f.id} ÷ floor`);
     if (lowRank) ratios.push(lowRank);
   }
+
+  // The peer runs against the first (fastest) backend.
+  const peerBackend = backends[0];
+  if (tf.getBackend() !== peerBackend) await useBackend(peerBackend);
+  const peer = await peerRatios(peerBackend, p.grid[peerBackend].Bs, p.pairedMs, progress);
+  if ('skipped' in peer.peer) progress(`peer: skipped (${peer.peer.skipped})`);
+  ratios.push(...peer.ratios);
 
   progress('float64 reference and Monte Carlo');
   const reference = referenceTimings(p.monteCarloPilot);
@@ -254,5 +325,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const wasmFloor = ratios.find((r) => r.id === 'wasm/gm-step/K20/B64 ÷ floor');
   if (wasmFloor) targets.push({ name: 'wasm step ÷ matrix-product floor (B=64, K=20)', value: wasmFloor.value, target: '≤ 1.5', met: wasmFloor.value <= 1.5 });
   targets.push({ name: `tensors leaked over ${memory.steps} steps`, value: memory.tensorsAfter - memory.tensorsBefore, target: '= 0', met: memory.tensorsAfter === memory.tensorsBefore });
-  return { figures, ratios, reference, memory, targets };
+  const gmTorch = ratios.find((r) => r.id === `${peerBackend}/gm-step/K20/B64 ÷ torch`);
+  if (gmTorch) targets.push({ name: `${peerBackend} GM step ÷ PyTorch's (B=64, K=20)`, value: gmTorch.value, target: '≤ 0.8', met: gmTorch.value <= 0.8 });
+  return { figures, ratios, reference, memory, targets, peer: peer.peer };
 }
