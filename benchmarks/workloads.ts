@@ -16,11 +16,13 @@
  *               packs a product's right operand whenever it is a new tensor; x·Wᵀ
  *               orientations pack the d×K(L+1) weights instead and ran 1.3–1.5× slower,
  *               which the floor of earlier runs included.)
- *   fcStep      one SGD step of the paper's baseline, a two-layer ReLU network
- *               784 → 1000 → 10, differentiated by tfjs as a user would train it
+ *   fcStep      one SGD step of the paper's baseline, the two-layer ReLU network
+ *               784 → 1000 → 10 of the accuracy suite (src/train/models.ts fc-standard,
+ *               whose products differentiate through explicit transposes)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gmLayer, type GMTensors, type KernelChoice } from '../src/op/gm-op.js';
+import { buildModel } from '../src/train/models.js';
 
 export interface Shape {
   B: number;
@@ -127,21 +129,15 @@ export function floor({ B, d, K, L }: Shape): Workload {
 export function fcStep({ B, d, L }: Shape, width = 1000): Workload {
   const x = pixels(B, d, 7);
   const y = labels(B, L);
-  const [W1, b1, W2, b2] = tf.tidy(() => [
-    tf.variable(tf.randomNormal([d, width], 0, 1 / Math.sqrt(d), 'float32', 12)),
-    tf.variable(tf.zeros([width])),
-    tf.variable(tf.randomNormal([width, L], 0, 1 / Math.sqrt(width), 'float32', 13)),
-    tf.variable(tf.zeros([L])),
-  ]);
+  // The accuracy suite's fc-standard model itself (src/train/models.ts): its products
+  // differentiate through explicit transposes, as the GM op's do.
+  const model = buildModel({ kind: 'fc-standard', hidden: width }, d, L, 12);
   const optimizer = tf.train.sgd(0.1);
   return {
-    run: () =>
-      sgdStep(optimizer, () => {
-        const hidden = tf.relu(tf.add(tf.matMul(x, W1), b1));
-        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hidden, W2), b2)) as tf.Scalar;
-      }),
+    run: () => sgdStep(optimizer, () => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar),
     dispose: () => {
-      tf.dispose([x, y, W1, b1, W2, b2]);
+      tf.dispose([x, y]);
+      model.dispose();
       optimizer.dispose();
     },
   };

@@ -159,6 +159,14 @@ describe('every model of the paper trains', () => {
   });
 });
 
+describe('models release what they allocate', () => {
+  it.each(['gm-K3', 'gm-K3-r2', 'gm2-K2', 'gm-frozen-K3', 'fc-standard', 'fc-mean-field'])('%s: buildModel then dispose leaves no tensor', (name) => {
+    const before = tf.memory().numTensors;
+    buildModel({ ...parseModelName(name)!, hidden: 8 }, 4, 2, 1).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('model names', () => {
   it.each(['gm-K20', 'gm-K20-r4', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
     expect(modelName(parseModelName(name)!)).toBe(name);

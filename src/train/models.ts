@@ -92,6 +92,9 @@ const t2 = (v: tf.Variable) => v as unknown as tf.Tensor2D;
 let counter = 0;
 const unique = (name: string) => `${name}_${++counter}`;
 
+/** A variable from an initial value made inside a tidy, which frees the value's own tensor. */
+const variable = (init: () => tf.Tensor, trainable: boolean, name: string): tf.Variable => tf.tidy(() => tf.variable(init(), trainable, unique(name)));
+
 /**
  * One GM layer's variables. With rank r ≥ 1, V [K, r, d] is initialised N(0, γ²/d) as the
  * GaussianMixture layer does (src/layer/gaussian-mixture.ts), trained with the learning
@@ -99,11 +102,11 @@ const unique = (name: string) => `${name}_${++counter}`;
  * benchmarks/README.md), and frozen with σ in gm-frozen.
  */
 function gmParameters(d: number, L: number, K: number, r: number, gamma: number, seed: number, trainMarginal: boolean) {
-  const mu = tf.variable(tf.randomNormal([K, d], 0, gamma, 'float32', seed), trainMarginal, unique('gm_mu'));
-  const sigma = tf.variable(tf.fill([K, d], gamma), trainMarginal, unique('gm_sigma'));
-  const U = tf.variable(tf.randomNormal([K, L, d], 0, gamma, 'float32', seed + 1), true, unique('gm_U'));
-  const v = tf.variable(tf.randomNormal([K, L], 0, gamma, 'float32', seed + 2), true, unique('gm_v'));
-  const V = r > 0 ? tf.variable(tf.randomNormal([K, r, d], 0, gamma / Math.sqrt(d), 'float32', seed + 3), trainMarginal, unique('gm_V')) : undefined;
+  const mu = variable(() => tf.randomNormal([K, d], 0, gamma, 'float32', seed), trainMarginal, 'gm_mu');
+  const sigma = variable(() => tf.fill([K, d], gamma), trainMarginal, 'gm_sigma');
+  const U = variable(() => tf.randomNormal([K, L, d], 0, gamma, 'float32', seed + 1), true, 'gm_U');
+  const v = variable(() => tf.randomNormal([K, L], 0, gamma, 'float32', seed + 2), true, 'gm_v');
+  const V = r > 0 ? variable(() => tf.randomNormal([K, r, d], 0, gamma / Math.sqrt(d), 'float32', seed + 3), trainMarginal, 'gm_V') : undefined;
   const parameters: Parameter[] = [
     ...(trainMarginal ? [{ variable: mu, group: 'other' as const, rateScale: 1 }, { variable: sigma, group: 'sigma' as const, rateScale: 1 }] : []),
     ...(trainMarginal && V !== undefined ? [{ variable: V, group: 'other' as const, rateScale: 1 }] : []),
@@ -149,10 +152,10 @@ export function buildModel(spec: ModelSpec, d: number, classes: number, seed: nu
     }
     case 'fc-standard': {
       const m = spec.hidden ?? 1000;
-      const W1 = tf.variable(tf.randomUniform([d, m], -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32', seed), true, unique('fc_W1'));
-      const b1 = tf.variable(tf.zeros([m]), true, unique('fc_b1'));
-      const W2 = tf.variable(tf.randomUniform([m, classes], -1 / Math.sqrt(m), 1 / Math.sqrt(m), 'float32', seed + 1), true, unique('fc_W2'));
-      const b2 = tf.variable(tf.zeros([classes]), true, unique('fc_b2'));
+      const W1 = variable(() => tf.randomUniform([d, m], -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32', seed), true, 'fc_W1');
+      const b1 = variable(() => tf.zeros([m]), true, 'fc_b1');
+      const W2 = variable(() => tf.randomUniform([m, classes], -1 / Math.sqrt(m), 1 / Math.sqrt(m), 'float32', seed + 1), true, 'fc_W2');
+      const b2 = variable(() => tf.zeros([classes]), true, 'fc_b2');
       return {
         name,
         spec,
@@ -163,8 +166,8 @@ export function buildModel(spec: ModelSpec, d: number, classes: number, seed: nu
     }
     case 'fc-mean-field': {
       const m = spec.hidden ?? 1000;
-      const beta = tf.variable(tf.randomNormal([d, m], 0, gamma, 'float32', seed), true, unique('mf_beta'));
-      const omega = tf.variable(tf.randomNormal([m, classes], 0, gamma, 'float32', seed + 1), true, unique('mf_omega'));
+      const beta = variable(() => tf.randomNormal([d, m], 0, gamma, 'float32', seed), true, 'mf_beta');
+      const omega = variable(() => tf.randomNormal([m, classes], 0, gamma, 'float32', seed + 1), true, 'mf_omega');
       return {
         name,
         spec,
