@@ -4,7 +4,7 @@
  * browser one stalls the GPU pipeline. So gmLayer there does not stop to look:
  *
  *   1. it records, on the GPU, each input's first non-finite index and value
- *      (src/op/non-finite.ts, two [5] tensors per call) and starts reading them back;
+ *      (src/op/non-finite.ts, two tensors of one entry per input) and starts reading them back;
  *   2. it runs the layer on the values as given (NaN and ±∞ flow through the arithmetic);
  *   3. a call with a non-finite input is reported, as the GMValueError the host
  *      backends throw at once (the field, the index, the value), by whichever comes first:
