@@ -129,7 +129,10 @@ export function printReport(results: SpeedResultsFile): void {
   );
   const peer = results.peer;
   if (peer === undefined || 'skipped' in peer) console.log(`peer: PyTorch skipped (${peer?.skipped ?? 'not in this results file'})`);
-  else console.log(`peer: torch ${peer.torch} (${peer.python}), ${peer.threads} thread(s) (the faster of 1 and 2; pilot medians ${JSON.stringify(peer.pilotMs)} ms), env ${JSON.stringify(peer.env)}, BLAS ${peer.blas}`);
+  else {
+    console.log(`peer: torch ${peer.torch} (${peer.python}), ${peer.threads} thread(s) (the faster of 1 and 2; pilot medians ${JSON.stringify(peer.pilotMs)} ms), env ${JSON.stringify(peer.env)}, BLAS ${peer.blas}`);
+    console.table(results.ratios.filter((r) => r.id.endsWith('÷ torch')).map((r) => ({ ratio: r.id, 'median of paired rounds': r.value.toFixed(3), rounds: r.rounds })));
+  }
   const m = results.memory;
   console.log(`memory on ${m.backend}, B = 64, K = 20: a step allocates ${(m.stepPeakBytes / 2 ** 20).toFixed(1)} MiB at its peak; tensors ${m.tensorsBefore} → ${m.tensorsAfter} over ${m.steps} steps`);
   console.log('\nTargets');

@@ -192,6 +192,8 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
         out.v[k][l] += gl * (Ea + a);
         for (let i = 0; i < d; i++) {
           const mu = Math.abs(params.mu[k][i]);
+          // E(b·y_i) = E(b)|y_i| + b·E(y_i), written so that with r = 0 (E(y_i) = |y_i|) it
+          // is the diagonal layer's expression bit for bit (the fixtures stay unchanged).
           out.U[k][l][i] += gl * ((Ea + a) * mu + (Eb + mom.b) * Math.abs(cov.y[i]) + mom.b * (cov.Ey[i] - Math.abs(cov.y[i])));
         }
       }

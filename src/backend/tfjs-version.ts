@@ -5,7 +5,7 @@
  */
 import { GMBackendError } from '../errors.js';
 
-/** The supported range of every @tensorflow/tfjs-* peer: 4.x from 4.22 on. */
+/** The supported versions of every @tensorflow/tfjs-* package (peer dependencies of gmlayer): 4.x from 4.22 on. */
 export const SUPPORTED_TFJS = { major: 4, minMinor: 22 } as const;
 
 /**

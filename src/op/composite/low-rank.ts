@@ -58,26 +58,30 @@ export interface LowRankSums {
   cMax: tf.Tensor;
 }
 
-/** The low-rank parts of the backward (see the module comment), as lazy closures. */
+/**
+ * The low-rank parts of the backward (see the module comment), as lazy closures. What
+ * they share (V̂, Gq by component, Z) is formed here, in the backward pass's own scope:
+ * tfjs runs each closure in a tidy of its own, where it could not be shared.
+ */
 export function lowRankGradients({ V, U, scale, xh, pHat, Gq, D, r, Pq, cMax }: LowRankSums) {
   const [B] = xh.shape;
   const [K, rank, d] = V.shape;
   const L = U.shape[1];
-  const VHat = () => tf.div(V, tf.reshape(scale, [K, 1, 1])) as tf.Tensor3D;
-  const GqK = () => tf.transpose(tf.reshape(Gq, [B, K, L]), [1, 0, 2]) as tf.Tensor3D; // K×B×L
-  const Z = (): tf.Tensor3D => tf.matMul(swap(tf.mul(GqK(), tf.reshape(r, [1, B, 1])) as tf.Tensor3D), tf.transpose(pHat, [1, 0, 2]) as tf.Tensor3D); // K×L×r
+  const VHat = tf.div(V, tf.reshape(scale, [K, 1, 1])) as tf.Tensor3D;
+  const GqK = tf.transpose(tf.reshape(Gq, [B, K, L]), [1, 0, 2]) as tf.Tensor3D; // K×B×L
+  const Z: tf.Tensor3D = tf.matMul(swap(tf.mul(GqK, tf.reshape(r, [1, B, 1])) as tf.Tensor3D), tf.transpose(pHat, [1, 0, 2]) as tf.Tensor3D); // K×L×r
   return {
     V: () => {
-      const stein = tf.add(tf.matMul(swap(Z()), U), tf.matMul(tf.matMul(VHat(), swap(U)) as tf.Tensor3D, Pq)); // K×r×d
+      const stein = tf.add(tf.matMul(swap(Z), U), tf.matMul(tf.matMul(VHat, swap(U)) as tf.Tensor3D, Pq)); // K×r×d
       const weighted = tf.reshape(tf.mul(pHat, tf.expandDims(tf.mul(D, r), 2)), [B, K * rank]); // r_b D_bk p̂_bk
       const viaS = tf.reshape(tf.matMul(tf.transpose(weighted), xh), [K, rank, d]);
       return tf.mul(tf.add(stein, viaS), cMax);
     },
-    U: () => tf.mul(tf.matMul(Z(), V), cMax),
+    U: () => tf.mul(tf.matMul(Z, V), cMax),
     x: () => {
       const viaS = tf.matMul(tf.reshape(tf.mul(pHat, tf.expandDims(D, 2)), [B, K * rank]), tf.reshape(V, [K * rank, d]));
-      const GqW = tf.transpose(tf.matMul(GqK(), steinFactors(U, V)), [1, 0, 2]); // B×K×r
-      return tf.add(viaS, tf.matMul(tf.reshape(GqW, [B, K * rank]), tf.reshape(VHat(), [K * rank, d])));
+      const GqW = tf.transpose(tf.matMul(GqK, steinFactors(U, V)), [1, 0, 2]); // B×K×r
+      return tf.add(viaS, tf.matMul(tf.reshape(GqW, [B, K * rank]), tf.reshape(VHat, [K * rank, d])));
     },
   };
 }
