@@ -26,13 +26,13 @@ import { useBackend } from '../../src/backend/backend.js';
 import { GMBackendError } from '../../src/errors.js';
 import { test, fc } from '@fast-check/vitest';
 import { componentMoments } from '../../reference/closed-form.js';
-import { roundingFactor, underflowFloor } from '../../reference/error-bound.js';
+import { forwardMagnitude, gradientMagnitude, roundingFactor, underflowFloor } from '../../reference/error-bound.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
 import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/op/gm-op.js';
 import { normalStream } from '../../reference/random.js';
-import { gmCase, hardCase, moderateEntries, type GeneratedCase } from '../support/arbitraries.js';
+import { gmCase, hardCase, moderateEntries, wideCase, type DecadeRanges, type GeneratedCase } from '../support/arbitraries.js';
 import { describeEachBackend, describeEachPath, runsOn } from '../support/backends.js';
 import { readArrays } from '../support/read.js';
 import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
@@ -52,7 +52,7 @@ function toFloat32(c: GeneratedCase): GeneratedCase {
 
 /**
  * False where some (row, component) has 0 < ŝ ≤ 1e−18·10, the op's threshold window:
- * ŝ = ‖σ_k ⊙ x‖/(max|x|·max(1, max|σ_k|)), within a factor 2 of the kernels' scaled s.
+ * ŝ = ‖σ_k ⊙ x‖/(max|x|·max|σ_k|), within a factor 2 of the kernels' scaled s.
  */
 function clearOfThreshold(c: GeneratedCase): boolean {
   return c.x.every((xb) => {
@@ -61,7 +61,7 @@ function clearOfThreshold(c: GeneratedCase): boolean {
     const xh = xb.map((xi) => xi / scale);
     return c.params.mu.every((mu, k) => {
       const { s } = componentMoments(mu, c.params.sigma[k], xh, c.params.V?.[k]);
-      const sigmaScale = Math.max(1, ...c.params.sigma[k].map(Math.abs), ...(c.params.V?.[k] ?? []).flat().map(Math.abs));
+      const sigmaScale = Math.max(...c.params.sigma[k].map(Math.abs), ...(c.params.V?.[k] ?? []).flat().map(Math.abs));
       return s === 0 || s / sigmaScale > 20 * S_MIN;
     });
   });
@@ -163,6 +163,49 @@ const RANGE_REPRODUCERS: Record<string, GeneratedCase> = {
   },
 };
 
+/**
+ * True where every running-error magnitude M of the bound (†), forward and gradients, is
+ * below 2^127: no term of the formulas comes within a factor 2 of float32's largest value
+ * (README, "Float32 accuracy": the domain).
+ */
+function termsInRange(c: GeneratedCase): boolean {
+  const limit = 2 ** 127;
+  const M = gradientMagnitude(c.params, c.x, c.G);
+  const all = [forwardMagnitude(c.params, c.x), M.mu, M.sigma, M.v, M.x, ...M.U, ...(M.V ?? [])];
+  return all.every((m) => m.every((row) => row.every((value) => value < limit)));
+}
+
+/**
+ * Where the float32 op is verified across magnitudes (README, "Float32 accuracy"): every
+ * tensor on its own decade E in [−6, 6], entries 0 or ±[1, 10)·10^(E+δ), δ ∈ [−2, 2], so
+ * entries span 1e−8 to 1e9 and a case mixes, say, μ ~ 1e6 with x ~ 1e−7 and G ~ 1e5.
+ */
+const ACROSS_RANGE: DecadeRanges = { mu: [-6, 6], sigma: [-6, 6], U: [-6, 6], v: [-6, 6], x: [-6, 6], G: [-6, 6] };
+
+/**
+ * Components whose mean and spread are both tiny or both large (μ and σ on one decade in
+ * [−30, 8]), the rest within [−6, 6]: the component scale ς keeps t = m/s in view when
+ * σ is far below 1 (before ς could scale σ up, σ ~ 1e−20 was taken as s = 0).
+ */
+const TINY_COMPONENTS: DecadeRanges = { mu: [-30, 8], sigma: 'mu', U: [-6, 6], v: [-6, 6], x: [-6, 6], G: [-6, 6] };
+
+/**
+ * True where every (row, component) with s > 0 has |t| ≤ 12: φ(t) and Φ(−|t|) stay above
+ * float32's smallest normal (beyond |t| ≈ 13 they are subnormal, and the cases below then
+ * lose their digits once a factor near 1e8 multiplies them: README, "Float32 accuracy").
+ */
+function tailsNormal(c: GeneratedCase): boolean {
+  return c.x.every((xb) => c.params.mu.every((mu, k) => {
+    const { s, t } = componentMoments(mu, c.params.sigma[k], xb, c.params.V?.[k]);
+    return s === 0 || Math.abs(t) <= 12;
+  }));
+}
+
+const acrossRange = (ranges: DecadeRanges) =>
+  wideCase({ maxK: 3, maxD: 6, maxL: 3, maxB: 3 }, ranges)
+    .map(toFloat32)
+    .filter((c) => clearOfThreshold(c) && signsDetermined(c) && termsInRange(c) && tailsNormal(c));
+
 const hard32 = hardCase({ maxK: 4, maxD: 6, maxL: 3, maxB: 3 })
   .map(toFloat32)
   .filter((c) => clearOfThreshold(c) && signsDetermined(c));
@@ -191,6 +234,14 @@ describeEachPath('gmLayer against the float64 reference', (backend, kernels) => 
       x: M(4, d, () => (uniform() < density ? uniform() : 0)),
       G: M(4, L, z),
     });
+    await checkAgainstReference(op, c);
+  });
+
+  test.prop([acrossRange(ACROSS_RANGE)], { numRuns: runsOn(backend, 60) })('forward and all gradients within the float32 bound, entries from 1e−8 to 1e9 in every tensor', async (c) => {
+    await checkAgainstReference(op, c);
+  });
+
+  test.prop([acrossRange(TINY_COMPONENTS)], { numRuns: runsOn(backend, 40) })('forward and all gradients within the float32 bound, μ and σ together from 1e−32 to 1e11', async (c) => {
     await checkAgainstReference(op, c);
   });
 
@@ -278,13 +329,17 @@ describeEachBackend('composite hand-written backward vs autodiff through the sam
   // Rows scaled to max |x_b| ≈ 1 (row scale c = 1): autodiff carries c through the chain
   // rule (G·c/K·w·μ, then /c), which underflows for tiny rows where the hand-written
   // backward, which never multiplies by c, does not. Scaling is tested on its own above.
+  // Likewise σ's scale ς: where σ_k is far below 1 (ς < 1), autodiff carries 1/ς through
+  // the chain rule after products that underflow; tiny σ is tested against the reference
+  // above, so here every σ and V entry is 0 or at least 2^−60.
   // Away from m = 0, where autodiff differentiates ReLU(m) + s·g(−|t|) term by term with
   // one-sided subgradients (src/op/gm-op.ts): m must be distinguishable from 0 in float32.
   const unitRows = (c: GeneratedCase): GeneratedCase => ({ ...c, x: fround(c.x.map(scaledRow)) });
+  const ordinarySigma = (c: GeneratedCase) => [...c.params.sigma.flat(), ...(c.params.V ?? []).flat(2)].every((value) => value === 0 || Math.abs(value) >= 2 ** -60);
   const smoothOf = (cases: fc.Arbitrary<GeneratedCase>) => cases.map(unitRows).filter((c) => {
     const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
     const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'forward');
-    return c.x.every((xb) =>
+    return ordinarySigma(c) && c.x.every((xb) =>
       c.params.mu.every((mu) => {
         const m = mu.reduce((acc, mi, i) => acc + mi * xb[i], 0);
         const Em = mu.reduce((acc, mi, i) => acc + Math.abs(mi * xb[i]), 0);

@@ -160,3 +160,44 @@ export function gmCase(limits: CaseLimits = {}, entries: Entries = ordinaryEntri
 
 /** The hard regions on purpose (see the module comment). */
 export const hardCase = (limits: CaseLimits = {}) => gmCase(limits, hardEntries, true);
+
+/**
+ * Entries across float32's range, one decade per tensor: 0 (one in five) or
+ * ±[1, 10)·10^(E + δ) with E the tensor's decade and δ ∈ [−2, 2], so that a case mixes,
+ * say, σ ~ 1e15 with μ ~ 0.1 and v ~ 1e−8 as real failures did.
+ */
+const wideTensorEntry = (decade: number): Entry =>
+  fc.oneof(
+    { weight: 1, arbitrary: fc.constant(0) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.boolean(), uniform(1, 10), fc.integer({ min: -2, max: 2 }))
+        .map(([negative, mantissa, delta]) => (negative ? -1 : 1) * mantissa * 10 ** (decade + delta)),
+    },
+  );
+
+/**
+ * Decade ranges [lowest, highest] per tensor for wideCase (V takes σ's); σ: 'mu' puts σ
+ * on μ's decade (components whose mean and spread are both tiny or both huge).
+ */
+export type DecadeRanges = Omit<Record<keyof Entries, readonly [number, number]>, 'sigma'> & { sigma: readonly [number, number] | 'mu' };
+
+/** Cases whose every tensor (μ, σ, U, v, x, G, and V when maxR > 0) has its own decade in its range. */
+export function wideCase(limits: CaseLimits, ranges: DecadeRanges): fc.Arbitrary<GeneratedCase> {
+  const decade = (name: Exclude<keyof Entries, 'sigma'>) => fc.integer({ min: ranges[name][0], max: ranges[name][1] });
+  const sigmaDecade = ranges.sigma === 'mu' ? fc.constant(undefined) : fc.integer({ min: ranges.sigma[0], max: ranges.sigma[1] });
+  return fc
+    .record({ mu: decade('mu'), sigma: sigmaDecade, U: decade('U'), v: decade('v'), x: decade('x'), G: decade('G') })
+    .map((e) => ({ ...e, sigma: e.sigma ?? e.mu }))
+    .chain((e) =>
+      gmCase(limits, {
+        mu: wideTensorEntry(e.mu),
+        sigma: wideTensorEntry(e.sigma),
+        U: wideTensorEntry(e.U),
+        v: wideTensorEntry(e.v),
+        x: wideTensorEntry(e.x),
+        G: wideTensorEntry(e.G),
+      }),
+    );
+}

@@ -21,9 +21,11 @@ export const S2_MIN = S_MIN * S_MIN;
 export const SCALE_EXPONENT_RANGE = [-126, 127] as const;
 
 /**
- * Component scales ς = 2^e of σ's rows, e = round(log2 max_i |σ_ki|) clamped to [0, 126]:
- * σ is scaled down when large (so σ², U⊙σ² and tφ/s² stay in range) and never up, so
- * s = ς·ŝ ≥ ŝ never underflows; 1/ς ≥ 2^−126 is a normal float32, and σ·(1/ς) is exact
- * (the fused loops multiply by it).
+ * Component scales ς = 2^e of σ's rows (with V's), e = round(log2 max_i |σ_ki|) clamped to
+ * [−126, 126]: σ̂ = σ/ς has a largest entry near 1 whether σ is huge (σ², U⊙σ² and tφ/s²
+ * stay in range) or tiny (ŝ² stays above the threshold S2_MIN where t = m/s is still
+ * moderate, μ being as small). ς and 1/ς are normal float32 powers of two, so σ·(1/ς) is
+ * exact (the fused loops multiply by it); s = ς·ŝ may underflow, so t is formed as
+ * (m/ς)/ŝ.
  */
-export const COMPONENT_SCALE_EXPONENT_RANGE = [0, 126] as const;
+export const COMPONENT_SCALE_EXPONENT_RANGE = [-126, 126] as const;

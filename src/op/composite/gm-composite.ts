@@ -112,8 +112,10 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
 
   const degenerate = isLessEqual(s2, S2_MIN);
   const sHat = tf.sqrt(tf.where(degenerate, tf.onesLike(s2), s2)); // 1 where degenerate: finite everywhere
-  const s = tf.where(degenerate, tf.onesLike(s2), tf.mul(sHat, scaleRow)); // s = ς ŝ ≥ ŝ: 1 where degenerate
-  const t = tf.clipByValue(tf.div(m, s), -U_MAX, U_MAX); // |t| ≥ 20 behaves as 20: φ, Q, loss are 0
+  const s = tf.mul(sHat, scaleRow); // s = ς ŝ: may underflow for tiny σ, so t is formed without it
+  // t = (m/ς)/ŝ: m/ς is exact or overflows to ±∞ (then |t| clips), never 0/0; |t| ≥ 20
+  // behaves as 20: φ, Q, loss are 0.
+  const t = tf.clipByValue(tf.div(tf.div(m, scaleRow), sHat), -U_MAX, U_MAX);
   const { pdf, Q, loss } = upperTailF32(tf.abs(t));
   const reluM = tf.relu(m);
   // H(m) with H(0) = ½, from exact comparisons: tf.sign on wasm returns 0 for |m| ≤ ~1e−7.
@@ -125,9 +127,12 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   const tpOverS2 = tf.where(degenerate, zeros, tf.div(tf.mul(t, pdf), tf.where(degenerate, tf.onesLike(s2), s2))) as tf.Tensor2D;
 
   const w = tf.add(tf.squeeze(tf.matMul(U, tf.expandDims(mu, 2)), [2]), v) as tf.Tensor2D; // U_k μ_k + v_k
-  const bScaled = tf.mul(b, scaleRow); // b ς ≤ ς: the scale goes onto b, never onto q̃
+  // c = c↓·c↑ (c↓ = min(c, 1), c↑ = max(c, 1)): a tiny row's scale meets a and bς before
+  // they meet w and q̃, a huge row's after (docs/MATH.md, section 6).
+  const [low, high] = [tf.minimum(c, 1), tf.maximum(c, 1)];
+  const bScaled = tf.mul(tf.mul(b, scaleRow), low); // b ς c↓: the scale goes onto b, never onto q̃
   const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(bScaled, 2)), 1); // Σ_k b_k q_k
-  const h = tf.mul(tf.add(tf.matMul(a, w), steinSum), tf.div(c, K)) as tf.Tensor2D;
+  const h = tf.mul(tf.add(tf.matMul(tf.mul(a, low), w), steinSum), tf.div(high, K)) as tf.Tensor2D;
   return { h, c, a, b, pOverS, tpOverS2, q, w, scale, ...(extra !== undefined && { pHat: extra.pHat }) };
 }
 

@@ -38,7 +38,7 @@ const horner = NR.slice(0, -1).reduceRight((inner, c) => `${wgslFloat(c)} + y * 
  * WGSL: `struct GMTerms` and `fn gmTerms(m, v, sc) -> GMTerms`, the terms at m = ⟨μ_k, x̂⟩,
  * v = ŝ² and the component scale sc = ς_k (as componentTerms in
  * src/op/fused/wasm/gm-loops.wat, in float32):
- *   v > S2_MIN: ŝ = √v, s = ŝ·ς, t = m/s clamped to ±U_MAX, u = |t|; a = max(m, 0) + s·g(−u),
+ *   v > S2_MIN: ŝ = √v, s = ŝ·ς, t = (m/ς)/ŝ clamped to ±U_MAX (s may underflow), u = |t|; a = max(m, 0) + s·g(−u),
  *               b = Φ(t), φ(t)/ŝ, tφ(t)/v
  *   otherwise:  a = max(m, 0), b = H(m) with H(0) = ½, 0, 0 (the s = 0 limits)
  */
@@ -65,7 +65,7 @@ fn gmTerms(m : f32, v : f32, sc : f32) -> GMTerms {
   }
   let sHat = sqrt(v);
   let s = sHat * sc;
-  let t = clamp(m / s, ${wgslFloat(-U_MAX)}, ${wgslFloat(U_MAX)});
+  let t = clamp((m / sc) / sHat, ${wgslFloat(-U_MAX)}, ${wgslFloat(U_MAX)});
   let u = abs(t);
   let pdf = ${wgslFloat(INV_SQRT_2PI)} * gmGaussian(u);
   let y = 1.0 / (1.0 + u * ${wgslFloat(0.5 * Math.SQRT1_2)});

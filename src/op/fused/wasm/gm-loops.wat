@@ -383,8 +383,11 @@
         (i32.const 52))))
 
   ;; h = c/K · Σ_k (a_k w_k + (b_k ς_k) q̃_k), q̃ = q/ς, per row b and output l, accumulated
-  ;; in float32 over k in order: acc ← acc + (a_bk w_kl + (b_bk ς_k) q̃_klb), then
-  ;; h_bl = acc · (c_b/K). Lanes run over 4 rows b at a time.
+  ;; in float32 over k in order, with the row scale split as c = c↓·c↑, c↓ = min(c, 1),
+  ;; c↑ = max(c, 1): acc ← acc + ((a_bk c↓) w_kl + ((b_bk ς_k) c↓) q̃_klb), then
+  ;; h_bl = acc · (c↑/K). A tiny row's scale meets the terms before they meet w or q̃, a
+  ;; huge row's after: neither order makes a product leave float32's range that h keeps
+  ;; in it (docs/MATH.md, section 6). Lanes run over 4 rows b at a time.
   ;; F: [K + K·L, B] (rows K + kL + l are q̃_kl); terms: [4, K, B] (a, then b); w: [K, L];
   ;; c: [B]; scale: [K]; h: [B, L].
   (func (export "mixOutputs")
@@ -392,6 +395,7 @@
     (param $F i32) (param $terms i32) (param $w i32) (param $c i32) (param $scale i32) (param $h i32)
     (local $l i32) (local $k i32) (local $r i32) (local $B4 i32) (local $row i32) (local $a i32) (local $bT i32) (local $q i32)
     (local $acc v128) (local $accs f32) (local $wkl f32) (local $Kf f32) (local $out i32) (local $sc f32)
+    (local $low v128) (local $lows f32)
     (local.set $B4 (i32.and (local.get $B) (i32.const -4)))
     (local.set $row (i32.shl (local.get $B) (i32.const 2))) ;; bytes per row of B
     (local.set $Kf (f32.convert_i32_u (local.get $K)))
@@ -401,6 +405,7 @@
       (block $done (loop $lanes
         (br_if $done (i32.ge_u (local.get $r) (local.get $B4)))
         (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $low (f32x4.min (v128.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32x4.splat (f32.const 1))))
         (local.set $k (i32.const 0))
         (block $kDone (loop $ks
           (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
@@ -410,28 +415,29 @@
           (local.set $sc (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2)))))
           (local.set $acc (f32x4.add (local.get $acc)
             (f32x4.add
-              (f32x4.mul (v128.load (local.get $a)) (f32x4.splat (f32.load (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2))))))
-              (f32x4.mul (f32x4.mul (v128.load (local.get $bT)) (f32x4.splat (local.get $sc))) (v128.load (local.get $q))))))
+              (f32x4.mul (f32x4.mul (v128.load (local.get $a)) (local.get $low)) (f32x4.splat (f32.load (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2))))))
+              (f32x4.mul (f32x4.mul (f32x4.mul (v128.load (local.get $bT)) (f32x4.splat (local.get $sc))) (local.get $low)) (v128.load (local.get $q))))))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br $ks)))
         ;; h[r + j, l] for the four lanes j.
         (local.set $out (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $L)) (local.get $l)) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 0 (local.get $acc))
-          (f32.div (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (local.get $Kf))))
+          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $L) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 1 (local.get $acc))
-          (f32.div (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (local.get $Kf))))
+          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $L) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 2 (local.get $acc))
-          (f32.div (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 2)) (i32.const 2)))) (local.get $Kf))))
+          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 2)) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $L) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 3 (local.get $acc))
-          (f32.div (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 3)) (i32.const 2)))) (local.get $Kf))))
+          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 3)) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
         (br $lanes)))
       (block $done (loop $tail
         (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
         (local.set $accs (f32.const 0))
+        (local.set $lows (f32.min (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)))
         (local.set $k (i32.const 0))
         (block $kDone (loop $ks
           (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
@@ -441,12 +447,12 @@
           (local.set $wkl (f32.load (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2)))))
           (local.set $sc (f32.load (i32.add (local.get $scale) (i32.shl (local.get $k) (i32.const 2)))))
           (local.set $accs (f32.add (local.get $accs)
-            (f32.add (f32.mul (f32.load (local.get $a)) (local.get $wkl))
-              (f32.mul (f32.mul (f32.load (local.get $bT)) (local.get $sc)) (f32.load (local.get $q))))))
+            (f32.add (f32.mul (f32.mul (f32.load (local.get $a)) (local.get $lows)) (local.get $wkl))
+              (f32.mul (f32.mul (f32.mul (f32.load (local.get $bT)) (local.get $sc)) (local.get $lows)) (f32.load (local.get $q))))))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br $ks)))
         (f32.store (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $L)) (local.get $l)) (i32.const 2)))
-          (f32.mul (local.get $accs) (f32.div (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (local.get $Kf))))
+          (f32.mul (local.get $accs) (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $tail)))
       (local.set $l (i32.add (local.get $l) (i32.const 1)))
