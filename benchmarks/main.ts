@@ -1,16 +1,23 @@
 /**
- * `npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--compare BASELINE.json] [--backend NAME]`
+ * `npm run bench -- [speed|accuracy] [--quick|--full] [flags]` and `npm run bench -- merge DIR... [--out FILE]`
  *
  * With no suite named, runs the quick speed suite and then the quick accuracy suite.
  * Writes one JSON file per run under benchmarks/results/ (or --out) and prints tables.
+ * The accuracy suite keeps every run's state in a run dir (--run-dir, else a temporary
+ * one beside the results) and resumes from it; --shard I/N does one share of the runs,
+ * and merge combines the shards' dirs into the report one whole run would give.
  * Exits 1 when --compare finds a regression or a missing ratio; 2 with one line on
  * stderr on bad usage, which is checked before anything runs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { downloadFashionMnist } from '../src/data/sources.js';
-import { DATASETS, runAccuracy, summarize, type DatasetName } from './accuracy.js';
-import { componentEvolution, errorCurves } from './plots.js';
+import { DATASETS, type DatasetName } from './accuracy/datasets.js';
+import { parseShard, type Shard } from './accuracy/experiment.js';
+import { writeAccuracy } from './accuracy/output.js';
+import { buildReport } from './accuracy/report.js';
+import { planExperiment, runExperiment } from './accuracy/suite.js';
 import { GMInputError } from '../reference/errors.js';
 import { availableBackends, BACKENDS, useBackend } from '../src/backend/backend.js';
 import { webgpuAdapter } from '../src/backend/webgpu.js';
@@ -22,9 +29,11 @@ import { RESULTS_SCHEMA_VERSION, machine, printReport, readResults, writeResults
 import { runSpeed, type Mode } from './speed.js';
 
 const USAGE =
-  'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--compare BASELINE.json] [--backend NAME]\n' +
-  '                         [--allow-missing ID,...] [--dataset synthetic|mnist|fashion-mnist] [--models gm-K20,gm-K20-r4,...] [--epochs N] [--trials N]\n' +
-  '                         [--data-dir DIR] [--download]';
+  'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--backend NAME]\n' +
+  '  speed:    [--compare BASELINE.json] [--allow-missing ID,...]\n' +
+  '  accuracy: [--dataset synthetic|mnist|fashion-mnist] [--models gm-K20,gm-K5-gamma1/256,...] [--epochs N] [--trials N]\n' +
+  '            [--run-dir DIR] [--shard I/N] [--workers N] [--data-dir DIR] [--download]\n' +
+  '       npm run bench -- merge DIR... [--out FILE]';
 
 interface SpeedArgs {
   out?: string;
@@ -75,63 +84,47 @@ interface AccuracyArgs {
   dataDir?: string;
   download: boolean;
   backend?: string;
+  runDir?: string;
+  shard?: Shard;
+  workers?: number;
 }
+
+const timestamp = (date: Date) => date.toISOString().replace(/[:.]/g, '-');
+const progress = (line: string) => process.stderr.write(`accuracy ${line}\n`);
 
 async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
   const { backend, adapter } = await useBackend(args.backend ?? 'auto');
-  if (adapter?.software) process.stderr.write(`accuracy: webgpu on a software adapter (${adapter.description}): epoch times are no GPU figures\n`);
-  if (args.download) process.stderr.write(`accuracy: downloaded Fashion-MNIST to ${await downloadFashionMnist()}\n`);
+  if (adapter?.software) progress(`webgpu on a software adapter (${adapter.description}): epoch times are no GPU figures`);
+  if (args.download) progress(`downloaded Fashion-MNIST to ${await downloadFashionMnist()}`);
   const started = new Date();
-  const report = await runAccuracy(
-    {
-      mode,
-      datasets: args.dataset ? [args.dataset] : undefined,
-      models: args.models,
-      epochs: args.epochs,
-      trials: args.trials,
-      dataDir: args.dataDir,
-    },
-    (line) => process.stderr.write(`accuracy ${line}\n`),
-  );
-  const summary = summarize(report);
-  const stem = args.out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-${mode}-${started.toISOString().replace(/[:.]/g, '-')}`;
-  mkdirSync(stem.includes('/') ? stem.slice(0, stem.lastIndexOf('/')) : '.', { recursive: true });
-  const results = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    suite: 'accuracy',
+  const stem = args.out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-${mode}-${timestamp(started)}`;
+  const experiment = planExperiment({
     mode,
-    startedAt: started.toISOString(),
-    durationS: (Date.now() - started.getTime()) / 1000,
-    machine: machine(),
+    datasets: args.dataset ? [args.dataset] : undefined,
+    models: args.models,
+    epochs: args.epochs,
+    trials: args.trials,
     backend,
-    ...(adapter && { adapter }),
-    ...report,
-    summary,
-  };
-  writeFileSync(`${stem}.json`, JSON.stringify(results, null, 2) + '\n');
-  const plots: string[] = [];
-  for (const dataset of [...new Set(report.runs.map((r) => r.dataset))]) {
-    const path = `${stem}-${dataset}.svg`;
-    writeFileSync(path, await errorCurves(report, dataset));
-    plots.push(path);
-    const evolution = await componentEvolution(report, dataset);
-    if (evolution) {
-      writeFileSync(`${stem}-${dataset}-components.svg`, evolution);
-      plots.push(`${stem}-${dataset}-components.svg`);
-    }
+  });
+  // A GPU or libtensorflow uses the machine's parallelism already; wasm and cpu run one thread per worker.
+  const workers = args.workers ?? (backend === 'wasm' || backend === 'cpu' ? os.availableParallelism() : 1);
+  const runDir = args.runDir ?? `${stem}.runs`;
+  if (args.runDir === undefined) progress(`run state in ${runDir} until the report is written; if interrupted, resume with --run-dir ${runDir}`);
+  const { complete } = await runExperiment(experiment, { runDir, shard: args.shard, workers, dataDir: args.dataDir }, progress);
+  if (!complete) {
+    console.log(`shard ${args.shard!.index}/${args.shard!.count} finished in ${runDir}; when every shard has, combine them: npm run bench -- merge DIR... [--out FILE]`);
+    return 0;
   }
-  console.log(`\nAccuracy (${mode}) on ${backend}; ${report.setup}`);
-  for (const [dataset, note] of Object.entries(report.notes)) console.log(`  ${dataset}: ${note}`);
-  console.table(
-    summary.map((s) => ({
-      dataset: s.dataset,
-      model: s.model,
-      epochs: s.epochs,
-      trials: s.trials,
-      'test error %': (100 * s.testError).toFixed(2) + (s.trials > 1 ? ` ± ${(100 * s.sd).toFixed(2)}` : ''),
-    })),
-  );
-  console.log(`results: ${stem}.json; plots: ${plots.join(', ')}; ${results.durationS.toFixed(0)} s`);
+  await writeAccuracy(buildReport([runDir]), stem, { mode, started, adapter });
+  if (args.runDir === undefined) rmSync(runDir, { recursive: true });
+  return 0;
+}
+
+/** `merge DIR... [--out FILE]`: the report of run dirs that hold the shards of one experiment. */
+async function merge(dirs: string[], out: string | undefined): Promise<number> {
+  const started = new Date();
+  const report = buildReport(dirs);
+  await writeAccuracy(report, out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-merged-${timestamp(started)}`, { mode: 'merge', started });
   return 0;
 }
 
@@ -153,11 +146,20 @@ function parseCommandLine(argv: string[]) {
       'data-dir': { type: 'string' },
       download: { type: 'boolean', default: false },
       models: { type: 'string' },
+      'run-dir': { type: 'string' },
+      shard: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
+  if (positionals[0] === 'merge') {
+    const other = Object.keys(values).find((flag) => flag !== 'out' && values[flag as keyof typeof values] !== false);
+    if (other !== undefined) throw new UsageError(`merge: expected only run dirs and --out, got --${other}`);
+    if (positionals.length < 2) throw new UsageError('merge: expected one or more run dirs, got none');
+    return { merge: { dirs: positionals.slice(1), out: values.out } };
+  }
   const suites = positionals.length === 0 ? ['speed', 'accuracy'] : positionals;
   const unknown = suites.find((s) => s !== 'speed' && s !== 'accuracy');
-  if (unknown !== undefined) throw new UsageError(`expected the suites speed and/or accuracy, got ${unknown}`);
+  if (unknown !== undefined) throw new UsageError(`expected the suites speed and/or accuracy, or merge, got ${unknown}`);
   if (values.quick && values.full) throw new UsageError('--quick, --full: expected at most one, got both');
   if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) {
     throw new UsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got ${values.backend}`);
@@ -170,6 +172,7 @@ function parseCommandLine(argv: string[]) {
     if (spec === undefined) throw new UsageError(`--models: expected a comma-separated list of ${MODEL_NAME_FORMS}, got ${JSON.stringify(name)}`);
     return spec;
   });
+  if (values.shard !== undefined && values['run-dir'] === undefined) throw new UsageError('--shard: expected together with --run-dir (where the shard keeps its runs for merge), got it alone');
   if (values['allow-missing'] !== undefined && values.compare === undefined) {
     throw new UsageError('--allow-missing: expected together with --compare, got it alone');
   }
@@ -191,6 +194,9 @@ function parseCommandLine(argv: string[]) {
       dataDir: values['data-dir'],
       download: values.download,
       backend: values.backend,
+      runDir: values['run-dir'],
+      shard: values.shard === undefined ? undefined : parseShard(values.shard),
+      workers: parseIntegerFlag(values.workers, 'workers', 1),
     } satisfies AccuracyArgs,
   };
 }
@@ -199,6 +205,7 @@ function parseCommandLine(argv: string[]) {
 async function main(argv: string[]): Promise<number> {
   try {
     const command = parseCommandLine(argv);
+    if (command.merge !== undefined) return await merge(command.merge.dirs, command.merge.out);
     let code = 0;
     for (const suite of command.suites) {
       code = Math.max(code, suite === 'speed' ? await speed(command.mode, command.speed) : await accuracy(command.mode, command.accuracy));

@@ -4,7 +4,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { AccuracyReport } from './accuracy.js';
+import type { AccuracyReport, ComponentsEntry } from './accuracy/report.js';
 
 async function toSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -17,7 +17,7 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
  * Test error (%) against epoch for each model on one dataset: the mean over trials as a
  * line, ± one standard deviation as error bars (as the paper's Figures 2, 3, 5 and 7).
  */
-export async function errorCurves(report: AccuracyReport, dataset: string): Promise<string> {
+export async function errorCurves(report: Pick<AccuracyReport, 'runs' | 'bayesError'>, dataset: string): Promise<string> {
   const runs = report.runs.filter((r) => r.dataset === dataset);
   const rows: { model: string; epoch: number; error: number; lo: number; hi: number }[] = [];
   for (const model of [...new Set(runs.map((r) => r.model))]) {
@@ -55,13 +55,12 @@ export async function errorCurves(report: AccuracyReport, dataset: string): Prom
 }
 
 /**
- * The components of the first GM layer over training, projected on the top two principal
+ * A GM model's first-layer components over training, projected on the top two principal
  * components of the final mixture: one-sd covariance ellipses coloured by epoch, with
  * the FC network's first-layer neurons as grey dots (the paper's Figure 4).
  */
-export async function componentEvolution(report: AccuracyReport, dataset: string): Promise<string | undefined> {
-  const plot = report.components[dataset];
-  if (!plot) return undefined;
+export async function componentEvolution(plot: ComponentsEntry): Promise<string> {
+  const dataset = plot.dataset;
   const outline: { id: string; epoch: number; idx: number; x: number; y: number }[] = [];
   for (const e of plot.ellipses) {
     for (let idx = 0; idx <= 40; idx++) {

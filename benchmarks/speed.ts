@@ -4,6 +4,9 @@
  * float64 reference and Monte Carlo. Workloads are in workloads.ts; the results format
  * is documented in benchmarks/README.md.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
 import { gmForward as referenceForward } from '../reference/closed-form.js';
@@ -12,6 +15,9 @@ import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend/backend.js';
 import { FUSED_BACKENDS } from '../src/op/gm-op.js';
+import { experimentRuns } from './accuracy/experiment.js';
+import { runPool } from './accuracy/pool.js';
+import { planExperiment } from './accuracy/suite.js';
 import { startTorchPeer, type Peer, type PeerInfo } from './peers/torch.js';
 import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
@@ -150,14 +156,14 @@ function timerOf(work: Workload): Timer {
  * error of its logarithm, is 1.253·1.4826·MAD/√rounds (the median's efficiency times
  * the normal-consistent MAD).
  */
-async function pairedRatio(a: Timer, b: Timer, budgetMs: number): Promise<{ value: number; sigma: number; rounds: number }> {
-  for (let j = 0; j < 3; j++) {
+async function pairedRatio(a: Timer, b: Timer, budgetMs: number, rounds = { warmup: 3, min: 15 }): Promise<{ value: number; sigma: number; rounds: number }> {
+  for (let j = 0; j < rounds.warmup; j++) {
     await a();
     await b();
   }
   const logs: number[] = [];
   const start = performance.now();
-  while (performance.now() - start < budgetMs || logs.length < 15) {
+  while (performance.now() - start < budgetMs || logs.length < rounds.min) {
     const [ta, tb] = logs.length % 2 === 0 ? [await a(), await b()] : (([y, x]) => [x, y])([await b(), await a()]);
     logs.push(Math.log(ta / tb));
   }
@@ -179,6 +185,28 @@ async function pairedWorkloads(a: Workload, b: Workload, budgetMs: number) {
     a.dispose();
     b.dispose();
   }
+}
+
+/**
+ * The accuracy suite's parallelism: four MNIST runs (gm-K10, one epoch each) on two worker
+ * threads ÷ the same runs in this thread, each into a fresh run dir; worker start-up
+ * (backend, data) counts, as it does for users. Rounds take about a minute, so quick mode
+ * times one round (shown, not judged by --compare) and full mode five paired rounds.
+ */
+async function poolRatio(backend: string, mode: Mode): Promise<Ratio> {
+  const experiment = planExperiment({ mode: 'quick', datasets: ['mnist'], models: [{ kind: 'gm', K: 10 }], epochs: 1, trials: 4, backend });
+  const timer = (workers: number) => async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'gmlayer-pool-'));
+    const start = performance.now();
+    await runPool({ dir, experiment, runs: experimentRuns(experiment), workers, backend }, () => {});
+    const ms = performance.now() - start;
+    rmSync(dir, { recursive: true });
+    return ms;
+  };
+  const full = mode === 'full';
+  const paired = await pairedRatio(timer(2), timer(1), 0, full ? { warmup: 1, min: 5 } : { warmup: 0, min: 1 });
+  const id = `${backend}/accuracy-4-runs/workers2`;
+  return { id: `${id} ÷ workers1`, numerator: id, denominator: `${backend}/accuracy-4-runs/workers1`, paired: full, ...paired };
 }
 
 /**
@@ -314,6 +342,14 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   if ('skipped' in peer.peer) progress(`peer: skipped (${peer.peer.skipped})`);
   ratios.push(...peer.ratios);
 
+  // Worker threads pay off with two cores or more; wasm and cpu run one thread per worker.
+  const poolBackend = backends.find((b) => b === 'wasm' || b === 'cpu');
+  if (poolBackend !== undefined && os.availableParallelism() >= 2) {
+    progress(`accuracy runs on 2 workers ÷ 1, ${poolBackend}, paired rounds`);
+    await useBackend(poolBackend);
+    ratios.push(await poolRatio(poolBackend, mode));
+  }
+
   progress('float64 reference and Monte Carlo');
   const reference = referenceTimings(p.monteCarloPilot);
   const fastest = backends[0];
@@ -325,6 +361,8 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const wasmFloor = ratios.find((r) => r.id === 'wasm/gm-step/K20/B64 ÷ floor');
   if (wasmFloor) targets.push({ name: 'wasm step ÷ matrix-product floor (B=64, K=20)', value: wasmFloor.value, target: '≤ 1.5', met: wasmFloor.value <= 1.5 });
   targets.push({ name: `tensors leaked over ${memory.steps} steps`, value: memory.tensorsAfter - memory.tensorsBefore, target: '= 0', met: memory.tensorsAfter === memory.tensorsBefore });
+  const pool = ratios.find((r) => r.id.endsWith('/accuracy-4-runs/workers2 ÷ workers1'));
+  if (pool) targets.push({ name: 'four MNIST runs: 2 workers ÷ 1 (2 cores or more)', value: pool.value, target: '≤ 0.7', met: pool.value <= 0.7 });
   const gmTorch = ratios.find((r) => r.id === `${peerBackend}/gm-step/K20/B64 ÷ torch`);
   if (gmTorch) targets.push({ name: `${peerBackend} GM step ÷ PyTorch's (B=64, K=20)`, value: gmTorch.value, target: '≤ 0.8', met: gmTorch.value <= 0.8 });
   return { figures, ratios, reference, memory, targets, peer: peer.peer };

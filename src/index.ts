@@ -21,7 +21,7 @@ export { loadMnist, loadFashionMnist, downloadFashionMnist, loadFromDirectory, M
 export type { Dataset, ImageSet, FashionMnistOptions } from './data/sources.js';
 export { xorGaussianMixture, bayesError } from './data/synthetic.js';
 export type { SyntheticOptions, SyntheticSet } from './data/synthetic.js';
-export { buildModel, modelName, MODEL_KINDS } from './train/models.js';
+export { buildModel, modelName, parseModelName, readWeights, assignWeights, MODEL_KINDS } from './train/models.js';
 export type { Model, ModelKind, ModelSpec, Parameter } from './train/models.js';
 export { train, testError, GMTrainingError } from './train/train.js';
-export type { EpochResult, Examples, TrainOptions } from './train/train.js';
+export type { EpochResult, Examples, TrainOptions, TrainState } from './train/train.js';

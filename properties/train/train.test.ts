@@ -4,13 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { summarize, type AccuracyReport } from '../../benchmarks/accuracy.js';
+import { summarize, type AccuracyReport } from '../../benchmarks/accuracy/report.js';
 import { componentEvolution, errorCurves } from '../../benchmarks/plots.js';
 import { componentPlot, principalPlane, projectComponent } from '../../benchmarks/components.js';
 import { useBackend } from '../../src/backend/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
-import { buildModel, modelName, parseModelName, type ModelSpec } from '../../src/train/models.js';
-import { GMTrainingError, train, type Examples } from '../../src/train/train.js';
+import { assignWeights, buildModel, modelName, parseModelName, readWeights, type Model, type ModelSpec } from '../../src/train/models.js';
+import { GMTrainingError, train, type EpochResult, type Examples, type TrainState } from '../../src/train/train.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -69,12 +69,40 @@ describe('training recipe', () => {
   });
 });
 
+describe('resuming (TrainState)', () => {
+  const set = xorGaussianMixture({ d: 4, n: 50, separation: 2, seed: 'resume' });
+  const options = { epochs: 3, batchSize: 8, seed: 'r', classes: 2 };
+
+  it('one epoch, then a new model given its weights and state, runs the rest as one call does', async () => {
+    const straight = buildModel({ kind: 'gm', K: 2 }, 4, 2, 9);
+    const expected = await train(straight, set, set, options);
+    const first = buildModel({ kind: 'gm', K: 2 }, 4, 2, 9);
+    let saved: { state: TrainState; weights: Awaited<ReturnType<typeof readWeights>> } | undefined;
+    await train(first, set, set, { ...options, epochs: 1, onEpoch: async (_, state) => void (saved = { state, weights: await readWeights(first) }) });
+    const resumed = buildModel({ kind: 'gm', K: 2 }, 4, 2, 1); // another initialisation: the weights must come from the state
+    assignWeights(resumed, saved!.weights);
+    const rest = await train(resumed, set, set, { ...options, resume: saved!.state });
+    const strip = (rs: EpochResult[]) => rs.map(({ seconds, ...r }) => r);
+    expect(strip(rest)).toEqual(strip(expected.slice(1)));
+    expect((await readWeights(resumed)).map((w) => Array.from(w.values))).toEqual((await readWeights(straight)).map((w) => Array.from(w.values)));
+    [straight, first, resumed].forEach((m) => m.dispose());
+  });
+
+  it('refuses a state of another training set, and weights of another model, saying what differs', async () => {
+    const model = buildModel({ kind: 'gm', K: 2 }, 4, 2, 9);
+    const state: TrainState = { epoch: 1, rng: { c: 1, s0: 0.1, s1: 0.2, s2: 0.3 }, order: new Int32Array(49), optimizers: [[], []] };
+    await expect(train(model, set, set, { ...options, resume: state })).rejects.toThrow(/resume: expected a state for 50 training examples, got one for 49/);
+    const other = buildModel({ kind: 'gm', K: 3 }, 4, 2, 9);
+    expect(() => assignWeights(model, readWeightsSync(other))).toThrow(/gm-K2 weights\[0\]: expected shape \[2,4\], got \[3,4\]/);
+    [model, other].forEach((m) => m.dispose());
+  });
+});
+
+const readWeightsSync = (model: Model) => model.parameters.map(({ variable }) => ({ shape: variable.shape, values: Float32Array.from(variable.dataSync()) }));
+
 describe('accuracy report', () => {
-  const report: AccuracyReport = {
-    setup: 'test',
-    notes: {},
+  const report: Pick<AccuracyReport, 'runs' | 'bayesError'> = {
     bayesError: { synthetic: 0.1 },
-    components: {},
     runs: [1, 2].flatMap((trial) =>
       ['gm-K20', 'fc-standard'].map((model) => ({
         dataset: 'synthetic' as const,
@@ -127,10 +155,9 @@ describe('component evolution (the paper\'s Figure 4)', () => {
     const plot = componentPlot([snap(0, 0), snap(1, 0.5)], K, d, { W: Float32Array.from([1, 0, 0, 1, 0, 0]), m: 2 });
     expect(plot.ellipses).toHaveLength(4);
     expect(plot.neurons).toHaveLength(2);
-    const report: AccuracyReport = { setup: '', notes: {}, bayesError: {}, runs: [], components: { toy: { ...plot, model: 'gm-K2', fcModel: 'fc-standard' } } };
-    const svg = await componentEvolution(report, 'toy');
+    const svg = await componentEvolution({ ...plot, dataset: 'synthetic', model: 'gm-K2', fcModel: 'fc-standard' });
     expect(svg?.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('gm-K2 components over training');
+    expect(svg).toContain('synthetic: gm-K2 components over training');
   });
 });
 
@@ -168,11 +195,16 @@ describe('models release what they allocate', () => {
 });
 
 describe('model names', () => {
-  it.each(['gm-K20', 'gm-K20-r4', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
+  it.each(['gm-K20', 'gm-K20-r4', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'gm-K5-gamma1/256', 'gm-K20-r4-gamma1/3', 'gm2-K5-gamma1/49', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
     expect(modelName(parseModelName(name)!)).toBe(name);
   });
-  it.each(['gm', 'gm-K0', 'gm-K20-r0', 'gm2-K20-r2', 'fc', 'gm-K20-r', 'GM-K20'])('%s is no model name', (name) => {
+  it.each(['gm', 'gm-K0', 'gm-K20-r0', 'gm2-K20-r2', 'fc', 'gm-K20-r', 'GM-K20', 'gm-K5-gamma0.5', 'gm-K5-gamma1/0', 'gm-K5-gamma256', 'fc-standard-gamma1/4'])('%s is no model name', (name) => {
     expect(parseModelName(name)).toBeUndefined();
+  });
+  it('-gamma1/<n> sets γ = 1/n; γ = 1/2, the default, is written without it; other γ have no name', () => {
+    expect(parseModelName('gm-K5-gamma1/256')).toEqual({ kind: 'gm', K: 5, gamma: 1 / 256 });
+    expect(modelName(parseModelName('gm-K5-gamma1/2')!)).toBe('gm-K5');
+    expect(() => modelName({ kind: 'gm', K: 5, gamma: 0.3 })).toThrow(/gamma: expected 1\/n for an integer n/);
   });
   it('gm-K<K>-r<r> has V [K, r, d] trained with the rate of μ, U and v, frozen in gm-frozen', () => {
     const spec = parseModelName('gm-K3-r2') as ModelSpec;

@@ -15,9 +15,11 @@
  *               output scaling needs m-times larger steps to move (the mean-field time
  *               scale), so its learning rate is multiplied by m
  *
- * GM initialisation, as in the paper: μ, U, v ~ N(0, γ²) and σ = γ, γ = 1/2.
+ * GM initialisation, as in the paper: μ, U, v ~ N(0, γ²) and σ = γ, γ = 1/2 (a name ending
+ * in -gamma1/<n> sets γ = 1/n: Figure 4 compares 1/2 with 1/256).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { GMValueError } from '../../reference/errors.js';
 import { gmLayer } from '../op/gm-op.js';
 
 export const MODEL_KINDS = ['gm', 'gm2', 'gm-frozen', 'fc-standard', 'fc-mean-field'] as const;
@@ -54,24 +56,41 @@ export interface Model {
   dispose: () => void;
 }
 
-/** Human-readable name, e.g. gm-K20, gm-K20-r4, gm2-K20, fc-standard. */
+/** The initialisation scale γ of the paper's GM models (μ, U, v ~ N(0, γ²), σ = γ). */
+export const DEFAULT_GAMMA = 0.5;
+
+/**
+ * Human-readable name, e.g. gm-K20, gm-K20-r4, gm2-K20, gm-K5-gamma1/256, fc-standard.
+ * A GM model whose γ is not ½ carries it as -gamma1/<n> (γ = 1/n, as the paper's Figure 4
+ * writes 1/256); other γ have no name.
+ */
 export function modelName(spec: ModelSpec): string {
   if (!spec.kind.startsWith('gm')) return spec.kind;
-  return `${spec.kind}-K${spec.K ?? 20}${(spec.r ?? 0) > 0 ? `-r${spec.r}` : ''}`;
+  const gamma = spec.gamma ?? DEFAULT_GAMMA;
+  const n = Math.round(1 / gamma);
+  if (1 / n !== gamma) throw new GMValueError('gamma', '1/n for an integer n (the form model names carry)', String(gamma));
+  return `${spec.kind}-K${spec.K ?? 20}${(spec.r ?? 0) > 0 ? `-r${spec.r}` : ''}${gamma === DEFAULT_GAMMA ? '' : `-gamma1/${n}`}`;
 }
 
 /** The forms parseModelName takes, for messages. */
-export const MODEL_NAME_FORMS = 'gm-K<K>, gm-K<K>-r<r>, gm2-K<K>, gm-frozen-K<K>, gm-frozen-K<K>-r<r>, fc-standard, fc-mean-field';
+export const MODEL_NAME_FORMS = 'gm-K<K>, gm-K<K>-r<r>, gm2-K<K>, gm-frozen-K<K>, gm-frozen-K<K>-r<r> (each GM form may end in -gamma1/<n> for γ = 1/n), fc-standard, fc-mean-field';
 
 /**
  * The spec a model name stands for (modelName's inverse), e.g. gm-K20-r4 → { kind: 'gm',
- * K: 20, r: 4 }; undefined for a name of no known form.
+ * K: 20, r: 4 }, gm-K5-gamma1/256 → { kind: 'gm', K: 5, gamma: 1/256 }; undefined for a
+ * name of no known form. gamma1/2 is the default and its name omits it.
  */
 export function parseModelName(name: string): ModelSpec | undefined {
   if (name === 'fc-standard' || name === 'fc-mean-field') return { kind: name };
-  const match = /^(gm|gm2|gm-frozen)-K([1-9]\d*)(?:-r([1-9]\d*))?$/.exec(name);
+  const match = /^(gm|gm2|gm-frozen)-K([1-9]\d*)(?:-r([1-9]\d*))?(?:-gamma1\/([1-9]\d*))?$/.exec(name);
   if (match === null || (match[1] === 'gm2' && match[3] !== undefined)) return undefined;
-  return { kind: match[1] as ModelKind, K: Number(match[2]), ...(match[3] !== undefined && { r: Number(match[3]) }) };
+  const gamma = match[4] === undefined ? DEFAULT_GAMMA : 1 / Number(match[4]);
+  return {
+    kind: match[1] as ModelKind,
+    K: Number(match[2]),
+    ...(match[3] !== undefined && { r: Number(match[3]) }),
+    ...(gamma !== DEFAULT_GAMMA && { gamma }),
+  };
 }
 
 /** A·B with the gradient formed by explicit transposes (tfjs-wasm's flagged matMul is a naive loop). */
@@ -127,7 +146,7 @@ function gmParameters(d: number, L: number, K: number, r: number, gamma: number,
  * @param seed initialisation seed (each tensor gets seed, seed + 1, …).
  */
 export function buildModel(spec: ModelSpec, d: number, classes: number, seed: number): Model {
-  const gamma = spec.gamma ?? 0.5;
+  const gamma = spec.gamma ?? DEFAULT_GAMMA;
   const K = spec.K ?? 20;
   const r = spec.r ?? 0;
   const name = modelName(spec);
@@ -177,4 +196,25 @@ export function buildModel(spec: ModelSpec, d: number, classes: number, seed: nu
       };
     }
   }
+}
+
+/** The trainable weights' values, in parameter order (a checkpoint's content). */
+export async function readWeights(model: Model): Promise<{ shape: number[]; values: Float32Array }[]> {
+  return Promise.all(model.parameters.map(async ({ variable }) => ({ shape: variable.shape, values: Float32Array.from(await variable.data()) })));
+}
+
+/**
+ * Sets the trainable weights to values readWeights gave for a model of the same spec.
+ * @throws GMValueError naming the parameter whose count or shape differs.
+ */
+export function assignWeights(model: Model, weights: { shape: number[]; values: Float32Array }[]): void {
+  if (weights.length !== model.parameters.length) throw new GMValueError(`${model.name} weights`, `${model.parameters.length} tensors`, String(weights.length));
+  model.parameters.forEach(({ variable }, j) => {
+    const { shape, values } = weights[j];
+    const size = shape.reduce((a, n) => a * n, 1);
+    if (shape.join() !== variable.shape.join() || values.length !== size) {
+      throw new GMValueError(`${model.name} weights[${j}]`, `shape [${variable.shape}]`, `[${shape}] with ${values.length} values`);
+    }
+    tf.tidy(() => variable.assign(tf.tensor(values, shape)));
+  });
 }

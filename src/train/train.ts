@@ -2,7 +2,8 @@
  * The paper's training recipe (Chewi, Rigollet & Yan): SGD with batch 64, learning rate
  * 1 for σ and 0.1 for every other parameter, on softmax cross-entropy; test error after
  * every epoch. Shuffling is seeded. A NaN or infinite loss stops the run with a
- * GMTrainingError saying where.
+ * GMTrainingError saying where. After each epoch the caller gets a {@link TrainState}
+ * which, with the model's weights, resumes the run bit-identically.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
@@ -34,8 +35,28 @@ export interface TrainOptions {
   /** shuffling seed */
   seed: string | number;
   classes: number;
-  /** called after each epoch */
-  onEpoch?: (result: EpochResult) => void | Promise<void>;
+  /**
+   * Continue a run from the state an earlier call passed to onEpoch (the model must hold
+   * that epoch's weights): the epochs after state.epoch run as they would have.
+   */
+  resume?: TrainState;
+  /** called after each epoch, with what a resumed run needs besides the model's weights */
+  onEpoch?: (result: EpochResult, state: TrainState) => void | Promise<void>;
+}
+
+/** Where a run stands after an epoch, besides the model's weights. */
+export interface TrainState {
+  /** epochs finished */
+  epoch: number;
+  /** the shuffling generator's state (seedrandom's alea) */
+  rng: { c: number; s0: number; s1: number; s2: number };
+  /** the example order after the last shuffle: each epoch shuffles the previous order */
+  order: Int32Array;
+  /**
+   * Each optimizer's tfjs weights (getWeights), one list per learning-rate group in the
+   * model's parameter order. Plain SGD's is only its iteration count, which no update reads.
+   */
+  optimizers: { name: string; shape: number[]; values: number[] }[][];
 }
 
 export interface EpochResult {
@@ -70,8 +91,34 @@ function optimizers(model: Model, lrSigma: number, lrOther: number) {
   return [...byRate].map(([rate, names]) => ({ optimizer: tf.train.sgd(rate), names }));
 }
 
+type Groups = ReturnType<typeof optimizers>;
+
+async function optimizerWeights(groups: Groups): Promise<TrainState['optimizers']> {
+  return Promise.all(
+    groups.map(async ({ optimizer }) => {
+      const named = await optimizer.getWeights();
+      const weights = await Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, values: Array.from(await tensor.data()) })));
+      tf.dispose(named.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor)); // made for the call (SGD's iteration count); slots stay
+      return weights;
+    }),
+  );
+}
+
+/** Checks a resume state against this run and loads its optimizer weights. */
+async function restoreState(state: TrainState, n: number, groups: Groups): Promise<void> {
+  if (state.order.length !== n) throw new GMTrainingError(`resume: expected a state for ${n} training examples, got one for ${state.order.length}`);
+  if (state.optimizers.length !== groups.length) {
+    throw new GMTrainingError(`resume: expected optimizer state for ${groups.length} learning-rate groups, got ${state.optimizers.length}`);
+  }
+  for (const [j, { optimizer }] of groups.entries()) {
+    const weights = state.optimizers[j].map(({ name, shape, values }) => ({ name, tensor: tf.tensor(values, shape) }));
+    await optimizer.setWeights(weights);
+    tf.dispose(weights.map((w) => w.tensor));
+  }
+}
+
 /**
- * Trains the model in place; resolves to the per-epoch results. The batch losses are
+ * Trains the model in place; resolves to the per-epoch results (from resume.epoch + 1 on). The batch losses are
  * read once per epoch (one stacked read: a read per batch would stall a GPU's queue),
  * and a non-finite one then names its batch.
  */
@@ -79,13 +126,15 @@ export async function train(model: Model, trainSet: Examples, testSet: Examples,
   const { epochs, batchSize = 64, lrSigma = 1, lrOther = 0.1, classes } = options;
   const groups = optimizers(model, lrSigma, lrOther);
   const variables = model.parameters.map((p) => p.variable);
-  const random = seedrandom.alea(String(options.seed));
-  const order = Array.from({ length: trainSet.n }, (_, j) => j);
+  const { resume } = options;
+  if (resume !== undefined) await restoreState(resume, trainSet.n, groups);
+  const random = resume === undefined ? seedrandom.alea(String(options.seed), { state: true }) : seedrandom.alea('', { state: resume.rng });
+  const order = resume === undefined ? Int32Array.from({ length: trainSet.n }, (_, j) => j) : Int32Array.from(resume.order);
   const xAll = tf.tensor2d(trainSet.x, [trainSet.n, trainSet.d]);
   const yAll = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(trainSet.labels), 'int32'), classes));
   const results: EpochResult[] = [];
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= epochs; epoch++) {
       const started = performance.now();
       for (let j = order.length - 1; j > 0; j--) {
         const r = Math.floor(random() * (j + 1));
@@ -95,7 +144,7 @@ export async function train(model: Model, trainSet: Examples, testSet: Examples,
       for (let start = 0; start < order.length; start += batchSize) {
         losses.push(
           tf.tidy(() => {
-            const index = tf.tensor1d(order.slice(start, start + batchSize), 'int32');
+            const index = tf.tensor1d(order.subarray(start, start + batchSize), 'int32');
             const x = tf.gather(xAll, index) as tf.Tensor2D;
             const y = tf.gather(yAll, index);
             const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar, variables);
@@ -118,7 +167,7 @@ export async function train(model: Model, trainSet: Examples, testSet: Examples,
       const batches = values.length;
       const result = { epoch, trainLoss: lossSum / batches, testError: await testError(model, testSet), seconds: (performance.now() - started) / 1000 };
       results.push(result);
-      await options.onEpoch?.(result);
+      if (options.onEpoch) await options.onEpoch(result, { epoch, rng: random.state() as TrainState['rng'], order: Int32Array.from(order), optimizers: await optimizerWeights(groups) });
     }
   } finally {
     tf.dispose([xAll, yAll]);

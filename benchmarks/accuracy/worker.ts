@@ -1,0 +1,26 @@
+/**
+ * A worker thread of the accuracy pool (pool.ts): starts its own backend, then runs what
+ * it is sent, reporting progress and the first error back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { useBackend } from '../../src/backend/backend.js';
+import { reportError, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
+import { Runner } from './run.js';
+
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const post = (message: FromWorker) => port.postMessage(message);
+
+try {
+  await useBackend(setup.backend);
+  const runner = new Runner(setup.dir, setup.experiment, setup.dataDir, post);
+  port.on('message', (message: ToWorker) => {
+    runner.run(message.key).then(
+      () => post({ type: 'finished', key: message.key }),
+      (error: unknown) => post({ type: 'error', ...reportError(error) }),
+    );
+  });
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'error', ...reportError(error) });
+}
