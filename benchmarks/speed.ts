@@ -15,6 +15,7 @@ import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend/backend.js';
 import { FUSED_BACKENDS } from '../src/op/gm-op.js';
+import { cachingLoader } from './accuracy/datasets.js';
 import { experimentRuns } from './accuracy/experiment.js';
 import { runPool } from './accuracy/pool.js';
 import { planExperiment } from './accuracy/suite.js';
@@ -198,7 +199,7 @@ async function poolRatio(backend: string, mode: Mode): Promise<Ratio> {
   const timer = (workers: number) => async () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'gmlayer-pool-'));
     const start = performance.now();
-    await runPool({ dir, experiment, runs: experimentRuns(experiment), workers, backend }, () => {});
+    await runPool({ dir, experiment, runs: experimentRuns(experiment), workers, backend, data: cachingLoader(undefined) }, () => {});
     const ms = performance.now() - start;
     rmSync(dir, { recursive: true });
     return ms;

@@ -60,3 +60,35 @@ export function loadDataset(name: DatasetName, dataDir?: string): LoadedData {
   const data = name === 'mnist' ? loadMnist() : loadFashionMnist({ dataDir });
   return { train: examples(data.train), test: examples(data.test), classes: 10, source: data.source };
 }
+
+/** A dataset by name (the Runner's source of data). */
+export type DataSource = (name: DatasetName) => LoadedData;
+
+/** Loads each dataset once, on first use, and reports where it came from. */
+export function cachingLoader(dataDir: string | undefined, onLoad: (name: DatasetName, source: string) => void = () => {}): DataSource {
+  const cache = new Map<DatasetName, LoadedData>();
+  return (name) => {
+    let data = cache.get(name);
+    if (data === undefined) {
+      data = loadDataset(name, dataDir);
+      cache.set(name, data);
+      onLoad(name, data.source);
+    }
+    return data;
+  };
+}
+
+/** The same data in SharedArrayBuffers: worker threads then read one copy instead of loading their own. */
+export function shared(data: LoadedData): LoadedData {
+  const share = <T extends Float32Array | Uint8Array>(a: T, make: (buffer: SharedArrayBuffer) => T): T => {
+    const copy = make(new SharedArrayBuffer(a.byteLength));
+    copy.set(a);
+    return copy;
+  };
+  const examples = (e: Examples): Examples => ({
+    ...e,
+    x: share(e.x, (b) => new Float32Array(b)),
+    labels: share(e.labels, (b) => new Uint8Array(b)),
+  });
+  return { ...data, train: examples(data.train), test: examples(data.test) };
+}

@@ -1,6 +1,7 @@
 /**
  * Runs an experiment's runs on up to N worker threads, each with its own tfjs backend,
  * handing the next run to whichever worker is free (node:worker_threads is the engine).
+ * The data is loaded once, here, and shared with the workers (SharedArrayBuffer).
  * With one worker the runs go in this thread, one after another. Either way each run's
  * numbers are the same: its seeds come from its key and its backend computes the same
  * floats wherever it runs.
@@ -10,6 +11,7 @@ import { GMInputError } from '../../reference/errors.js';
 import { GMDataError } from '../../src/data/idx.js';
 import { GMBackendError } from '../../src/errors.js';
 import { GMTrainingError } from '../../src/train/train.js';
+import { shared, type DataSource, type DatasetName, type LoadedData } from './datasets.js';
 import type { Experiment, RunKey } from './experiment.js';
 import { Runner, type RunEvent } from './run.js';
 import { RunDirError } from './run-dir.js';
@@ -22,7 +24,7 @@ export interface PoolOptions {
   workers: number;
   /** the concrete backend every worker starts (the experiment's) */
   backend: string;
-  dataDir?: string;
+  data: DataSource;
 }
 
 export type PoolEvent = (RunEvent | { type: 'started' | 'finished'; key: RunKey }) & { worker: number };
@@ -49,7 +51,8 @@ export interface WorkerSetup {
   dir: string;
   experiment: Experiment;
   backend: string;
-  dataDir?: string;
+  /** the datasets of the runs, in shared memory */
+  data: Partial<Record<DatasetName, LoadedData>>;
 }
 
 /**
@@ -72,7 +75,7 @@ export function rebuildError({ name, message, fields }: ErrorReport): Error {
 export async function runPool(options: PoolOptions, onEvent: (event: PoolEvent) => void): Promise<void> {
   const queue = [...options.runs];
   if (options.workers <= 1) {
-    const runner = new Runner(options.dir, options.experiment, options.dataDir, (event) => onEvent({ ...event, worker: 1 }));
+    const runner = new Runner(options.dir, options.experiment, options.data, (event) => onEvent({ ...event, worker: 1 }));
     for (const key of queue) {
       onEvent({ type: 'started', key, worker: 1 });
       await runner.run(key);
@@ -80,7 +83,9 @@ export async function runPool(options: PoolOptions, onEvent: (event: PoolEvent) 
     }
     return;
   }
-  const setup: WorkerSetup = { dir: options.dir, experiment: options.experiment, backend: options.backend, dataDir: options.dataDir };
+  // Loaded here once, shared by every worker.
+  const data = Object.fromEntries([...new Set(queue.map((key) => key.dataset))].map((name) => [name, shared(options.data(name))]));
+  const setup: WorkerSetup = { dir: options.dir, experiment: options.experiment, backend: options.backend, data };
   const workers = Array.from({ length: Math.min(options.workers, queue.length) }, () => new Worker(new URL('./worker.js', import.meta.url), { workerData: setup }));
   try {
     await Promise.all(

@@ -7,7 +7,7 @@ import { assignWeights, buildModel, parseModelName, readWeights } from '../../sr
 import { train, type EpochResult } from '../../src/train/train.js';
 import { GMInternalError } from '../../src/errors.js';
 import type { Snapshot } from '../components.js';
-import { loadDataset, type DatasetName, type LoadedData } from './datasets.js';
+import type { DataSource } from './datasets.js';
 import { epochsOf, runSeeds, type Experiment, type RunKey } from './experiment.js';
 import { readCheckpoint, writeCheckpoint } from './run-dir.js';
 
@@ -23,30 +23,16 @@ export function recordsComponents(key: RunKey): boolean {
   return key.trial === 1 && (spec?.kind === 'gm' || spec?.kind === 'gm2');
 }
 
-export type RunEvent =
-  | { type: 'loaded'; dataset: DatasetName; source: string }
-  | { type: 'epoch'; key: RunKey; epochs: number; result: EpochResult };
+export type RunEvent = { type: 'epoch'; key: RunKey; epochs: number; result: EpochResult };
 
-/** Runs an experiment's runs one after another, loading each dataset once. */
+/** Runs an experiment's runs one after another. */
 export class Runner {
-  private readonly data = new Map<DatasetName, LoadedData>();
-
   constructor(
     private readonly dir: string,
     private readonly experiment: Experiment,
-    private readonly dataDir: string | undefined,
+    private readonly data: DataSource,
     private readonly onEvent: (event: RunEvent) => void,
   ) {}
-
-  private dataset(name: DatasetName): LoadedData {
-    let data = this.data.get(name);
-    if (data === undefined) {
-      data = loadDataset(name, this.dataDir);
-      this.data.set(name, data);
-      this.onEvent({ type: 'loaded', dataset: name, source: data.source });
-    }
-    return data;
-  }
 
   /** Trains the run's remaining epochs (none when it has finished), checkpointing each. */
   async run(key: RunKey): Promise<void> {
@@ -55,7 +41,7 @@ export class Runner {
     if (checkpoint !== undefined && checkpoint.curve.length >= epochs) return;
     const spec = parseModelName(key.model);
     if (spec === undefined) throw new GMInternalError('Runner.run', 'a model name parseModelName takes', key.model);
-    const data = this.dataset(key.dataset);
+    const data = this.data(key.dataset);
     const model = buildModel(spec, data.train.d, data.classes, runSeeds(key).init);
     try {
       if (checkpoint !== undefined) assignWeights(model, checkpoint.weights);

@@ -14,7 +14,7 @@
  * do one shard of the runs (experiment.ts) on several worker threads (pool.ts).
  */
 import { modelName, type ModelSpec } from '../../src/train/models.js';
-import { DATASETS, datasetIdentity, type DatasetName } from './datasets.js';
+import { cachingLoader, DATASETS, datasetIdentity, type DatasetName } from './datasets.js';
 import { epochsOf, experimentRuns, RUN_DIR_FORMAT, shardOf, shardRuns, type Experiment, type Shard } from './experiment.js';
 import { runPool } from './pool.js';
 import { Progress } from './progress.js';
@@ -77,8 +77,8 @@ export async function runExperiment(experiment: Experiment, options: RunOptions,
   progress(`run dir ${options.runDir}${shard}: ${runs.length} runs, ${counts}`);
   for (const line of interrupted) progress(line);
   const todo = stands.filter((s) => s.curve.length < s.epochs).map((s) => s.key);
-  await runPool({ dir: options.runDir, experiment, runs: todo, workers: options.workers, backend: experiment.backend, dataDir: options.dataDir }, (event) => {
-    if (event.type === 'loaded') progress(`[worker ${event.worker}] ${event.dataset}: loaded from ${event.source}`);
+  const data = cachingLoader(options.dataDir, (name, source) => progress(`${name}: loaded from ${source}`));
+  await runPool({ dir: options.runDir, experiment, runs: todo, workers: options.workers, backend: experiment.backend, data }, (event) => {
     if (event.type === 'epoch') progress(tracker.epoch(event.worker, event.key, event.result));
   });
   const others = experimentRuns(experiment).filter((_, j) => options.shard === undefined || shardOf(j, options.shard.count) !== options.shard.index);

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { useBackend } from '../../src/backend/backend.js';
+import { GMInternalError } from '../../src/errors.js';
 import { reportError, type FromWorker, type ToWorker, type WorkerSetup } from './pool.js';
 import { Runner } from './run.js';
 
@@ -13,7 +14,11 @@ const post = (message: FromWorker) => port.postMessage(message);
 
 try {
   await useBackend(setup.backend);
-  const runner = new Runner(setup.dir, setup.experiment, setup.dataDir, post);
+  const runner = new Runner(setup.dir, setup.experiment, (name) => {
+    const data = setup.data[name];
+    if (data === undefined) throw new GMInternalError('worker data', `the datasets of the runs sent (${Object.keys(setup.data).join(', ')})`, name);
+    return data;
+  }, post);
   port.on('message', (message: ToWorker) => {
     runner.run(message.key).then(
       () => post({ type: 'finished', key: message.key }),

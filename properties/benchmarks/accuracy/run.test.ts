@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cachingLoader } from '../../../benchmarks/accuracy/datasets.js';
 import type { Experiment, RunKey } from '../../../benchmarks/accuracy/experiment.js';
 import { readCheckpoint } from '../../../benchmarks/accuracy/run-dir.js';
 import { recordsComponents, Runner } from '../../../benchmarks/accuracy/run.js';
@@ -21,9 +22,11 @@ const experiment = (models: string[]): Experiment => ({ format: 1, recipe: 'r', 
 
 class Crash extends Error {}
 
+const data = cachingLoader(undefined);
+
 /** Runs key into a new dir; with crashAfter, the process "dies" after that epoch's checkpoint. */
 async function runInto(dir: string, key: RunKey, crashAfter?: number) {
-  const runner = new Runner(dir, experiment([key.model]), undefined, (event) => {
+  const runner = new Runner(dir, experiment([key.model]), data, (event) => {
     if (event.type === 'epoch' && event.result.epoch === crashAfter) throw new Crash();
   });
   await runner.run(key);
@@ -63,7 +66,7 @@ describe('resume', () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'gmlayer-run-'));
     await runInto(dir, key);
     const events: string[] = [];
-    await new Runner(dir, experiment(['gm-K2']), undefined, (event) => events.push(event.type)).run(key);
+    await new Runner(dir, experiment(['gm-K2']), data, (event) => events.push(event.type)).run(key);
     expect(events).toEqual([]);
   });
 });
