@@ -93,6 +93,22 @@ function optimizers(model: Model, lrSigma: number, lrOther: number) {
 
 type Groups = ReturnType<typeof optimizers>;
 
+/**
+ * The examples at `rows` as a batch: inputs [rows, d] and one-hot labels [rows, classes]
+ * (int32, as tf.oneHot gives). Copied row by row here rather than gathered from the
+ * whole set on the backend: tfjs-wasm's gather from a 60,000-row tensor costs more than
+ * the GM step it feeds (benchmarks/README.md), and the set then needs no backend memory.
+ */
+function batchOf(set: Examples, rows: Int32Array, classes: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
+  const x = new Float32Array(rows.length * set.d);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((row, i) => {
+    x.set(set.x.subarray(row * set.d, (row + 1) * set.d), i * set.d);
+    labels[i] = set.labels[row];
+  });
+  return { x: tf.tensor2d(x, [rows.length, set.d]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), classes) as tf.Tensor2D };
+}
+
 async function optimizerWeights(groups: Groups): Promise<TrainState['optimizers']> {
   return Promise.all(
     groups.map(async ({ optimizer }) => {
@@ -130,8 +146,6 @@ export async function train(model: Model, trainSet: Examples, testSet: Examples,
   if (resume !== undefined) await restoreState(resume, trainSet.n, groups);
   const random = resume === undefined ? seedrandom.alea(String(options.seed), { state: true }) : seedrandom.alea('', { state: resume.rng });
   const order = resume === undefined ? Int32Array.from({ length: trainSet.n }, (_, j) => j) : Int32Array.from(resume.order);
-  const xAll = tf.tensor2d(trainSet.x, [trainSet.n, trainSet.d]);
-  const yAll = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(trainSet.labels), 'int32'), classes));
   const results: EpochResult[] = [];
   try {
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= epochs; epoch++) {
@@ -144,9 +158,7 @@ export async function train(model: Model, trainSet: Examples, testSet: Examples,
       for (let start = 0; start < order.length; start += batchSize) {
         losses.push(
           tf.tidy(() => {
-            const index = tf.tensor1d(order.subarray(start, start + batchSize), 'int32');
-            const x = tf.gather(xAll, index) as tf.Tensor2D;
-            const y = tf.gather(yAll, index);
+            const { x, y } = batchOf(trainSet, order.subarray(start, start + batchSize), classes);
             const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar, variables);
             for (const { optimizer, names } of groups) optimizer.applyGradients(Object.fromEntries(names.map((name) => [name, grads[name]])));
             return value;
@@ -170,7 +182,6 @@ export async function train(model: Model, trainSet: Examples, testSet: Examples,
       if (options.onEpoch) await options.onEpoch(result, { epoch, rng: random.state() as TrainState['rng'], order: Int32Array.from(order), optimizers: await optimizerWeights(groups) });
     }
   } finally {
-    tf.dispose([xAll, yAll]);
     groups.forEach(({ optimizer }) => optimizer.dispose());
   }
   return results;
