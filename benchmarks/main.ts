@@ -31,7 +31,7 @@ import { runSpeed, type Mode } from './speed.js';
 const USAGE =
   'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--backend NAME]\n' +
   '  speed:    [--compare BASELINE.json] [--allow-missing ID,...]\n' +
-  '  accuracy: [--dataset synthetic|mnist|fashion-mnist] [--models gm-K20,gm-K5-gamma1/256,...] [--epochs N] [--trials N]\n' +
+  '  accuracy: [--dataset synthetic,mnist,fashion-mnist] [--models gm-K20,gm-K5-gamma1/256,...] [--epochs N] [--trials N]\n' +
   '            [--run-dir DIR] [--shard I/N] [--workers N] [--data-dir DIR] [--download]\n' +
   '       npm run bench -- merge DIR... [--out FILE]';
 
@@ -76,7 +76,8 @@ async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
 
 interface AccuracyArgs {
   out?: string;
-  dataset?: DatasetName;
+  /** --dataset: the datasets to run instead of the mode's list. */
+  datasets?: DatasetName[];
   /** --models: the models to run instead of the mode's list. */
   models?: ModelSpec[];
   epochs?: number;
@@ -100,7 +101,7 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
   const stem = args.out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-${mode}-${timestamp(started)}`;
   const experiment = planExperiment({
     mode,
-    datasets: args.dataset ? [args.dataset] : undefined,
+    datasets: args.datasets,
     models: args.models,
     epochs: args.epochs,
     trials: args.trials,
@@ -164,9 +165,10 @@ function parseCommandLine(argv: string[]) {
   if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) {
     throw new UsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got ${values.backend}`);
   }
-  if (values.dataset !== undefined && !(DATASETS as readonly string[]).includes(values.dataset)) {
-    throw new UsageError(`--dataset: expected one of ${DATASETS.join(', ')}, got ${values.dataset}`);
-  }
+  const datasets = values.dataset?.split(',').map((name) => {
+    if (!(DATASETS as readonly string[]).includes(name.trim())) throw new UsageError(`--dataset: expected a comma-separated list of ${DATASETS.join(', ')}, got ${JSON.stringify(name)}`);
+    return name.trim() as DatasetName;
+  });
   const models = values.models?.split(',').map((name) => {
     const spec = parseModelName(name.trim());
     if (spec === undefined) throw new UsageError(`--models: expected a comma-separated list of ${MODEL_NAME_FORMS}, got ${JSON.stringify(name)}`);
@@ -187,7 +189,7 @@ function parseCommandLine(argv: string[]) {
     } satisfies SpeedArgs,
     accuracy: {
       out: suites.length > 1 ? undefined : values.out,
-      dataset: values.dataset as DatasetName | undefined,
+      datasets: datasets === undefined ? undefined : [...new Set(datasets)],
       models,
       epochs: parseIntegerFlag(values.epochs, 'epochs', 1),
       trials: parseIntegerFlag(values.trials, 'trials', 1),
