@@ -103,9 +103,10 @@ export function projectComponent(mu: ArrayLike<number>, sigma: ArrayLike<number>
 
 /**
  * Everything the plot needs: ellipses of every component at every snapshot epoch, in the
- * plane of the final snapshot's μ, and the FC neurons (columns of a d×m weight matrix).
+ * plane of the final snapshot's μ, and the FC neurons (the rows of the first layer's
+ * weights, stored m×d as src/train/models.ts keeps them).
  */
-export function componentPlot(snapshots: Snapshot[], K: number, d: number, fcWeights?: { W: Float32Array; m: number }): ComponentPlot {
+export function componentPlot(snapshots: Snapshot[], K: number, d: number, fcNeurons?: { rows: Float32Array; m: number }): ComponentPlot {
   const final = snapshots[snapshots.length - 1];
   const { P, explained } = principalPlane(final.mu, K, d);
   const ellipses = snapshots.flatMap((snap) =>
@@ -116,14 +117,14 @@ export function componentPlot(snapshots: Snapshot[], K: number, d: number, fcWei
     })),
   );
   const neurons: { x: number; y: number }[] = [];
-  if (fcWeights) {
-    const { W, m } = fcWeights;
+  if (fcNeurons) {
+    const { rows, m } = fcNeurons;
     for (let j = 0; j < m; j++) {
       let x = 0;
       let y = 0;
       for (let i = 0; i < d; i++) {
-        x += P[i * 2] * W[i * m + j];
-        y += P[i * 2 + 1] * W[i * m + j];
+        x += P[i * 2] * rows[j * d + i];
+        y += P[i * 2 + 1] * rows[j * d + i];
       }
       neurons.push({ x, y });
     }

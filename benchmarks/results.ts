@@ -118,6 +118,7 @@ export function printReport(results: SpeedResultsFile): void {
       '±rme %': f.rme.toFixed(1),
       '÷ floor': f.task === 'gm-step' || f.task.startsWith('gm-step-r') ? ratioOf(f.id, '÷ floor') : '',
       '÷ FC step': f.task === 'gm-step' ? ratioOf(f.id, '÷ fc-step') : '',
+      '÷ FC floor': f.task === 'fc-step' ? ratioOf(f.id, '÷ fc-floor') : '',
       '÷ composite': f.task === 'gm-step' ? ratioOf(f.id, '÷ gm-step-composite') : '',
     })),
   );

@@ -20,7 +20,7 @@ import { experimentRuns } from './accuracy/experiment.js';
 import { runPool } from './accuracy/pool.js';
 import { planExperiment } from './accuracy/suite.js';
 import { startTorchPeer, type Peer, type PeerInfo } from './peers/torch.js';
-import { fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
+import { fcFloor, fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
 export type Mode = 'quick' | 'full';
 
@@ -28,7 +28,7 @@ export type Mode = 'quick' | 'full';
 export interface Figure {
   id: string;
   backend: string;
-  task: 'gm-forward' | 'gm-step' | 'gm-step-composite' | `gm-step-r${number}` | 'floor' | 'fc-step';
+  task: 'gm-forward' | 'gm-step' | 'gm-step-composite' | `gm-step-r${number}` | 'floor' | 'fc-step' | 'fc-floor';
   K: number | null;
   B: number;
   mean: number;
@@ -301,6 +301,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
         jobs.push({ backend, task: 'floor', K, B, make: () => floor(shape) });
       }
       jobs.push({ backend, task: 'fc-step', K: null, B, make: () => fcStep({ B, d: D, K: 0, L }) });
+      jobs.push({ backend, task: 'fc-floor', K: null, B, make: () => fcFloor({ B, d: D, K: 0, L }) });
     }
   }
   const figures: Figure[] = [];
@@ -330,6 +331,13 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     if (fc) ratios.push(fc);
     const composite = meanRatio(figures, f.id, `${f.backend}/gm-step-composite/K${f.K}/B${f.B}`, `${f.id} ÷ gm-step-composite`);
     if (composite) ratios.push(composite);
+  }
+  for (const [j, f] of figures.filter((g) => g.task === 'fc-step').entries()) {
+    if (tf.getBackend() !== f.backend) await useBackend(f.backend);
+    const shape: Shape = { B: f.B, d: D, K: 0, L };
+    progress(`[fc ratio ${j + 1}] ${f.id} ÷ fc-floor, paired rounds`);
+    const paired = await pairedWorkloads(fcStep(shape), fcFloor(shape), p.pairedMs);
+    ratios.push({ id: `${f.id} ÷ fc-floor`, numerator: f.id, denominator: `${f.backend}/fc-floor/B${f.B}`, paired: true, ...paired });
   }
   for (const f of figures.filter((g) => g.task.startsWith('gm-step-r'))) {
     const lowRank = meanRatio(figures, f.id, `${f.backend}/floor/K${f.K}/B${f.B}`, `${f.id} ÷ floor`);
@@ -361,6 +369,8 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const targets: SpeedReport['targets'] = [];
   const wasmFloor = ratios.find((r) => r.id === 'wasm/gm-step/K20/B64 ÷ floor');
   if (wasmFloor) targets.push({ name: 'wasm step ÷ matrix-product floor (B=64, K=20)', value: wasmFloor.value, target: '≤ 1.5', met: wasmFloor.value <= 1.5 });
+  const fcFloorRatio = ratios.find((r) => r.id === 'wasm/fc-step/B64 ÷ fc-floor');
+  if (fcFloorRatio) targets.push({ name: 'wasm FC step ÷ its matrix-product floor (B=64)', value: fcFloorRatio.value, target: '≤ 1.5', met: fcFloorRatio.value <= 1.5 });
   targets.push({ name: `tensors leaked over ${memory.steps} steps`, value: memory.tensorsAfter - memory.tensorsBefore, target: '= 0', met: memory.tensorsAfter === memory.tensorsBefore });
   const pool = ratios.find((r) => r.id.endsWith('/accuracy-4-runs/workers2 ÷ workers1'));
   if (pool) targets.push({ name: 'four MNIST runs: 2 workers ÷ 1 (2 cores or more)', value: pool.value, target: '≤ 0.7', met: pool.value <= 0.7 });

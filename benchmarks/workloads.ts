@@ -18,7 +18,11 @@
  *               which the floor of earlier runs included.)
  *   fcStep      one SGD step of the paper's baseline, the two-layer ReLU network
  *               784 → 1000 → 10 of the accuracy suite (src/train/models.ts fc-standard,
- *               whose products differentiate through explicit transposes)
+ *               weights stored [out, in] so that products pack the batch, not the weights)
+ *   fcFloor     the matrix products such a step performs and nothing else, in the same
+ *               form: forward W₁ᵗ·xᵀ (m×d × d×B) and W₂ᵗ·hᵀ (L×m × m×B); backward
+ *               ∂z₂·W₂ᵗ (B×L × L×m), ∂z₂ᵀ·h (L×B × B×m) and ∂z₁ᵀ·x (m×B × B×d); with the
+ *               transposes that feed them (the input's gradient is never formed)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gmLayer, type GMTensors, type KernelChoice } from '../src/op/gm-op.js';
@@ -140,6 +144,27 @@ export function fcStep({ B, d, L }: Shape, width = 1000): Workload {
       model.dispose();
       optimizer.dispose();
     },
+  };
+}
+
+export function fcFloor({ B, d, L }: Shape, width = 1000): Workload {
+  const x = pixels(B, d, 7);
+  const W1t = tf.randomNormal([width, d], 0, 1, 'float32', 14);
+  const W2t = tf.randomNormal([L, width], 0, 1, 'float32', 15);
+  const dz2 = tf.randomNormal([B, L], 0, 1, 'float32', 16);
+  return {
+    run: () => {
+      const out = tf.tidy(() => {
+        // New right operands each step, as in training (x is new data; h, ∂z₁ follow it).
+        const h = tf.transpose(tf.matMul(W1t, tf.transpose(tf.clone(x)))) as tf.Tensor2D;
+        tf.matMul(W2t, tf.transpose(h));
+        const dz1 = tf.matMul(tf.clone(dz2), W2t);
+        tf.matMul(tf.transpose(dz2), h);
+        return tf.sum(tf.matMul(tf.transpose(dz1), tf.clone(x)));
+      });
+      return settle(out);
+    },
+    dispose: () => tf.dispose([x, W1t, W2t, dz2]),
   };
 }
 

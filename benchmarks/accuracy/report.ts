@@ -77,8 +77,8 @@ export function buildReport(dirs: string[]): AccuracyReport {
       if (!recordsComponents(key)) continue;
       const { K = 20 } = parseModelName(key.model)!;
       const d = checkpoint.snapshots[0].mu.length / K;
-      // FC neurons: the columns of the first layer's weight matrix (its first parameter, d×m).
-      const neurons = fc === undefined ? undefined : { W: fc[1].weights[0].values, m: fc[1].weights[0].shape[1] };
+      // FC neurons: the rows of the first layer's weights (its first parameter, stored m×d).
+      const neurons = fc === undefined ? undefined : { rows: fc[1].weights[0].values, m: fc[1].weights[0].shape[0] };
       components.push({ ...componentPlot(checkpoint.snapshots, K, d, neurons), dataset: name, model: key.model, fcModel: fc?.[0].model });
     }
   }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import { fcStep, floor, gmForward, gmStep, type Shape } from '../../benchmarks/workloads.js';
+import { fcFloor, fcStep, floor, gmForward, gmStep, type Shape } from '../../benchmarks/workloads.js';
 import { describeEachBackend } from '../support/backends.js';
 
 describeEachBackend('speed-suite workloads', () => {
@@ -17,6 +17,7 @@ describeEachBackend('speed-suite workloads', () => {
     ['gm-step with low-rank factors', () => gmStep({ ...shape, r: 2 })],
     ['floor', () => floor(shape)],
     ['fc-step', () => fcStep(shape, 5)],
+    ['fc-floor', () => fcFloor(shape, 5)],
   ])('%s runs and releases its tensors', async (_name, make) => {
     const before = tf.memory().numTensors;
     const workload = make();

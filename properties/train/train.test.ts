@@ -152,9 +152,11 @@ describe('component evolution (the paper\'s Figure 4)', () => {
     const K = 2;
     const d = 3;
     const snap = (epoch: number, shift: number) => ({ epoch, mu: Float32Array.from([1 + shift, 0, 0, -1, shift, 0]), sigma: Float32Array.from([0.5, 0.5, 0.1, 0.3, 0.3, 0.1]) });
-    const plot = componentPlot([snap(0, 0), snap(1, 0.5)], K, d, { W: Float32Array.from([1, 0, 0, 1, 0, 0]), m: 2 });
+    const plot = componentPlot([snap(0, 0), snap(1, 0.5)], K, d, { rows: Float32Array.from([2, 0, 0, 0, 0, 3]), m: 2 });
     expect(plot.ellipses).toHaveLength(4);
-    expect(plot.neurons).toHaveLength(2);
+    // The final μ rows are (1.5, 0, 0) and (−1, 0.5, 0): PC 1 is ±(5, −1, 0)/√26, so the neuron
+    // 2e₁ (first row) projects to ±10/√26 on it and the neuron 3e₃ (second row) to 0.
+    expect(plot.neurons.map((n) => Math.abs(n.x))).toEqual([expect.closeTo(10 / Math.sqrt(26), 6), expect.closeTo(0, 6)]);
     const svg = await componentEvolution({ ...plot, dataset: 'synthetic', model: 'gm-K2', fcModel: 'fc-standard' });
     expect(svg?.startsWith('<svg')).toBe(true);
     expect(svg).toContain('synthetic: gm-K2 components over training');
@@ -177,6 +179,32 @@ describe('every model of the paper trains', () => {
       expect(r.testError).toBeGreaterThanOrEqual(0);
       expect(r.testError).toBeLessThanOrEqual(1);
     }
+    model.dispose();
+  });
+
+  it.each(['fc-standard', 'fc-mean-field'])('%s: the transposed-weight products and their hand-written gradients match tfjs autodiff of the plain formula', (name) => {
+    const model = buildModel({ ...parseModelName(name)!, hidden: 8 }, 4, 3, 5);
+    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 9) as tf.Tensor2D;
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1, 0], 'int32'), 3);
+    const vars = model.parameters.map((p) => p.variable);
+    // The plain formula: x·W1tᵀ by a transpose flag, differentiated by tfjs.
+    const plain = (W: tf.Tensor[]) => {
+      const [Wa, ...rest] = W as tf.Tensor2D[];
+      if (name === 'fc-standard') {
+        const [b1, W2, b2] = rest;
+        return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, Wa, false, true), b1)) as tf.Tensor2D, W2, false, true), b2) as tf.Tensor2D;
+      }
+      return tf.div(tf.matMul(tf.relu(tf.matMul(x, Wa, false, true)) as tf.Tensor2D, rest[0], false, true), 8) as tf.Tensor2D;
+    };
+    const loss = (logits: () => tf.Tensor2D) => () => tf.losses.softmaxCrossEntropy(y, logits()) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(loss(() => model.logits(x)), vars);
+    const expected = tf.grads((...W: tf.Tensor[]) => loss(() => plain(W))())(vars);
+    expect(value.dataSync()[0]).toBeCloseTo(loss(() => plain(vars))().dataSync()[0], 5);
+    // Each entry sums at most 8 float32 products of O(1) terms: both routes within ~1e−6 of exact.
+    vars.forEach((v, j) => {
+      const [a, b] = [grads[v.name].dataSync(), expected[j].dataSync()];
+      a.forEach((g, i) => expect(Math.abs(g - b[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b[i]))));
+    });
     model.dispose();
   });
 

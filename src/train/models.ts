@@ -93,17 +93,38 @@ export function parseModelName(name: string): ModelSpec | undefined {
   };
 }
 
-/** A·B with the gradient formed by explicit transposes (tfjs-wasm's flagged matMul is a naive loop). */
-const linear = tf.customGrad((x, W, save) => {
-  (save as (tensors: tf.Tensor[]) => void)([x as tf.Tensor, W as tf.Tensor]);
+/**
+ * x·Wᵀ for x [B, n] and weights stored transposed, Wt [m, n], formed as (Wt·xᵀ)ᵀ: tfjs-wasm
+ * hands a product to XNNPACK, which packs the right operand anew for every new tensor,
+ * so the small xᵀ is packed rather than the m×n weights, and no product runs with a
+ * transpose flag (a naive loop there). The gradients take the same care: ∂Wt = dzᵀ·x,
+ * ∂x = dz·Wt. Measured in benchmarks/README.md ("FC step").
+ */
+const dense = tf.customGrad((x, Wt, save) => {
+  (save as (tensors: tf.Tensor[]) => void)([x as tf.Tensor, Wt as tf.Tensor]);
   return {
-    value: tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D),
-    gradFunc: (dy, saved) => {
+    value: tf.transpose(tf.matMul(Wt as tf.Tensor2D, tf.transpose(x as tf.Tensor2D))) as tf.Tensor2D,
+    gradFunc: (dz, saved) => {
       const [xs, Ws] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+      return [tf.matMul(dz as tf.Tensor2D, Ws), tf.matMul(tf.transpose(dz as tf.Tensor2D), xs)];
     },
   };
-}) as (x: tf.Tensor2D, W: tf.Tensor2D) => tf.Tensor2D;
+}) as (x: tf.Tensor2D, Wt: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * dense for an input that is data (the first layer): x is no input of the op, so its
+ * gradient dz·Wt, a product as large as the forward one, is never formed.
+ */
+const denseOnData = (x: tf.Tensor2D, Wt: tf.Tensor2D): tf.Tensor2D =>
+  (
+    tf.customGrad((W, save) => {
+      (save as (tensors: tf.Tensor[]) => void)([W as tf.Tensor]);
+      return {
+        value: tf.transpose(tf.matMul(W as tf.Tensor2D, tf.transpose(x))) as tf.Tensor2D,
+        gradFunc: (dz) => tf.matMul(tf.transpose(dz as tf.Tensor2D), x),
+      };
+    }) as (W: tf.Tensor2D) => tf.Tensor2D
+  )(Wt);
 
 /** A variable where an op wants a rank-2 tensor. */
 const t2 = (v: tf.Variable) => v as unknown as tf.Tensor2D;
@@ -171,28 +192,30 @@ export function buildModel(spec: ModelSpec, d: number, classes: number, seed: nu
     }
     case 'fc-standard': {
       const m = spec.hidden ?? 1000;
-      const W1 = variable(() => tf.randomUniform([d, m], -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32', seed), true, 'fc_W1');
+      // Weights stored transposed ([out, in], see dense); initialised as the [in, out]
+      // draws transposed, so the initial values are those of the usual layout.
+      const W1t = variable(() => tf.transpose(tf.randomUniform([d, m], -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32', seed)), true, 'fc_W1t');
       const b1 = variable(() => tf.zeros([m]), true, 'fc_b1');
-      const W2 = variable(() => tf.randomUniform([m, classes], -1 / Math.sqrt(m), 1 / Math.sqrt(m), 'float32', seed + 1), true, 'fc_W2');
+      const W2t = variable(() => tf.transpose(tf.randomUniform([m, classes], -1 / Math.sqrt(m), 1 / Math.sqrt(m), 'float32', seed + 1)), true, 'fc_W2t');
       const b2 = variable(() => tf.zeros([classes]), true, 'fc_b2');
       return {
         name,
         spec,
-        parameters: [W1, b1, W2, b2].map((variable) => ({ variable, group: 'other' as const, rateScale: 1 })),
-        logits: (x) => tf.add(linear(tf.relu(tf.add(linear(x, t2(W1)), b1)) as tf.Tensor2D, t2(W2)), b2) as tf.Tensor2D,
-        dispose: () => tf.dispose([W1, b1, W2, b2]),
+        parameters: [W1t, b1, W2t, b2].map((variable) => ({ variable, group: 'other' as const, rateScale: 1 })),
+        logits: (x) => tf.add(dense(tf.relu(tf.add(denseOnData(x, t2(W1t)), b1)) as tf.Tensor2D, t2(W2t)), b2) as tf.Tensor2D,
+        dispose: () => tf.dispose([W1t, b1, W2t, b2]),
       };
     }
     case 'fc-mean-field': {
       const m = spec.hidden ?? 1000;
-      const beta = variable(() => tf.randomNormal([d, m], 0, gamma, 'float32', seed), true, 'mf_beta');
-      const omega = variable(() => tf.randomNormal([m, classes], 0, gamma, 'float32', seed + 1), true, 'mf_omega');
+      const betaT = variable(() => tf.transpose(tf.randomNormal([d, m], 0, gamma, 'float32', seed)), true, 'mf_betaT');
+      const omegaT = variable(() => tf.transpose(tf.randomNormal([m, classes], 0, gamma, 'float32', seed + 1)), true, 'mf_omegaT');
       return {
         name,
         spec,
-        parameters: [beta, omega].map((variable) => ({ variable, group: 'other' as const, rateScale: m })),
-        logits: (x) => tf.div(linear(tf.relu(linear(x, t2(beta))) as tf.Tensor2D, t2(omega)), m) as tf.Tensor2D,
-        dispose: () => tf.dispose([beta, omega]),
+        parameters: [betaT, omegaT].map((variable) => ({ variable, group: 'other' as const, rateScale: m })),
+        logits: (x) => tf.div(dense(tf.relu(denseOnData(x, t2(betaT))) as tf.Tensor2D, t2(omegaT)), m) as tf.Tensor2D,
+        dispose: () => tf.dispose([betaT, omegaT]),
       };
     }
   }
