@@ -189,13 +189,14 @@ async function pairedWorkloads(a: Workload, b: Workload, budgetMs: number) {
 }
 
 /**
- * The accuracy suite's parallelism: four MNIST runs (gm-K10, one epoch each) on two worker
- * threads ÷ the same runs in this thread, each into a fresh run dir; worker start-up
- * (backend, data) counts, as it does for users. Rounds take about a minute, so quick mode
- * times one round (shown, not judged by --compare) and full mode five paired rounds.
+ * The accuracy suite's parallelism: four MNIST runs (gm-K10, two epochs each) on two
+ * worker threads ÷ the same runs in this thread, each into a fresh run dir; worker
+ * start-up (backend, data) counts, as it does for users, over fewer epochs than real runs
+ * have. Rounds take about half a minute, so quick mode times one round (shown, not judged
+ * by --compare) and full mode five paired rounds.
  */
 async function poolRatio(backend: string, mode: Mode): Promise<Ratio> {
-  const experiment = planExperiment({ mode: 'quick', datasets: ['mnist'], models: [{ kind: 'gm', K: 10 }], epochs: 1, trials: 4, backend });
+  const experiment = planExperiment({ mode: 'quick', datasets: ['mnist'], models: [{ kind: 'gm', K: 10 }], epochs: 2, trials: 4, backend });
   const timer = (workers: number) => async () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'gmlayer-pool-'));
     const start = performance.now();
