@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { GMInputError } from '../../reference/errors.js';
-import { parseCase } from '../../reference/case.js';
+import { parseCase, type GMCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { gmMonteCarlo } from '../../reference/monte-carlo.js';
 import { GMBackendError, GMInternalError } from '../errors.js';
@@ -71,21 +71,46 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** First path (e.g. `y[0][3]`) at which a nested result holds a non-finite number. */
-function firstNonFinite(value: unknown, path: string): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} = ${value}`;
+/** The first non-finite number in a nested result: its path (e.g. `y[0][3]`), the keys that lead there, and the value. */
+interface NonFinite {
+  path: string;
+  keys: (string | number)[];
+  value: number;
+}
+
+function firstNonFinite(value: unknown, path = '', keys: (string | number)[] = []): NonFinite | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, keys, value };
   if (Array.isArray(value)) {
     for (let j = 0; j < value.length; j++) {
-      const found = firstNonFinite(value[j], `${path}[${j}]`);
+      const found = firstNonFinite(value[j], `${path}[${j}]`, [...keys, j]);
       if (found) return found;
     }
   } else if (typeof value === 'object' && value !== null) {
     for (const [key, child] of Object.entries(value)) {
-      const found = firstNonFinite(child, path ? `${path}.${key}` : key);
+      const found = firstNonFinite(child, path ? `${path}.${key}` : key, [...keys, key]);
       if (found) return found;
     }
   }
   return undefined;
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Why a float32 result is not finite, from the float64 reference's value at the same
+ * place: the true value is out of float32's range, or it is not and an intermediate of
+ * the float32 computation overflowed (outside the domain the README verifies).
+ */
+function float32Diagnosis(c: GMCase, bad: NonFinite): string {
+  const reference: unknown = gmGradients(c.params, c.x, c.upstream);
+  const exact = bad.keys.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], reference);
+  if (typeof exact !== 'number' || !Number.isFinite(exact)) return 'the float64 reference is not finite there either';
+  const shown = exact.toPrecision(6);
+  if (Math.abs(exact) > FLOAT32_MAX) return `its true value, ${shown} (float64 reference), is outside float32's range`;
+  return (
+    `yet its true value, ${shown} (float64 reference), is within float32's range: an intermediate of the float32 ` +
+    `computation overflowed, outside the domain README "Float32 accuracy" verifies; --impl reference computes it in float64`
+  );
 }
 
 /**
@@ -134,10 +159,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     };
     const gmCase = parseCase(await readCase(path, io));
     const result = await impl(gmCase, options);
-    const bad = firstNonFinite(result, '');
+    const bad = firstNonFinite(result);
     if (bad) {
-      const format = values.impl === 'tfjs' ? 'float32' : 'float64';
-      io.stderr(`gmlayer: the ${values.impl} result is not finite at ${bad}: a value of the computation left the ${format} range\n`);
+      const why = values.impl === 'tfjs' ? float32Diagnosis(gmCase, bad) : 'a value of the computation left the float64 range';
+      io.stderr(`gmlayer: the ${values.impl} result is not finite at ${bad.path} = ${bad.value}: ${why}\n`);
       return 1;
     }
     io.stdout(JSON.stringify(result) + '\n');
