@@ -1,11 +1,12 @@
 /**
- * `npm run bench -- [speed|accuracy] [--quick|--full] [flags]` and `npm run bench -- merge DIR... [--out FILE]`
+ * `npm run bench -- [speed|accuracy] [--quick|--full] [flags]` and `npm run bench -- merge DIR... [--partial] [--out FILE]`
  *
  * With no suite named, runs the quick speed suite and then the quick accuracy suite.
  * Writes one JSON file per run under benchmarks/results/ (or --out) and prints tables.
  * The accuracy suite keeps every run's state in a run dir (--run-dir, else a temporary
  * one beside the results) and resumes from it; --shard I/N does one share of the runs,
- * and merge combines the shards' dirs into the report one whole run would give.
+ * and merge combines the shards' dirs into the report one whole run would give (with
+ * --partial, from the runs finished so far).
  * Exits 1 when --compare finds a regression or a missing ratio; 2 with one line on
  * stderr on bad usage, which is checked before anything runs.
  */
@@ -33,7 +34,7 @@ const USAGE =
   '  speed:    [--compare BASELINE.json] [--allow-missing ID,...]\n' +
   '  accuracy: [--dataset synthetic,mnist,fashion-mnist] [--models gm-K20,gm-K5-gamma1/256,...] [--epochs N] [--trials N]\n' +
   '            [--run-dir DIR] [--shard I/N] [--workers N] [--data-dir DIR] [--download]\n' +
-  '       npm run bench -- merge DIR... [--out FILE]';
+  '       npm run bench -- merge DIR... [--partial] [--out FILE]';
 
 interface SpeedArgs {
   out?: string;
@@ -121,11 +122,13 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
   return 0;
 }
 
-/** `merge DIR... [--out FILE]`: the report of run dirs that hold the shards of one experiment. */
-async function merge(dirs: string[], out: string | undefined): Promise<number> {
+/** `merge DIR... [--partial] [--out FILE]`: the report of run dirs that hold the shards of one experiment. */
+async function merge(dirs: string[], partial: boolean, out: string | undefined): Promise<number> {
   const started = new Date();
-  const report = buildReport(dirs);
-  await writeAccuracy(report, out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-merged-${timestamp(started)}`, { mode: 'merge', started });
+  const report = buildReport(dirs, partial);
+  const mode = partial ? 'partial' : 'merge';
+  await writeAccuracy(report, out?.replace(/\.json$/, '') ?? `benchmarks/results/accuracy-${mode}-${timestamp(started)}`, { mode, started });
+  if (report.unfinished) console.log(`partial: ${report.unfinished.length} runs not finished yet (listed under "unfinished" in the JSON)`);
   return 0;
 }
 
@@ -150,13 +153,14 @@ function parseCommandLine(argv: string[]) {
       'run-dir': { type: 'string' },
       shard: { type: 'string' },
       workers: { type: 'string' },
+      partial: { type: 'boolean', default: false },
     },
   });
   if (positionals[0] === 'merge') {
-    const other = Object.keys(values).find((flag) => flag !== 'out' && values[flag as keyof typeof values] !== false);
-    if (other !== undefined) throw new UsageError(`merge: expected only run dirs and --out, got --${other}`);
+    const other = Object.keys(values).find((flag) => flag !== 'out' && flag !== 'partial' && values[flag as keyof typeof values] !== false);
+    if (other !== undefined) throw new UsageError(`merge: expected only run dirs, --partial and --out, got --${other}`);
     if (positionals.length < 2) throw new UsageError('merge: expected one or more run dirs, got none');
-    return { merge: { dirs: positionals.slice(1), out: values.out } };
+    return { merge: { dirs: positionals.slice(1), partial: values.partial, out: values.out } };
   }
   const suites = positionals.length === 0 ? ['speed', 'accuracy'] : positionals;
   const unknown = suites.find((s) => s !== 'speed' && s !== 'accuracy');
@@ -174,6 +178,7 @@ function parseCommandLine(argv: string[]) {
     if (spec === undefined) throw new UsageError(`--models: expected a comma-separated list of ${MODEL_NAME_FORMS}, got ${JSON.stringify(name)}`);
     return spec;
   });
+  if (values.partial) throw new UsageError('--partial: expected with merge, got it with a suite');
   if (values.shard !== undefined && values['run-dir'] === undefined) throw new UsageError('--shard: expected together with --run-dir (where the shard keeps its runs for merge), got it alone');
   if (values['allow-missing'] !== undefined && values.compare === undefined) {
     throw new UsageError('--allow-missing: expected together with --compare, got it alone');
@@ -207,7 +212,7 @@ function parseCommandLine(argv: string[]) {
 async function main(argv: string[]): Promise<number> {
   try {
     const command = parseCommandLine(argv);
-    if (command.merge !== undefined) return await merge(command.merge.dirs, command.merge.out);
+    if (command.merge !== undefined) return await merge(command.merge.dirs, command.merge.partial, command.merge.out);
     let code = 0;
     for (const suite of command.suites) {
       code = Math.max(code, suite === 'speed' ? await speed(command.mode, command.speed) : await accuracy(command.mode, command.accuracy));

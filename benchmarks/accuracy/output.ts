@@ -11,7 +11,7 @@ import { machine, RESULTS_SCHEMA_VERSION } from '../results.js';
 import { curvesCsv, summarize, type AccuracyReport } from './report.js';
 
 export interface OutputMeta {
-  /** quick, full, or merge */
+  /** quick, full, merge or partial */
   mode: string;
   started: Date;
   adapter?: AdapterReport;

@@ -30,6 +30,8 @@ export interface AccuracyReport {
   bayesError: Record<string, number>;
   /** the components of every recorded GM model (the paper's Figure 4), per dataset in model order */
   components: ComponentsEntry[];
+  /** a partial report's missing runs, e.g. "mnist gm-K5 trial 3 (7/20 epochs)" */
+  unfinished?: string[];
 }
 
 /** The experiment the dirs share. @throws RunDirError naming a dir that holds another one. */
@@ -42,8 +44,11 @@ function sharedExperiment(dirs: string[]): Experiment {
   return experiment;
 }
 
-/** The finished checkpoint of every run, from whichever dir holds it. @throws RunDirError listing unfinished runs. */
-function finishedRuns(dirs: string[], experiment: Experiment): Map<RunKey, Checkpoint> {
+/**
+ * The finished checkpoint of every run, from whichever dir holds it, and the unfinished
+ * runs (with how far each got). @throws RunDirError listing the unfinished runs, unless partial.
+ */
+function finishedRuns(dirs: string[], experiment: Experiment, partial: boolean): { found: Map<RunKey, Checkpoint>; missing: string[] } {
   const found = new Map<RunKey, Checkpoint>();
   const missing: string[] = [];
   for (const key of experimentRuns(experiment)) {
@@ -53,17 +58,21 @@ function finishedRuns(dirs: string[], experiment: Experiment): Map<RunKey, Check
     if (finished !== undefined) found.set(key, finished);
     else missing.push(`${runLabel(key)} (${Math.max(0, ...checkpoints.map((c) => c.curve.length))}/${epochs} epochs)`);
   }
-  if (missing.length > 0) {
-    const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, and ${missing.length - 5} more` : '');
-    throw new RunDirError(`${dirs.join(' ')}: expected every run of the experiment finished, got ${missing.length} unfinished: ${shown} (run or resume their shards first)`);
+  const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, and ${missing.length - 5} more` : '');
+  if (missing.length > 0 && !partial) {
+    throw new RunDirError(`${dirs.join(' ')}: expected every run of the experiment finished, got ${missing.length} unfinished: ${shown} (run or resume their shards first, or merge --partial)`);
   }
-  return found;
+  if (found.size === 0) throw new RunDirError(`${dirs.join(' ')}: expected at least one finished run, got none: ${shown}`);
+  return { found, missing };
 }
 
-/** Builds the report from run dirs (one, or the shards of one experiment). */
-export function buildReport(dirs: string[]): AccuracyReport {
+/**
+ * Builds the report from run dirs (one, or the shards of one experiment). With `partial`,
+ * from the runs finished so far (an early look while the rest run), naming the others.
+ */
+export function buildReport(dirs: string[], partial = false): AccuracyReport {
   const experiment = sharedExperiment(dirs);
-  const runs = finishedRuns(dirs, experiment);
+  const { found: runs, missing } = finishedRuns(dirs, experiment, partial);
   const notes: Record<string, string> = {};
   const bayes: Record<string, number> = {};
   const components: ComponentsEntry[] = [];
@@ -89,6 +98,7 @@ export function buildReport(dirs: string[]): AccuracyReport {
     notes,
     bayesError: bayes,
     components,
+    ...(missing.length > 0 && { unfinished: missing }),
   };
 }
 

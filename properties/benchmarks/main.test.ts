@@ -26,7 +26,8 @@ describe('npm run bench: bad usage', () => {
     [['accuracy', '--shard', '2/1', '--run-dir', '/tmp/x'], /^bench: --shard: expected I\/N with 1 ≤ I ≤ N \(e\.g\. 2\/4\), got 2\/1/],
     [['accuracy', '--workers', '0'], /^bench: --workers: expected an integer ≥ 1, got 0/],
     [['merge'], /^bench: merge: expected one or more run dirs, got none/],
-    [['merge', '/tmp', '--epochs', '3'], /^bench: merge: expected only run dirs and --out, got --epochs/],
+    [['merge', '/tmp', '--epochs', '3'], /^bench: merge: expected only run dirs, --partial and --out, got --epochs/],
+    [['accuracy', '--partial'], /^bench: --partial: expected with merge, got it with a suite/],
     [['merge', '/nonexistent/run-dir'], /^bench: \/nonexistent\/run-dir: expected a run dir \(with experiment\.json\), got none there/],
   ])('%j: exit 2, one line', (argv, message) => {
     const run = spawnSync(process.execPath, [script, ...argv], { encoding: 'utf8', timeout: 60_000 });

@@ -78,11 +78,17 @@ describe('npm run bench -- accuracy: workers, shards and merge', () => {
     expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/^bench: .*trial-1\.checkpoint: expected a whole gmlayer-checkpoint of format 1, got a damaged or foreign file/);
   });
 
-  it('merge refuses dirs that miss runs, naming them', () => {
+  it('merge refuses dirs that miss runs, naming them; merge --partial reports the finished ones', () => {
     const tmp = mkdtempSync(join(os.tmpdir(), 'gmlayer-pool-'));
     bench('accuracy', ...EXPERIMENT, '--workers', '1', '--shard', '1/2', '--run-dir', join(tmp, 'a'));
     const run = spawnSync(process.execPath, [script, 'merge', join(tmp, 'a')], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^bench: .*expected every run of the experiment finished, got 2 unfinished: synthetic gm-frozen-K2 trial 1 \(0\/2 epochs\), synthetic gm-K2 trial 2 \(0\/2 epochs\)/);
+    // --partial reports the finished runs and lists the rest.
+    const partial = bench('merge', join(tmp, 'a'), '--partial', '--out', join(tmp, 'partial'));
+    expect(partial.stdout).toMatch(/partial: 2 runs not finished yet/);
+    const results = JSON.parse(readFileSync(join(tmp, 'partial.json'), 'utf8')) as { runs: { model: string; trial: number }[]; unfinished: string[] };
+    expect(results.runs.map((r) => `${r.model} ${r.trial}`)).toEqual(['gm-K2 1', 'gm-frozen-K2 2']);
+    expect(results.unfinished).toEqual(['synthetic gm-frozen-K2 trial 1 (0/2 epochs)', 'synthetic gm-K2 trial 2 (0/2 epochs)']);
   });
 });
