@@ -14,6 +14,7 @@ import { gmMonteCarlo } from '../reference/monte-carlo.js';
 import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend/backend.js';
+import { GMDataError } from '../src/data/idx.js';
 import { FUSED_BACKENDS } from '../src/op/gm-op.js';
 import { cachingLoader } from './accuracy/datasets.js';
 import { experimentRuns } from './accuracy/experiment.js';
@@ -357,7 +358,12 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   if (poolBackend !== undefined && os.availableParallelism() >= 2) {
     progress(`accuracy runs on 2 workers ÷ 1, ${poolBackend}, paired rounds`);
     await useBackend(poolBackend);
-    ratios.push(await poolRatio(poolBackend, mode));
+    try {
+      ratios.push(await poolRatio(poolBackend, mode));
+    } catch (error) {
+      if (!(error instanceof GMDataError)) throw error;
+      progress(`accuracy runs on 2 workers: skipped (${error.message})`);
+    }
   }
 
   progress('float64 reference and Monte Carlo');
