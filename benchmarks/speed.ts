@@ -17,6 +17,8 @@ import { useBackend } from '../src/backend/backend.js';
 import { GMDataError } from '../src/data/idx.js';
 import { FUSED_BACKENDS } from '../src/op/gm-op.js';
 import { cachingLoader } from './accuracy/datasets.js';
+import { buildModel } from '../src/train/models.js';
+import { train } from '../src/train/train.js';
 import { experimentRuns } from './accuracy/experiment.js';
 import { runPool } from './accuracy/pool.js';
 import { planExperiment } from './accuracy/suite.js';
@@ -213,6 +215,37 @@ async function poolRatio(backend: string, mode: Mode): Promise<Ratio> {
 }
 
 /**
+ * The accuracy suite's training loop beyond its steps: one MNIST epoch of gm-K20 (938
+ * steps of 64 with shuffling, batch copies, two learning-rate groups and the test error)
+ * ÷ as many bench steps (gmStep at B = 64, K = 20: one batch, one optimizer), in paired
+ * rounds of about ten seconds: one in quick mode (shown, not judged), five in full mode.
+ */
+async function epochRatio(backend: string, mode: Mode): Promise<Ratio> {
+  const data = cachingLoader(undefined)('mnist');
+  const model = buildModel({ kind: 'gm', K: 20 }, data.train.d, data.classes, 1);
+  const steps = Math.ceil(data.train.n / 64);
+  const step = gmStep({ B: 64, d: D, K: 20, L });
+  const timed = (work: () => Promise<unknown>) => async () => {
+    const start = performance.now();
+    await work();
+    return performance.now() - start;
+  };
+  const epoch = timed(() => train(model, data.train, data.test, { epochs: 1, seed: 'speed', classes: data.classes }));
+  const bare = timed(async () => {
+    for (let j = 0; j < steps; j++) await step.run();
+  });
+  try {
+    const full = mode === 'full';
+    const paired = await pairedRatio(epoch, bare, 0, full ? { warmup: 1, min: 5 } : { warmup: 0, min: 1 });
+    const id = `${backend}/accuracy-epoch/gm-K20`;
+    return { id: `${id} ÷ steps`, numerator: id, denominator: `${backend}/gm-step/K20/B64 ×${steps}`, paired: full, ...paired };
+  } finally {
+    model.dispose();
+    step.dispose();
+  }
+}
+
+/**
  * PyTorch's GM and FC steps against ours on `backend`, at K = 20 and each B of its grid,
  * in paired rounds against PyTorch's faster thread setting (1 or 2: a pilot of seven GM
  * steps at B = 64 decides). Ratios: ours ÷ PyTorch (below 1: we are faster).
@@ -365,6 +398,15 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
       progress(`accuracy runs on 2 workers: skipped (${error.message})`);
     }
   }
+  const loopBackend = backends.find((b) => b === 'wasm') ?? backends[0];
+  progress(`an MNIST epoch ÷ its steps, ${loopBackend}`);
+  await useBackend(loopBackend);
+  try {
+    ratios.push(await epochRatio(loopBackend, mode));
+  } catch (error) {
+    if (!(error instanceof GMDataError)) throw error;
+    progress(`an MNIST epoch ÷ its steps: skipped (${error.message})`);
+  }
 
   progress('float64 reference and Monte Carlo');
   const reference = referenceTimings(p.monteCarloPilot);
@@ -379,6 +421,8 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const fcFloorRatio = ratios.find((r) => r.id === 'wasm/fc-step/B64 ÷ fc-floor');
   if (fcFloorRatio) targets.push({ name: 'wasm FC step ÷ its matrix-product floor (B=64)', value: fcFloorRatio.value, target: '≤ 1.5', met: fcFloorRatio.value <= 1.5 });
   targets.push({ name: `tensors leaked over ${memory.steps} steps`, value: memory.tensorsAfter - memory.tensorsBefore, target: '= 0', met: memory.tensorsAfter === memory.tensorsBefore });
+  const loop = ratios.find((r) => r.id.endsWith('/accuracy-epoch/gm-K20 ÷ steps'));
+  if (loop) targets.push({ name: 'MNIST epoch of gm-K20 ÷ its bench steps', value: loop.value, target: '≤ 1.2', met: loop.value <= 1.2 });
   const pool = ratios.find((r) => r.id.endsWith('/accuracy-4-runs/workers2 ÷ workers1'));
   if (pool) targets.push({ name: 'four MNIST runs: 2 workers ÷ 1 (2 cores or more)', value: pool.value, target: '≤ 0.7', met: pool.value <= 0.7 });
   const gmTorch = ratios.find((r) => r.id === `${peerBackend}/gm-step/K20/B64 ÷ torch`);
