@@ -91,7 +91,12 @@ describe('resuming (TrainState)', () => {
   it('refuses a state of another training set, and weights of another model, saying what differs', async () => {
     const model = buildModel({ kind: 'gm', K: 2 }, 4, 2, 9);
     const state: TrainState = { epoch: 1, rng: { c: 1, s0: 0.1, s1: 0.2, s2: 0.3 }, order: new Int32Array(49), optimizers: [[], []] };
-    await expect(train(model, set, set, { ...options, resume: state })).rejects.toThrow(/resume: expected a state for 50 training examples, got one for 49/);
+    const before = tf.memory().numTensors;
+    await expect(train(model, set, set, { ...options, resume: state })).rejects.toThrow(/^resume\.order: expected a state for 50 training examples, got one for 49$/);
+    expect(tf.memory().numTensors).toBe(before); // the optimizers made for the call are released
+    await expect(train(model, set, set, { ...options, resume: { ...state, order: new Int32Array(50), optimizers: [[]] } })).rejects.toThrow(
+      /^resume\.optimizers: expected the state of 2 learning-rate groups, got 1$/,
+    );
     const other = buildModel({ kind: 'gm', K: 3 }, 4, 2, 9);
     expect(() => assignWeights(model, readWeightsSync(other))).toThrow(/gm-K2 weights\[0\]: expected shape \[2,4\], got \[3,4\]/);
     [model, other].forEach((m) => m.dispose());

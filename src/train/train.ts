@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
+import { GMValueError } from '../../reference/errors.js';
 import type { Model } from './models.js';
 
 /** Training diverged (NaN or ±∞ loss). */
@@ -122,9 +123,9 @@ async function optimizerWeights(groups: Groups): Promise<TrainState['optimizers'
 
 /** Checks a resume state against this run and loads its optimizer weights. */
 async function restoreState(state: TrainState, n: number, groups: Groups): Promise<void> {
-  if (state.order.length !== n) throw new GMTrainingError(`resume: expected a state for ${n} training examples, got one for ${state.order.length}`);
+  if (state.order.length !== n) throw new GMValueError('resume.order', `a state for ${n} training examples`, `one for ${state.order.length}`);
   if (state.optimizers.length !== groups.length) {
-    throw new GMTrainingError(`resume: expected optimizer state for ${groups.length} learning-rate groups, got ${state.optimizers.length}`);
+    throw new GMValueError('resume.optimizers', `the state of ${groups.length} learning-rate groups`, String(state.optimizers.length));
   }
   for (const [j, { optimizer }] of groups.entries()) {
     const weights = state.optimizers[j].map(({ name, shape, values }) => ({ name, tensor: tf.tensor(values, shape) }));
@@ -134,20 +135,22 @@ async function restoreState(state: TrainState, n: number, groups: Groups): Promi
 }
 
 /**
- * Trains the model in place; resolves to the per-epoch results (from resume.epoch + 1 on). The batch losses are
- * read once per epoch (one stacked read: a read per batch would stall a GPU's queue),
- * and a non-finite one then names its batch.
+ * Trains the model in place; resolves to the per-epoch results (from resume.epoch + 1
+ * on). The batch losses are read once per epoch (one stacked read: a read per batch
+ * would stall a GPU's queue), and a non-finite one then names its batch.
+ * @throws GMTrainingError when the loss diverges; GMValueError for a resume state of
+ *         another training set or recipe.
  */
 export async function train(model: Model, trainSet: Examples, testSet: Examples, options: TrainOptions): Promise<EpochResult[]> {
   const { epochs, batchSize = 64, lrSigma = 1, lrOther = 0.1, classes } = options;
   const groups = optimizers(model, lrSigma, lrOther);
   const variables = model.parameters.map((p) => p.variable);
   const { resume } = options;
-  if (resume !== undefined) await restoreState(resume, trainSet.n, groups);
   const random = resume === undefined ? seedrandom.alea(String(options.seed), { state: true }) : seedrandom.alea('', { state: resume.rng });
   const order = resume === undefined ? Int32Array.from({ length: trainSet.n }, (_, j) => j) : Int32Array.from(resume.order);
   const results: EpochResult[] = [];
   try {
+    if (resume !== undefined) await restoreState(resume, trainSet.n, groups);
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= epochs; epoch++) {
       const started = performance.now();
       for (let j = order.length - 1; j > 0; j--) {
