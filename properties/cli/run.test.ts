@@ -59,10 +59,7 @@ describe('gmlayer eval with low-rank factors params.V', () => {
 });
 
 describe('gmlayer eval: a result that is not finite (exit 1, one line saying why)', () => {
-  const one = (mu: number, v: number, x: number, K = 1) => ({
-    params: { mu: Array(K).fill([mu]), sigma: Array(K).fill([0]), U: Array(K).fill([[0]]), v: Array(K).fill([v]) },
-    x: [[x]],
-  });
+  const one = (mu: number, v: number, x: number) => ({ params: { mu: [[mu]], sigma: [[0]], U: [[[0]]], v: [[v]] }, x: [[x]] });
 
   it('tfjs: the true value is out of float32 range (y = v·μx = 1e40), as the float64 reference shows', async () => {
     const r = await run('eval', write('out-of-range.json', one(1e20, 1, 1e20)), '--impl', 'tfjs', '--backend', 'cpu');
@@ -70,12 +67,12 @@ describe('gmlayer eval: a result that is not finite (exit 1, one line saying why
     expect(r.stderr).toBe('gmlayer: the tfjs result is not finite at y[0][0] = Infinity: its true value, 1.00000e+40 (float64 reference), is outside float32\'s range\n');
   });
 
-  it('tfjs: the true value is representable but an intermediate overflowed (two components of 2e38 summed before 1/K)', async () => {
-    // Outside the verified domain (sums near float32's largest value): if the op learns to
-    // divide by K first, this case stops overflowing and needs a successor.
-    const r = await run('eval', write('intermediate.json', one(1, 2e38, 1, 2)), '--impl', 'tfjs', '--backend', 'cpu');
+  it('tfjs: the true value is representable but an intermediate overflowed (G ~ 1e27 times w ~ 1e25, then x ~ 1e−30)', async () => {
+    // Outside the verified domain (products of tensors at opposite ends of the range): if
+    // the op learns to keep G·w in range, this case stops overflowing and needs a successor.
+    const r = await run('eval', write('intermediate.json', { ...one(1, 1e25, 1e-30), upstream: [[1e27]] }), '--impl', 'tfjs', '--backend', 'cpu');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^gmlayer: the tfjs result is not finite at y\[0\]\[0\] = Infinity: yet its true value, 2\.00000e\+38 \(float64 reference\), is within float32's range: an intermediate of the float32 computation overflowed/);
+    expect(r.stderr).toMatch(/^gmlayer: the tfjs result is not finite at grad\.mu\[0\]\[0\] = Infinity: yet its true value, 1\.00000e\+22 \(float64 reference\), is within float32's range: an intermediate of the float32 computation overflowed/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 

@@ -391,6 +391,17 @@ describeEachPath('robustness', (backend, kernels) => {
     await checkAgainstReference(op, c);
   });
 
+  it('a mean near the float32 maximum: K components near it average to a representable h (their sum alone overflows)', async () => {
+    for (const K of [2, 3]) {
+      const c = toFloat32({
+        params: { mu: Array(K).fill([1]), sigma: Array(K).fill([0]), U: Array(K).fill([[0]]), v: Array(K).fill([3e38]) },
+        x: [[1], [0.75]],
+        G: [[1], [1]],
+      });
+      await checkAgainstReference(op, c);
+    }
+  });
+
   it('leaks no tensors across repeated forward and backward passes', async () => {
     const c = toFloat32(fc.sample(hardCase(), { seed: 3, numRuns: 1 })[0]);
     await evaluate(op, c); // warm up kernel registration

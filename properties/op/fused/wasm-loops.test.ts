@@ -178,18 +178,18 @@ describeEachHostBackend('compiled loops', () => {
   });
 
   test.prop([dims.chain(({ K, L, B }) => fc.tuple(fc.constant({ K, L, B }), values(K * (L + 1) * B), values(4 * K * B), values(K * L), fc.array(fc.integer({ min: -20, max: 20 }), { minLength: B, maxLength: B }), scales(K)))], { numRuns: 30 })(
-    'mixOutputs: h = c↑/K Σ_k ((a_k c↓) w_k + ((b_k ς_k) c↓) q̃_k), c↓ = min(c, 1), c↑ = max(c, 1)',
+    'mixOutputs: h = c↑ Σ_k ((a_k f↓) w_k + ((b_k ς_k) f↓) q̃_k), f↓ = min(c, 1)/K, c↑ = max(c, 1)',
     ([{ K, L, B }, F, terms, w, exponents, scale]) => {
       const c = exponents.map((e) => 2 ** e);
       const [h] = runOn('mixOutputs', [K, L, B], [[F, [K * (L + 1), B]], [terms, [4, K, B]], [w, [K, L]], [c, [B]], [scale, [K]]], [[B, L]]);
       for (let r = 0; r < B; r++) {
-        const [low, high] = [Math.min(c[r], 1), Math.max(c[r], 1)];
+        const [low, high] = [f(Math.min(c[r], 1) / K), Math.max(c[r], 1)];
         for (let l = 0; l < L; l++) {
           let acc = 0;
           for (let k = 0; k < K; k++) {
             acc = f(acc + f(f(f(terms[k * B + r] * low) * w[k * L + l]) + f(f(f(terms[(K + k) * B + r] * scale[k]) * low) * F[(K + k * L + l) * B + r])));
           }
-          expect(h[r * L + l]).toBe(f(acc * f(high / K)));
+          expect(h[r * L + l]).toBe(f(acc * high));
         }
       }
     },

@@ -127,12 +127,13 @@ export function forwardParts(x: tf.Tensor2D, mu: tf.Tensor2D, sigma: tf.Tensor2D
   const tpOverS2 = tf.where(degenerate, zeros, tf.div(tf.mul(t, pdf), tf.where(degenerate, tf.onesLike(s2), s2))) as tf.Tensor2D;
 
   const w = tf.add(tf.squeeze(tf.matMul(U, tf.expandDims(mu, 2)), [2]), v) as tf.Tensor2D; // U_k μ_k + v_k
-  // c = c↓·c↑ (c↓ = min(c, 1), c↑ = max(c, 1)): a tiny row's scale meets a and bς before
-  // they meet w and q̃, a huge row's after (docs/MATH.md, section 6).
-  const [low, high] = [tf.minimum(c, 1), tf.maximum(c, 1)];
-  const bScaled = tf.mul(tf.mul(b, scaleRow), low); // b ς c↓: the scale goes onto b, never onto q̃
+  // c/K = f↓·c↑ with f↓ = min(c, 1)/K and c↑ = max(c, 1): a tiny row's scale and the mean's
+  // 1/K meet a and bς before they meet w, q̃ or one another, a huge row's scale after the
+  // sum (docs/MATH.md, section 6); powers of two, so h(2^j x) = 2^j h(x) stays exact.
+  const [low, high] = [tf.div(tf.minimum(c, 1), K), tf.maximum(c, 1)];
+  const bScaled = tf.mul(tf.mul(b, scaleRow), low); // b ς f↓: the scale goes onto b, never onto q̃
   const steinSum = tf.sum(tf.mul(tf.reshape(q, [B, K, L]), tf.expandDims(bScaled, 2)), 1); // Σ_k b_k q_k
-  const h = tf.mul(tf.add(tf.matMul(tf.mul(a, low), w), steinSum), tf.div(high, K)) as tf.Tensor2D;
+  const h = tf.mul(tf.add(tf.matMul(tf.mul(a, low), w), steinSum), high) as tf.Tensor2D;
   return { h, c, a, b, pOverS, tpOverS2, q, w, scale, ...(extra !== undefined && { pHat: extra.pHat }) };
 }
 

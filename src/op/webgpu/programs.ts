@@ -89,20 +89,20 @@ export function terms(F: tf.Tensor, s2: tf.Tensor, scale: tf.Tensor, K: number, 
 
 /**
  * h [B, L] = c/K · Σ_k (a_k w_k + (b_k ς_k) q̃_k), accumulated over k in order in float32,
- * with c split into c↓ = min(c, 1) on the terms and c↑ = max(c, 1) on the sum, as
+ * with c/K split into f↓ = min(c, 1)/K on the terms and c↑ = max(c, 1) on the sum, as
  * mixOutputs of the wasm loops.
  */
 export function mix(F: tf.Tensor, T: tf.Tensor, w: tf.Tensor, c: tf.Tensor, scale: tf.Tensor, K: number, L: number, B: number): tf.Tensor2D {
   const body = `
   let b = index / L;
   let l = index - b * L;
-  let low = min(C[b], 1.0);
+  let low = min(C[b], 1.0) / f32(K);
   var acc = 0.0;
   for (var k = 0; k < K; k = k + 1) {
     let kb = k * B + b;
     acc = acc + ((Terms[kb] * low) * W[k * L + l] + ((Terms[K * B + kb] * Scale[k]) * low) * F[(K + k * L + l) * B + b]);
   }
-  result[index] = acc * (max(C[b], 1.0) / f32(K));`;
+  result[index] = acc * max(C[b], 1.0);`;
   return run(program('mix', [B, L], B * L, ['F', 'Terms', 'W', 'C', 'Scale'], body), [F, T, w, c, scale], K, L, B) as tf.Tensor2D;
 }
 

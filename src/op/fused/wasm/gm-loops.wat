@@ -384,10 +384,11 @@
 
   ;; h = c/K · Σ_k (a_k w_k + (b_k ς_k) q̃_k), q̃ = q/ς, per row b and output l, accumulated
   ;; in float32 over k in order, with the row scale split as c = c↓·c↑, c↓ = min(c, 1),
-  ;; c↑ = max(c, 1): acc ← acc + ((a_bk c↓) w_kl + ((b_bk ς_k) c↓) q̃_klb), then
-  ;; h_bl = acc · (c↑/K). A tiny row's scale meets the terms before they meet w or q̃, a
-  ;; huge row's after: neither order makes a product leave float32's range that h keeps
-  ;; in it (docs/MATH.md, section 6). Lanes run over 4 rows b at a time.
+  ;; c↑ = max(c, 1), and f↓ = c↓/K: acc ← acc + ((a_bk f↓) w_kl + ((b_bk ς_k) f↓) q̃_klb),
+  ;; then h_bl = acc · c↑. A tiny row's scale and the mean's 1/K meet the terms before they
+  ;; meet w or q̃ or one another, a huge row's scale after: no product and no partial sum
+  ;; leaves float32's range that h keeps in it (docs/MATH.md, section 6). c↓ and c↑ are
+  ;; powers of two, so h(2^j x) = 2^j h(x) stays exact. Lanes run over 4 rows b at a time.
   ;; F: [K + K·L, B] (rows K + kL + l are q̃_kl); terms: [4, K, B] (a, then b); w: [K, L];
   ;; c: [B]; scale: [K]; h: [B, L].
   (func (export "mixOutputs")
@@ -405,7 +406,7 @@
       (block $done (loop $lanes
         (br_if $done (i32.ge_u (local.get $r) (local.get $B4)))
         (local.set $acc (v128.const f32x4 0 0 0 0))
-        (local.set $low (f32x4.min (v128.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32x4.splat (f32.const 1))))
+        (local.set $low (f32x4.div (f32x4.min (v128.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32x4.splat (f32.const 1))) (f32x4.splat (local.get $Kf))))
         (local.set $k (i32.const 0))
         (block $kDone (loop $ks
           (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
@@ -422,22 +423,22 @@
         ;; h[r + j, l] for the four lanes j.
         (local.set $out (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $L)) (local.get $l)) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 0 (local.get $acc))
-          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
+          (f32.max (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $L) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 1 (local.get $acc))
-          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
+          (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 1)) (i32.const 2)))) (f32.const 1))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $L) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 2 (local.get $acc))
-          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 2)) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
+          (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 2)) (i32.const 2)))) (f32.const 1))))
         (local.set $out (i32.add (local.get $out) (i32.shl (local.get $L) (i32.const 2))))
         (f32.store (local.get $out) (f32.mul (f32x4.extract_lane 3 (local.get $acc))
-          (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 3)) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
+          (f32.max (f32.load (i32.add (local.get $c) (i32.shl (i32.add (local.get $r) (i32.const 3)) (i32.const 2)))) (f32.const 1))))
         (local.set $r (i32.add (local.get $r) (i32.const 4)))
         (br $lanes)))
       (block $done (loop $tail
         (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
         (local.set $accs (f32.const 0))
-        (local.set $lows (f32.min (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)))
+        (local.set $lows (f32.div (f32.min (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)) (local.get $Kf)))
         (local.set $k (i32.const 0))
         (block $kDone (loop $ks
           (br_if $kDone (i32.ge_u (local.get $k) (local.get $K)))
@@ -452,7 +453,7 @@
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br $ks)))
         (f32.store (i32.add (local.get $h) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $L)) (local.get $l)) (i32.const 2)))
-          (f32.mul (local.get $accs) (f32.div (f32.max (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1)) (local.get $Kf))))
+          (f32.mul (local.get $accs) (f32.max (f32.load (i32.add (local.get $c) (i32.shl (local.get $r) (i32.const 2)))) (f32.const 1))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $tail)))
       (local.set $l (i32.add (local.get $l) (i32.const 1)))
