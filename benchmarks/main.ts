@@ -33,7 +33,7 @@ const USAGE =
   'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--backend NAME]\n' +
   '  speed:    [--compare BASELINE.json] [--allow-missing ID,...]\n' +
   '  accuracy: [--dataset synthetic,mnist,fashion-mnist] [--models gm-K20,gm-K5-gamma1/256,...] [--epochs N] [--trials N]\n' +
-  '            [--run-dir DIR] [--shard I/N] [--workers N] [--data-dir DIR] [--download]\n' +
+  '            [--run-dir DIR [--accept-code-change]] [--shard I/N] [--workers N] [--data-dir DIR] [--download]\n' +
   '       npm run bench -- merge DIR... [--partial] [--out FILE]';
 
 interface SpeedArgs {
@@ -89,6 +89,7 @@ interface AccuracyArgs {
   runDir?: string;
   shard?: Shard;
   workers?: number;
+  acceptCodeChange: boolean;
 }
 
 const timestamp = (date: Date) => date.toISOString().replace(/[:.]/g, '-');
@@ -112,7 +113,7 @@ async function accuracy(mode: Mode, args: AccuracyArgs): Promise<number> {
   const workers = args.workers ?? (backend === 'wasm' || backend === 'cpu' ? os.availableParallelism() : 1);
   const runDir = args.runDir ?? `${stem}.runs`;
   if (args.runDir === undefined) progress(`run state in ${runDir} until the report is written; if interrupted, resume with --run-dir ${runDir}`);
-  const { complete } = await runExperiment(experiment, { runDir, shard: args.shard, workers, dataDir: args.dataDir }, progress);
+  const { complete } = await runExperiment(experiment, { runDir, shard: args.shard, workers, dataDir: args.dataDir, acceptCodeChange: args.acceptCodeChange }, progress);
   if (!complete) {
     console.log(`shard ${args.shard!.index}/${args.shard!.count} finished in ${runDir}; when every shard has, combine them: npm run bench -- merge DIR... [--out FILE]`);
     return 0;
@@ -154,6 +155,7 @@ function parseCommandLine(argv: string[]) {
       shard: { type: 'string' },
       workers: { type: 'string' },
       partial: { type: 'boolean', default: false },
+      'accept-code-change': { type: 'boolean', default: false },
     },
   });
   if (positionals[0] === 'merge') {
@@ -179,6 +181,7 @@ function parseCommandLine(argv: string[]) {
     return spec;
   });
   if (values.partial) throw new UsageError('--partial: expected with merge, got it with a suite');
+  if (values['accept-code-change'] && values['run-dir'] === undefined) throw new UsageError('--accept-code-change: expected together with --run-dir, got it alone');
   if (values.shard !== undefined && values['run-dir'] === undefined) throw new UsageError('--shard: expected together with --run-dir (where the shard keeps its runs for merge), got it alone');
   if (values['allow-missing'] !== undefined && values.compare === undefined) {
     throw new UsageError('--allow-missing: expected together with --compare, got it alone');
@@ -204,6 +207,7 @@ function parseCommandLine(argv: string[]) {
       runDir: values['run-dir'],
       shard: values.shard === undefined ? undefined : parseShard(values.shard),
       workers: parseIntegerFlag(values.workers, 'workers', 1),
+      acceptCodeChange: values['accept-code-change'],
     } satisfies AccuracyArgs,
   };
 }

@@ -4,11 +4,11 @@
  * table a person reads.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import type { AdapterReport } from '../src/backend/webgpu.js';
 import { UsageError } from '../src/cli/args.js';
+import { packageVersion, TFJS_PACKAGES } from './packages.js';
 import type { Mode, SpeedReport } from './speed.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -23,29 +23,9 @@ export interface Machine {
   packages: Record<string, string>;
 }
 
-const require = createRequire(import.meta.url);
-
-function packageVersion(name: string): string | undefined {
-  try {
-    const main = require.resolve(name);
-    let dir = dirname(main);
-    for (let j = 0; j < 6; j++, dir = dirname(dir)) {
-      try {
-        const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === name) return pkg.version;
-      } catch {
-        // keep walking up
-      }
-    }
-  } catch {
-    // not installed
-  }
-  return undefined;
-}
-
 export function machine(): Machine {
   const packages: Record<string, string> = {};
-  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-webgpu', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'tinybench']) {
+  for (const name of [...TFJS_PACKAGES, 'tinybench']) {
     const version = packageVersion(name);
     if (version) packages[name] = version;
   }

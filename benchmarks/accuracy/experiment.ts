@@ -12,12 +12,27 @@
  * alone, so a run's numbers do not depend on its shard, worker, process or machine.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/cli/args.js';
 import { GMInternalError } from '../../src/errors.js';
+import { packageVersion, TFJS_PACKAGES } from '../packages.js';
 import type { DatasetName } from './datasets.js';
 
 /** The version of the run-dir layout and checkpoint contents (run-dir.ts). */
-export const RUN_DIR_FORMAT = 1;
+export const RUN_DIR_FORMAT = 2;
+
+/**
+ * The code that computes the numbers: a digest of gmlayer's library and reference code
+ * and the versions of tfjs and its backends. A change of either changes float rounding,
+ * so a run resumed across it would mix two computations.
+ */
+export interface CodeIdentity {
+  /** SHA-256 (first 16 hex digits) of the library's and the reference's source files */
+  library: string;
+  packages: Record<string, string>;
+}
 
 /** Everything that decides an experiment's numbers; two run dirs merge only when these agree. */
 export interface Experiment {
@@ -29,7 +44,34 @@ export interface Experiment {
   datasets: { name: DatasetName; epochs: number; data: string }[];
   models: string[];
   trials: number;
+  /** the code the runs started with */
+  code: CodeIdentity;
+  /** later code that resumed them, each accepted explicitly (--accept-code-change), in order */
+  codeChanges?: (CodeIdentity & { accepted: string })[];
 }
+
+/** The code identity of this installation (the folders next to this file's tree: src and reference, built or not). */
+export function codeIdentity(): CodeIdentity {
+  const hash = createHash('sha256');
+  for (const folder of ['src', 'reference']) {
+    const root = fileURLToPath(new URL(`../../${folder}/`, import.meta.url));
+    const files = (readdirSync(root, { recursive: true }) as string[])
+      .filter((file) => /\.(js|ts)$/.test(file) && !/\.(d|test)\.ts$/.test(file))
+      .sort();
+    for (const file of files) hash.update(`${folder}/${file}\0`).update(readFileSync(join(root, file)));
+  }
+  const packages = Object.fromEntries(TFJS_PACKAGES.flatMap((name) => {
+    const version = packageVersion(name);
+    return version === undefined ? [] : [[name, version]];
+  }));
+  return { library: hash.digest('hex').slice(0, 16), packages };
+}
+
+/** The code a run dir's runs continue with: the last accepted change, else the original. */
+export const currentCode = (experiment: Experiment): CodeIdentity => {
+  const last = experiment.codeChanges?.at(-1);
+  return last === undefined ? experiment.code : { library: last.library, packages: last.packages };
+};
 
 export interface RunKey {
   dataset: DatasetName;
@@ -98,6 +140,9 @@ export function differences(a: Experiment, b: Experiment, names: [string, string
   for (const field of ['format', 'recipe', 'backend', 'models', 'trials'] as const) {
     if (show(a[field]) !== show(b[field])) out.push(`${field}: ${pair(a[field], b[field])}`);
   }
+  out.push(...codeDifferences(a.code, b.code, names));
+  const changes = (e: Experiment) => (e.codeChanges ?? []).map((c) => `${c.library} (accepted ${c.accepted})`);
+  if (show(changes(a)) !== show(changes(b))) out.push(`accepted code changes: ${pair(changes(a), changes(b))}`);
   const datasets = (e: Experiment) => e.datasets.map((d) => d.name);
   if (show(datasets(a)) !== show(datasets(b))) out.push(`datasets: ${pair(datasets(a), datasets(b))}`);
   else {
@@ -106,6 +151,16 @@ export function differences(a: Experiment, b: Experiment, names: [string, string
       if (d.epochs !== other.epochs) out.push(`epochs of ${d.name}: ${pair(d.epochs, other.epochs)}`);
       if (d.data !== other.data) out.push(`data of ${d.name}: ${pair(d.data, other.data)}`);
     });
+  }
+  return out;
+}
+
+/** How two code identities differ, in words ("code: library 1a2b… in DIR, 3c4d… in this command"); empty when equal. */
+export function codeDifferences(a: CodeIdentity | undefined, b: CodeIdentity | undefined, names: [string, string]): string[] {
+  const [pa, pb] = [a?.packages ?? {}, b?.packages ?? {}];
+  const out = a?.library === b?.library ? [] : [`code: library ${a?.library ?? 'unrecorded'} in ${names[0]}, ${b?.library ?? 'unrecorded'} in ${names[1]}`];
+  for (const name of [...new Set([...Object.keys(pa), ...Object.keys(pb)])].sort()) {
+    if (pa[name] !== pb[name]) out.push(`code: ${name} ${pa[name] ?? 'absent'} in ${names[0]}, ${pb[name] ?? 'absent'} in ${names[1]}`);
   }
   return out;
 }

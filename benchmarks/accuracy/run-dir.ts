@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { UsageError } from '../../src/cli/args.js';
 import type { EpochResult, TrainState } from '../../src/train/train.js';
 import type { Snapshot } from '../components.js';
-import { differences, RUN_DIR_FORMAT, runLabel, type Experiment, type RunKey } from './experiment.js';
+import { codeDifferences, currentCode, differences, RUN_DIR_FORMAT, runLabel, type Experiment, type RunKey } from './experiment.js';
 
 /** A run dir that cannot be used as asked (bad usage: the message says what differs or is missing). */
 export class RunDirError extends UsageError {}
@@ -80,18 +80,31 @@ export function readExperiment(dir: string): Experiment {
 
 /**
  * Prepares DIR for the experiment: records it in a new dir, or checks that an existing
- * dir holds the same one. @throws RunDirError listing every setting that differs.
+ * dir holds the same one, trained by the same code. Other code (gmlayer's or tfjs's) is
+ * refused unless `acceptCodeChange`, which records the change in the dir's experiment.
+ * @throws RunDirError listing every setting that differs.
  */
-export function openRunDir(dir: string, experiment: Experiment): void {
+export function openRunDir(dir: string, experiment: Experiment, acceptCodeChange = false): void {
   if (!existsSync(experimentPath(dir))) {
     writeAtomically(experimentPath(dir), JSON.stringify(experiment, null, 2) + '\n');
     return;
   }
   const stored = readExperiment(dir);
-  const differ = differences(stored, experiment, [dir, 'this command']);
+  const settings = (e: Experiment): Experiment => ({ ...e, code: experiment.code, codeChanges: undefined });
+  const differ = differences(settings(stored), settings(experiment), [dir, 'this command']);
   if (differ.length > 0) {
     throw new RunDirError(`--run-dir ${dir}: expected the experiment of this command, got another: ${differ.join('; ')} (use a new dir, or the settings it was made with)`);
   }
+  const code = codeDifferences(currentCode(stored), experiment.code, [dir, 'this command']);
+  if (code.length === 0) return;
+  if (!acceptCodeChange) {
+    throw new RunDirError(
+      `--run-dir ${dir}: expected the code its runs were trained with, got other code: ${code.join('; ')}; ` +
+        'resumed runs would mix two computations (use a new dir, or --accept-code-change to go on and record the change)',
+    );
+  }
+  const changed: Experiment = { ...stored, codeChanges: [...(stored.codeChanges ?? []), { ...experiment.code, accepted: new Date().toISOString() }] };
+  writeAtomically(experimentPath(dir), JSON.stringify(changed, null, 2) + '\n');
 }
 
 const replacer = (_key: string, value: unknown) => {

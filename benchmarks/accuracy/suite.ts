@@ -15,7 +15,7 @@
  */
 import { modelName, type ModelSpec } from '../../src/train/models.js';
 import { cachingLoader, DATASETS, datasetIdentity, type DatasetName } from './datasets.js';
-import { epochsOf, experimentRuns, RUN_DIR_FORMAT, shardOf, shardRuns, type Experiment, type Shard } from './experiment.js';
+import { codeIdentity, epochsOf, experimentRuns, RUN_DIR_FORMAT, shardOf, shardRuns, type Experiment, type Shard } from './experiment.js';
 import { runPool } from './pool.js';
 import { Progress } from './progress.js';
 import { openRunDir, readCheckpoint } from './run-dir.js';
@@ -52,11 +52,14 @@ export function planExperiment(options: AccuracyOptions): Experiment {
     datasets: datasets.map((name) => ({ name, epochs: epochsFor(name), data: datasetIdentity(name).note })),
     models: [...new Set(models)],
     trials: options.trials ?? (quick ? 1 : 5),
+    code: codeIdentity(),
   };
 }
 
 export interface RunOptions {
   runDir: string;
+  /** go on in a run dir whose runs other code trained, recording the change */
+  acceptCodeChange?: boolean;
   shard?: Shard;
   workers: number;
   dataDir?: string;
@@ -68,7 +71,7 @@ export interface RunOptions {
  * @throws RunDirError when the dir holds another experiment or a damaged checkpoint.
  */
 export async function runExperiment(experiment: Experiment, options: RunOptions, progress: (line: string) => void): Promise<{ complete: boolean }> {
-  openRunDir(options.runDir, experiment);
+  openRunDir(options.runDir, experiment, options.acceptCodeChange);
   const runs = shardRuns(experimentRuns(experiment), options.shard);
   const stands = runs.map((key) => ({ key, epochs: epochsOf(experiment, key.dataset), curve: readCheckpoint(options.runDir, key)?.curve ?? [] }));
   const tracker = new Progress(stands, options.workers);

@@ -28,6 +28,7 @@ describe('npm run bench: bad usage', () => {
     [['merge'], /^bench: merge: expected one or more run dirs, got none/],
     [['merge', '/tmp', '--epochs', '3'], /^bench: merge: expected only run dirs, --partial and --out, got --epochs/],
     [['accuracy', '--partial'], /^bench: --partial: expected with merge, got it with a suite/],
+    [['accuracy', '--accept-code-change'], /^bench: --accept-code-change: expected together with --run-dir, got it alone/],
     [['merge', '/nonexistent/run-dir'], /^bench: \/nonexistent\/run-dir: expected a run dir \(with experiment\.json\), got none there/],
   ])('%j: exit 2, one line', (argv, message) => {
     const run = spawnSync(process.execPath, [script, ...argv], { encoding: 'utf8', timeout: 60_000 });

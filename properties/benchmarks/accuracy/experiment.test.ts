@@ -15,6 +15,7 @@ const experiment = (trials: number, models: string[]): Experiment => ({
   ],
   models,
   trials,
+  code: { library: 'abc', packages: { '@tensorflow/tfjs-core': '4.22.0' } },
 });
 
 describe('shards', () => {
@@ -67,5 +68,11 @@ describe('differences', () => {
     expect(differences(a, structuredClone(a), ['A', 'B'])).toEqual([]);
     const b = { ...experiment(3, ['gm-K5']), backend: 'cpu', datasets: [a.datasets[0], { ...a.datasets[1], epochs: 200 }] };
     expect(differences(a, b, ['A', 'B'])).toEqual(['backend: "wasm" in A, "cpu" in B', 'trials: 5 in A, 3 in B', 'epochs of mnist: 3 in A, 200 in B']);
+    const c = { ...a, code: { library: 'def', packages: {} }, codeChanges: [{ library: 'fed', packages: {}, accepted: 'then' }] };
+    expect(differences(a, c, ['A', 'B'])).toEqual([
+      'code: library abc in A, def in B',
+      'code: @tensorflow/tfjs-core 4.22.0 in A, absent in B',
+      'accepted code changes: [] in A, ["fed (accepted then)"] in B',
+    ]);
   });
 });

@@ -75,7 +75,7 @@ describe('npm run bench -- accuracy: workers, shards and merge', () => {
     writeFileSync(path, readFileSync(path, 'utf8').slice(0, -5));
     const run = spawnSync(process.execPath, [script, 'accuracy', ...EXPERIMENT, '--workers', '2', '--run-dir', join(tmp, 'a')], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(2);
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/^bench: .*trial-1\.checkpoint: expected a whole gmlayer-checkpoint of format 1, got a damaged or foreign file/);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/^bench: .*trial-1\.checkpoint: expected a whole gmlayer-checkpoint of format \d+, got a damaged or foreign file/);
   });
 
   it('merge refuses dirs that miss runs, naming them; merge --partial reports the finished ones', () => {

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Experiment } from '../../../benchmarks/accuracy/experiment.js';
-import { checkpointPath, openRunDir, readCheckpoint, RunDirError, writeCheckpoint, type Checkpoint } from '../../../benchmarks/accuracy/run-dir.js';
+import { codeIdentity, RUN_DIR_FORMAT, type Experiment } from '../../../benchmarks/accuracy/experiment.js';
+import { checkpointPath, openRunDir, readCheckpoint, readExperiment, RunDirError, writeCheckpoint, type Checkpoint } from '../../../benchmarks/accuracy/run-dir.js';
 
 const key = { dataset: 'mnist' as const, model: 'gm-K5-gamma1/256', trial: 2 };
 
@@ -20,7 +20,15 @@ const checkpoint = (epoch: number): Checkpoint => ({
   snapshots: [{ epoch: 0, mu: Float32Array.from([Math.fround(1 / 3)]), sigma: Float32Array.from([0.5]) }],
 });
 
-const experiment: Experiment = { format: 1, recipe: 'r', backend: 'wasm', datasets: [{ name: 'mnist', epochs: 3, data: 'b' }], models: ['gm-K5-gamma1/256'], trials: 2 };
+const experiment: Experiment = {
+  format: RUN_DIR_FORMAT,
+  recipe: 'r',
+  backend: 'wasm',
+  datasets: [{ name: 'mnist', epochs: 3, data: 'b' }],
+  models: ['gm-K5-gamma1/256'],
+  trials: 2,
+  code: { library: '0123abcd', packages: { '@tensorflow/tfjs-core': '4.22.0' } },
+};
 const tempDir = () => mkdtempSync(join(os.tmpdir(), 'gmlayer-run-dir-'));
 
 describe('checkpoints', () => {
@@ -69,5 +77,29 @@ describe('openRunDir', () => {
     const other = { ...experiment, backend: 'cpu', datasets: [{ ...experiment.datasets[0], epochs: 20 }] };
     expect(() => openRunDir(dir, other)).toThrow(RunDirError);
     expect(() => openRunDir(dir, other)).toThrow(/got another: backend: "wasm" in .*, "cpu" in this command; epochs of mnist: 3 in .*, 20 in this command/);
+  });
+
+  it('refuses other code unless the change is accepted, and then records it', () => {
+    const dir = tempDir();
+    openRunDir(dir, experiment);
+    const upgraded = { ...experiment, code: { library: '4567cdef', packages: { '@tensorflow/tfjs-core': '4.23.0' } } };
+    expect(() => openRunDir(dir, upgraded)).toThrow(
+      /expected the code its runs were trained with, got other code: code: library 0123abcd in .*, 4567cdef in this command; code: @tensorflow\/tfjs-core 4\.22\.0 in .*, 4\.23\.0 in this command; resumed runs would mix two computations/,
+    );
+    openRunDir(dir, upgraded, true);
+    const stored = readExperiment(dir);
+    expect(stored.code).toEqual(experiment.code);
+    expect(stored.codeChanges?.map((c) => c.library)).toEqual(['4567cdef']);
+    expect(() => openRunDir(dir, upgraded)).not.toThrow(); // the accepted code goes on without the flag
+    expect(() => openRunDir(dir, experiment)).toThrow(/got other code/); // and the first code is now the other one
+  });
+});
+
+describe('codeIdentity', () => {
+  it('digests the library and reference sources and names the tfjs packages, the same on every call', () => {
+    const code = codeIdentity();
+    expect(code.library).toMatch(/^[0-9a-f]{16}$/);
+    expect(code.packages['@tensorflow/tfjs-core']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(codeIdentity()).toEqual(code);
   });
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cachingLoader } from '../../../benchmarks/accuracy/datasets.js';
-import type { Experiment, RunKey } from '../../../benchmarks/accuracy/experiment.js';
+import { RUN_DIR_FORMAT, type Experiment, type RunKey } from '../../../benchmarks/accuracy/experiment.js';
 import { readCheckpoint } from '../../../benchmarks/accuracy/run-dir.js';
 import { recordsComponents, Runner } from '../../../benchmarks/accuracy/run.js';
 import { useBackend } from '../../../src/backend/backend.js';
@@ -18,7 +18,15 @@ beforeAll(async () => {
 });
 
 const EPOCHS = 3;
-const experiment = (models: string[]): Experiment => ({ format: 1, recipe: 'r', backend: 'wasm', datasets: [{ name: 'synthetic', epochs: EPOCHS, data: 'd' }], models, trials: 1 });
+const experiment = (models: string[]): Experiment => ({
+  format: RUN_DIR_FORMAT,
+  recipe: 'r',
+  backend: 'wasm',
+  datasets: [{ name: 'synthetic', epochs: EPOCHS, data: 'd' }],
+  models,
+  trials: 1,
+  code: { library: 'test', packages: {} },
+});
 
 class Crash extends Error {}
 
