@@ -50,7 +50,7 @@ export interface LoadedData {
 }
 
 /** Loads (or generates) a dataset. @throws GMDataError when its files are missing or differ from their pins. */
-export function loadDataset(name: DatasetName, dataDir?: string): LoadedData {
+function loadDataset(name: DatasetName, dataDir?: string): LoadedData {
   if (name === 'synthetic') {
     const { d, separation } = SYNTHETIC;
     const train = xorGaussianMixture({ d, n: SYNTHETIC.train, separation, seed: 'train' });

@@ -12,7 +12,7 @@ import { epochsOf, runSeeds, type Experiment, type RunKey } from './experiment.j
 import { readCheckpoint, writeCheckpoint } from './run-dir.js';
 
 /** Epochs at which components are recorded: every one up to 10, then log-spaced, and the last. */
-export function snapshotEpochs(epochs: number): Set<number> {
+function snapshotEpochs(epochs: number): Set<number> {
   const marks = epochs <= 10 ? Array.from({ length: epochs }, (_, j) => j + 1) : [1, 2, 5, 10, 20, 50, 100, 200];
   return new Set([0, ...marks.filter((e) => e <= epochs), epochs]);
 }

@@ -20,11 +20,11 @@ import { runPool } from './pool.js';
 import { Progress } from './progress.js';
 import { openRunDir, readCheckpoint } from './run-dir.js';
 
-export const RECIPE = 'Chewi, Rigollet & Yan: SGD, batch 64, learning rate 1 for σ and 0.1 otherwise; μ, U, v ~ N(0, γ²), σ = γ (γ = 1/2 unless the name says); pixels / 255';
+const RECIPE = 'Chewi, Rigollet & Yan: SGD, batch 64, learning rate 1 for σ and 0.1 otherwise; μ, U, v ~ N(0, γ²), σ = γ (γ = 1/2 unless the name says); pixels / 255';
 
 /** The paper's seven models, and Figure 4's second initialisation scale. */
-export const FULL_MODELS = ['gm-K5', 'gm-K10', 'gm-K20', 'gm2-K20', 'gm-frozen-K20', 'fc-standard', 'fc-mean-field', 'gm-K5-gamma1/256'];
-export const QUICK_MODELS = ['gm-K20', 'fc-standard'];
+const FULL_MODELS = ['gm-K5', 'gm-K10', 'gm-K20', 'gm2-K20', 'gm-frozen-K20', 'fc-standard', 'fc-mean-field', 'gm-K5-gamma1/256'];
+const QUICK_MODELS = ['gm-K20', 'fc-standard'];
 
 export interface AccuracyOptions {
   /** quick or full: the default datasets, models, epochs and trials above */
