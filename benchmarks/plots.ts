@@ -54,13 +54,8 @@ export async function errorCurves(report: Pick<AccuracyReport, 'runs' | 'bayesEr
   });
 }
 
-/**
- * A GM model's first-layer components over training, projected on the top two principal
- * components of the final mixture: one-sd covariance ellipses coloured by epoch, with
- * the FC network's first-layer neurons as grey dots (the paper's Figure 4).
- */
-export async function componentEvolution(plot: ComponentsEntry): Promise<string> {
-  const dataset = plot.dataset;
+/** The layers of one component panel (a vega-lite layer spec without $schema). */
+function componentPanel(plot: ComponentsEntry) {
   const outline: { id: string; epoch: number; idx: number; x: number; y: number }[] = [];
   for (const e of plot.ellipses) {
     for (let idx = 0; idx <= 40; idx++) {
@@ -76,10 +71,9 @@ export async function componentEvolution(plot: ComponentsEntry): Promise<string>
     }
   }
   const centres = plot.ellipses.map((e) => ({ epoch: e.epoch, x: e.cx, y: e.cy }));
-  return toSvg({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return {
     title: {
-      text: `${dataset}: ${plot.model} components over training`,
+      text: `${plot.dataset}: ${plot.model} components over training`,
       subtitle: `top two principal components of the final μ (${(100 * plot.explained).toFixed(0)} % of its variance); ellipses: one sd of N(μ_k, diag σ_k²)${plot.fcModel ? `; dots: ${plot.fcModel} neurons` : ''}`,
     },
     width: 480,
@@ -90,16 +84,38 @@ export async function componentEvolution(plot: ComponentsEntry): Promise<string>
         : []),
       {
         data: { values: outline },
-        mark: { type: 'line', strokeWidth: 1 },
+        mark: { type: 'line' as const, strokeWidth: 1 },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: 'PC 1' },
-          y: { field: 'y', type: 'quantitative', title: 'PC 2' },
+          x: { field: 'x', type: 'quantitative' as const, title: 'PC 1' },
+          y: { field: 'y', type: 'quantitative' as const, title: 'PC 2' },
           detail: { field: 'id' },
           order: { field: 'idx' },
-          color: { field: 'epoch', type: 'ordinal', scale: { scheme: 'viridis' }, title: 'epoch' },
+          color: { field: 'epoch', type: 'ordinal' as const, scale: { scheme: 'viridis' }, title: 'epoch' },
         },
       },
-      { data: { values: centres }, mark: { type: 'point', filled: true, size: 12 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'epoch', type: 'ordinal' } } },
+      { data: { values: centres }, mark: { type: 'point' as const, filled: true, size: 12 }, encoding: { x: { field: 'x', type: 'quantitative' as const }, y: { field: 'y', type: 'quantitative' as const }, color: { field: 'epoch', type: 'ordinal' as const } } },
     ],
+  };
+}
+
+/**
+ * A GM model's first-layer components over training, projected on the top two principal
+ * components of the final mixture: one-sd covariance ellipses coloured by epoch, with
+ * the FC network's first-layer neurons as grey dots (the paper's Figure 4).
+ */
+export async function componentEvolution(plot: ComponentsEntry): Promise<string> {
+  return toSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...componentPanel(plot) });
+}
+
+/**
+ * The paper's Figure 4 for one dataset: the component panels of several models side by
+ * side (K = 5 at γ = 1/2 and γ = 1/256), each in its own principal plane.
+ */
+export async function componentFigure(dataset: string, plots: ComponentsEntry[]): Promise<string> {
+  return toSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `${dataset}: components over training, ${plots.map((p) => p.model).join(' and ')}` },
+    hconcat: plots.map(componentPanel),
+    resolve: { scale: { color: 'independent' } },
   });
 }

@@ -1,12 +1,13 @@
 /**
  * Writes an accuracy report: STEM.json (format in benchmarks/README.md), STEM.csv (one
  * row per dataset, model, trial and epoch), STEM-<dataset>.svg (test error curves) and
- * STEM-<dataset>-<model>-components.svg (Figure 4), and prints the summary table.
+ * STEM-<dataset>-<model>-components.svg (each GM model's components), STEM-<dataset>-figure4.svg
+ * (K = 5 at both γ side by side, when the experiment has them), and prints the summary table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AdapterReport } from '../../src/backend/webgpu.js';
-import { componentEvolution, errorCurves } from '../plots.js';
+import { componentEvolution, componentFigure, errorCurves } from '../plots.js';
 import { machine, RESULTS_SCHEMA_VERSION } from '../results.js';
 import { curvesCsv, summarize, type AccuracyReport } from './report.js';
 
@@ -46,6 +47,14 @@ export async function writeAccuracy(report: AccuracyReport, stem: string, meta: 
   for (const entry of report.components) {
     const path = `${stem}-${entry.dataset}-${fileSafe(entry.model)}-components.svg`;
     writeFileSync(path, await componentEvolution(entry));
+    written.push(path);
+  }
+  // Figure 4 as the paper draws it: the single-layer K = 5 models (γ = 1/2, 1/256) side by side.
+  for (const { name } of report.experiment.datasets) {
+    const panels = report.components.filter((c) => c.dataset === name && /^gm-K5(-gamma1\/\d+)?$/.test(c.model));
+    if (panels.length < 2) continue;
+    const path = `${stem}-${name}-figure4.svg`;
+    writeFileSync(path, await componentFigure(name, panels));
     written.push(path);
   }
   console.log(`\nAccuracy (${meta.mode}) on ${report.experiment.backend}; ${report.setup}`);

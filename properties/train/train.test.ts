@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { summarize, type AccuracyReport } from '../../benchmarks/accuracy/report.js';
-import { componentEvolution, errorCurves } from '../../benchmarks/plots.js';
+import { componentEvolution, componentFigure, errorCurves } from '../../benchmarks/plots.js';
 import { componentPlot, principalPlane, projectComponent } from '../../benchmarks/components.js';
 import { useBackend } from '../../src/backend/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
@@ -163,6 +163,12 @@ describe('component evolution (the paper\'s Figure 4)', () => {
     // 2e₁ (first row) projects to ±10/√26 on it and the neuron 3e₃ (second row) to 0.
     expect(plot.neurons.map((n) => Math.abs(n.x))).toEqual([expect.closeTo(10 / Math.sqrt(26), 6), expect.closeTo(0, 6)]);
     const svg = await componentEvolution({ ...plot, dataset: 'synthetic', model: 'gm-K2', fcModel: 'fc-standard' });
+    const figure = await componentFigure('synthetic', [
+      { ...plot, dataset: 'synthetic', model: 'gm-K5' },
+      { ...plot, dataset: 'synthetic', model: 'gm-K5-gamma1/256' },
+    ]);
+    expect(figure.startsWith('<svg')).toBe(true);
+    expect(figure).toContain('synthetic: gm-K5-gamma1/256 components over training');
     expect(svg?.startsWith('<svg')).toBe(true);
     expect(svg).toContain('synthetic: gm-K2 components over training');
   });
