@@ -260,6 +260,14 @@ describeEachBackend('low-rank factors V on the composite kernels', (backend) => 
     await checkAgainstReference(op, c);
   });
 
+  // V drawn on σ's decade (wideCase), every tensor on its own decade in [−6, 6].
+  const lowRankAcross = wideCase({ maxK: 3, maxD: 5, maxL: 2, maxB: 3, maxR: 2 }, ACROSS_RANGE)
+    .map(toFloat32)
+    .filter((c) => clearOfThreshold(c) && signsDetermined(c) && termsInRange(c) && tailsNormal(c));
+  test.prop([lowRankAcross], { numRuns: runsOn(backend, 40) })('∂ℓ/∂V and the rest within the float32 bound, entries from 1e−8 to 1e9, V on σ’s decade', async (c) => {
+    await checkAgainstReference(op, c);
+  });
+
   it("'auto' runs the composite kernels with V of rank ≥ 1; 'fused' is refused, naming the option and the rank", () => {
     expect(resolveKernels('auto', 2)).toBe('composite');
     expect(() => resolveKernels('fused', 2)).toThrow(GMBackendError);
