@@ -49,6 +49,7 @@ async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
   const backends = args.backend && args.backend !== 'auto' ? present.filter((b) => b === args.backend) : present;
   if (backends.length === 0) throw new UsageError(`--backend: expected one of ${present.join(', ')} (installed here), got ${args.backend}`);
   const started = new Date();
+  const load = os.loadavg()[0]; // before the suite adds its own
   const report = await runSpeed(mode, backends, (line) => process.stderr.write(`speed ${line}\n`));
   const results = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -56,7 +57,7 @@ async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
     mode,
     startedAt: started.toISOString(),
     durationS: (Date.now() - started.getTime()) / 1000,
-    machine: machine(),
+    machine: { ...machine(), load },
     config: { d: 784, L: 10, backends, ...(backends.includes('webgpu') && { adapter: webgpuAdapter() }) },
     ...report,
   };

@@ -21,6 +21,14 @@ export interface Machine {
   arch: string;
   node: string;
   packages: Record<string, string>;
+  /** speed runs: the one-minute load average when the run started (os.loadavg; 0 where the OS has none) */
+  load?: number;
+}
+
+/** A line warning that other work shared the machine, when its load at the start was above half its cores; else undefined. */
+export function busyWarning(m: Machine): string | undefined {
+  if (m.load === undefined || m.load <= m.cores / 2) return undefined;
+  return `the machine was busy (load average ${m.load.toFixed(1)} on ${m.cores} cores at the start): absolute times and the two-worker ratio are not comparable with a quiet run's`;
 }
 
 export function machine(): Machine {
@@ -81,6 +89,8 @@ export function readResults(path: string): SpeedResultsFile {
 export function printReport(results: SpeedResultsFile): void {
   const ratioOf = (id: string, suffix: string) => results.ratios.find((r) => r.id === `${id} ${suffix}`)?.value.toFixed(2) ?? '';
   console.log(`\nSpeed (${results.mode}), d = ${results.config.d}, L = ${results.config.L}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`);
+  const busy = busyWarning(results.machine);
+  if (busy !== undefined) console.log(`warning: ${busy}`);
   const adapter = results.config.adapter;
   if (adapter !== undefined) {
     const kind = adapter.software ? 'a SOFTWARE adapter: webgpu times below are CPU rasteriser times, not GPU figures' : 'a hardware adapter';
