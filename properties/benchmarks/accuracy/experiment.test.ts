@@ -1,9 +1,12 @@
 /**
- * An experiment's runs, shards and seeds (benchmarks/accuracy/experiment.ts).
+ * An experiment's runs, shards and seeds (benchmarks/accuracy/experiment.ts), and the
+ * suite's plans (benchmarks/accuracy/suite.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { differences, experimentRuns, parseShard, runSeeds, shardRuns, type Experiment } from '../../../benchmarks/accuracy/experiment.js';
+import { planExperiment } from '../../../benchmarks/accuracy/suite.js';
+import { modelName, parseModelName } from '../../../src/train/models.js';
 
 const experiment = (trials: number, models: string[]): Experiment => ({
   format: 1,
@@ -74,5 +77,23 @@ describe('differences', () => {
       'code: @tensorflow/tfjs-core 4.22.0 in A, absent in B',
       'accepted code changes: [] in A, ["fed (accepted then)"] in B',
     ]);
+  });
+});
+
+describe('planExperiment', () => {
+  it('the full schedule: three datasets, 200 epochs, 5 trials, the paper’s seven models and Figure 4’s γ = 1/256, every name parseable', () => {
+    const e = planExperiment({ mode: 'full', backend: 'wasm' });
+    expect(e.datasets.map((d) => [d.name, d.epochs])).toEqual([['synthetic', 200], ['mnist', 200], ['fashion-mnist', 200]]);
+    expect(e.trials).toBe(5);
+    expect(e.models).toEqual(['gm-K5', 'gm-K10', 'gm-K20', 'gm2-K20', 'gm-frozen-K20', 'fc-standard', 'fc-mean-field', 'gm-K5-gamma1/256']);
+    for (const name of e.models) expect(modelName(parseModelName(name)!)).toBe(name);
+  });
+
+  it('the quick suite: synthetic for 20 epochs and MNIST for 3, one trial, gm-K20 against fc-standard; flags override', () => {
+    const e = planExperiment({ mode: 'quick', backend: 'cpu' });
+    expect(e.datasets.map((d) => [d.name, d.epochs])).toEqual([['synthetic', 20], ['mnist', 3]]);
+    expect([e.trials, e.models]).toEqual([1, ['gm-K20', 'fc-standard']]);
+    const custom = planExperiment({ mode: 'quick', backend: 'cpu', datasets: ['mnist'], models: [{ kind: 'gm', K: 5, gamma: 1 / 256 }, { kind: 'gm', K: 5, gamma: 1 / 256 }], epochs: 7, trials: 2 });
+    expect([custom.datasets, custom.models, custom.trials]).toEqual([[{ name: 'mnist', epochs: 7, data: expect.stringMatching(/^MNIST, IDX files of pinned SHA-256/) }], ['gm-K5-gamma1/256'], 2]);
   });
 });
