@@ -67,15 +67,20 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
-/** The stored experiment of a run dir. @throws RunDirError when DIR holds none. */
+/** The stored experiment of a run dir. @throws RunDirError when DIR holds none, or one of another format. */
 export function readExperiment(dir: string): Experiment {
   const path = experimentPath(dir);
   if (!existsSync(path)) throw new RunDirError(`${dir}: expected a run dir (with ${EXPERIMENT_FILE}), got none there`);
+  let experiment: Experiment;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Experiment;
+    experiment = JSON.parse(readFileSync(path, 'utf8')) as Experiment;
   } catch (error) {
     throw new RunDirError(`${path}: expected the JSON gmlayer wrote, got ${(error as Error).message}`);
   }
+  if (experiment.format !== RUN_DIR_FORMAT) {
+    throw new RunDirError(`${dir}: expected a run dir of format ${RUN_DIR_FORMAT}, got format ${String(experiment.format)} (another gmlayer version made it; start a new dir)`);
+  }
+  return experiment;
 }
 
 /**

@@ -95,6 +95,15 @@ describe('openRunDir', () => {
   });
 });
 
+describe('readExperiment', () => {
+  it('refuses a dir of another format, saying which', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ ...experiment, format: 1 }));
+    expect(() => readExperiment(dir)).toThrow(RunDirError);
+    expect(() => openRunDir(dir, experiment)).toThrow(new RegExp(`expected a run dir of format ${RUN_DIR_FORMAT}, got format 1 \\(another gmlayer version made it; start a new dir\\)`));
+  });
+});
+
 describe('codeIdentity', () => {
   it('digests the library and reference sources and names the tfjs packages, the same on every call', () => {
     const code = codeIdentity();
