@@ -144,8 +144,8 @@ function meanRatio(figures: Figure[], numerator: string, denominator: string, id
 /** A step to time: resolves to its duration in ms. */
 type Timer = () => Promise<number>;
 
-/** A workload's run() timed from here. */
-function timerOf(work: Workload): Timer {
+/** A workload's run() (or any work's) timed from here. */
+function timerOf(work: Pick<Workload, 'run'> | { run: () => Promise<unknown> }): Timer {
   return async () => {
     const start = performance.now();
     await work.run();
@@ -225,14 +225,11 @@ async function epochRatio(backend: string, mode: Mode): Promise<Ratio> {
   const model = buildModel({ kind: 'gm', K: 20 }, data.train.d, data.classes, 1);
   const steps = Math.ceil(data.train.n / 64);
   const step = gmStep({ B: 64, d: D, K: 20, L });
-  const timed = (work: () => Promise<unknown>) => async () => {
-    const start = performance.now();
-    await work();
-    return performance.now() - start;
-  };
-  const epoch = timed(() => train(model, data.train, data.test, { epochs: 1, seed: 'speed', classes: data.classes }));
-  const bare = timed(async () => {
-    for (let j = 0; j < steps; j++) await step.run();
+  const epoch = timerOf({ run: () => train(model, data.train, data.test, { epochs: 1, seed: 'speed', classes: data.classes }) });
+  const bare = timerOf({
+    run: async () => {
+      for (let j = 0; j < steps; j++) await step.run();
+    },
   });
   try {
     const full = mode === 'full';
