@@ -42,7 +42,8 @@ export class Runner {
     const spec = parseModelName(key.model);
     if (spec === undefined) throw new GMInternalError('Runner.run', 'a model name parseModelName takes', key.model);
     const data = this.data(key.dataset);
-    const model = buildModel(spec, data.train.d, data.classes, runSeeds(key).init);
+    const seeds = runSeeds(key);
+    const model = buildModel(spec, data.train.d, data.classes, seeds.init);
     try {
       if (checkpoint !== undefined) assignWeights(model, checkpoint.weights);
       const curve = checkpoint?.curve ?? [];
@@ -54,7 +55,7 @@ export class Runner {
       if (checkpoint === undefined) await snap(0);
       await train(model, data.train, data.test, {
         epochs,
-        seed: runSeeds(key).shuffle,
+        seed: seeds.shuffle,
         classes: data.classes,
         resume: checkpoint?.state,
         onEpoch: async (result, state) => {
