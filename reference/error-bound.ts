@@ -16,11 +16,14 @@
  * covers the product of up to three rounded factors in each term (γ_n ≈ n·u for a
  * length-n sum; Higham, Accuracy and Stability of Numerical Algorithms, §3.1).
  *
- * How errors propagate through the special functions: t = m/s carries an absolute
- * error of n·u·τ with τ = (Σ_i |μ_i x_i| + |m|)/s, the condition of t. Φ(t) then moves
- * by φ(t)·n·u·τ, and φ(t)/s by (|t|φ(t)/s)·n·u·τ. τ is large only where s is small
- * compared with Σ|μ_i x_i|, where b = Φ(t) is nearly a step; there its multiplier
- * q_k = U_k(σ_k² ⊙ x) is O(s) and the product stays bounded, as it must.
+ * How errors propagate through the special functions: the rounded m̂ and ŝ put t̂ = m̂/ŝ
+ * somewhere in an interval I around t (tInterval; its width is about 2γτ with
+ * τ = (Σ_i |μ_i x_i| + |t|E(s))/s, the condition of t). By the mean value theorem,
+ * a = mΦ(t) + sφ(t) then moves by at most sup_I Φ·|δm| + sup_I φ·|δs|, and b = Φ(t) by
+ * sup_I φ·|t̂ − t| (never more than 1). So a's error follows Φ(t)·Σ|μ_i x_i| + φ(t)·s
+ * into the left tail, where both are tiny, and stays a bound where t is ill-conditioned
+ * (I wide, the suprema reach Φ ≤ 1 and φ ≤ φ(0)). M therefore depends on γ: the same
+ * case has one magnitude per format.
  *
  * F covers underflow: each operation may also add an absolute error up to the smallest
  * normal number λ (with flush-to-zero; 2⁻¹⁰⁷⁵ with gradual underflow), which later
@@ -33,6 +36,7 @@
  */
 import { componentMoments, covarianceTimes, lowRankProjection, outputMeans } from './closed-form.js';
 import { dot, matTVec, matVec, zeros } from './linalg.js';
+import { normalCdf, normalPdf } from './normal.js';
 import type { GMGradients, GMParams, Matrix } from './types.js';
 
 /**
@@ -66,38 +70,87 @@ export function underflowFloor(unitRoundoff: number): number {
 }
 
 /**
- * Values and error scales of the per-(row, component) quantities: |X| ≤ V and
- * |δX| ≤ γ·E, where γ = n·u. Errors propagate to first order:
- * E(XY) = E(X)|Y| + |X|E(Y), and a rounded sum adds the sum of its terms' |values|.
+ * Where t̂ = m̂/ŝ can lie: m̂ ∈ [m − γE(m), m + γE(m)], ŝ ∈ [s − γE(s), s + γE(s)] ∩ [0, ∞),
+ * and the division's own rounding (relative γ). ŝ = 0 stands for the s = 0 branch, whose
+ * a = ReLU(m̂), b = H(m̂) are the limits t̂ → ±∞ (t̂ = 0 at m̂ = 0). lo ≤ t ≤ hi.
  */
-function componentErrors(params: GMParams, xb: number[], k: number) {
+export function tInterval(m: number, s: number, Em: number, Es: number, gamma: number): { lo: number; hi: number } {
+  const [mLo, mHi] = [m - gamma * Em, m + gamma * Em];
+  const [sLo, sHi] = [s - gamma * Es, s + gamma * Es];
+  // The division's own rounding widens a finite end by γ relative.
+  const widen = (end: number, side: -1 | 1) => (Number.isFinite(end) ? end + side * gamma * Math.abs(end) : end);
+  if (sLo > 0) {
+    return { lo: widen(Math.min(mLo / sLo, mLo / sHi), -1), hi: widen(Math.max(mHi / sLo, mHi / sHi), 1) };
+  }
+  // ŝ may be 0: t̂ reaches ±∞ on the side of m̂'s sign (m̂/0 with m̂ = 0 is the branch's 0).
+  const lo = mLo > 0 ? (sHi > 0 ? mLo / sHi : Infinity) : mLo < 0 ? -Infinity : 0;
+  const hi = mHi < 0 ? (sHi > 0 ? mHi / sHi : -Infinity) : mHi > 0 ? Infinity : 0;
+  return { lo: widen(lo, -1), hi: widen(hi, 1) };
+}
+
+/** u·φ(u) for u ≥ 0, 0 at u = ∞. */
+const uPdf = (u: number) => (u === Infinity ? 0 : u * normalPdf(u));
+/** |1 − u²|·φ(u) for u ≥ 0, 0 at u = ∞. */
+const curvature = (u: number) => (u === Infinity ? 0 : Math.abs(1 - u * u) * normalPdf(u));
+
+/**
+ * Suprema over t ∈ [lo, hi] of Φ(t), φ(t), |t|φ(t) and |1 − t²|φ(t): the derivatives of
+ * a (in m and s), b, φ(t) and tφ(t), so that by the mean value theorem every change of t
+ * within the interval moves each by at most sup·|Δt|. φ is largest where |t| is smallest;
+ * uφ(u) rises to its peak at u = 1 and falls after; |1 − u²|φ(u) falls from u = 0, rises
+ * on [1, √3] and falls after: each supremum is at an end of |t|'s range or at a peak inside.
+ */
+export function intervalSuprema(lo: number, hi: number): { Phi: number; pdf: number; tPdf: number; curvature: number } {
+  const uMin = lo > 0 ? lo : hi < 0 ? -hi : 0;
+  const uMax = Math.max(Math.abs(lo), Math.abs(hi));
+  const inside = (u: number) => uMin <= u && u <= uMax;
+  return {
+    Phi: normalCdf(hi),
+    pdf: normalPdf(uMin),
+    tPdf: inside(1) ? uPdf(1) : Math.max(uPdf(uMin), uPdf(uMax)),
+    curvature: Math.max(curvature(uMin), curvature(uMax), inside(Math.sqrt(3)) ? curvature(Math.sqrt(3)) : 0),
+  };
+}
+
+/** min(slope·spread, cap), where a zero slope or cap means no change at all (never 0·∞). */
+const change = (slope: number, spread: number, cap: number) => (slope === 0 || cap === 0 ? 0 : Math.min(slope * spread, cap));
+
+/**
+ * Values and error scales of the per-(row, component) quantities: |X| ≤ V and
+ * |δX| ≤ γ·E, with γ the factor 4·n·u that multiplies M. Errors propagate to first order
+ * through products and sums: E(XY) = E(X)|Y| + |X|E(Y), and a rounded sum adds the sum
+ * of its terms' |values|. Through the special functions they propagate by the mean value
+ * theorem over every t̂ the rounded m̂ and ŝ allow (tInterval), so the bound follows Φ(t)
+ * and φ(t) into the tails yet stays valid where t is ill-conditioned (docs/MATH.md, §8).
+ */
+function componentErrors(params: GMParams, xb: number[], k: number, gamma: number) {
   const Vk = params.V?.[k];
   const mom = componentMoments(params.mu[k], params.sigma[k], xb, Vk);
   let Em = 0; // Σ_i |μ_ki x_i|: the error scale of m
   for (let i = 0; i < xb.length; i++) Em += Math.abs(params.mu[k][i] * xb[i]);
   const cov = covarianceErrors(params.sigma[k], Vk, xb);
   // s is a root of a sum of squares: relative error γ from its own roundings, E(s) = s,
-  // plus what the errors of p = V_k x carry in: δs = Σ_j p_j δp_j / s.
-  const Es = mom.s + (mom.s > 0 ? cov.pP / mom.s : 0);
-  // t = m/s: E(t) = (E(m) + |t|E(s))/s = τ. Where φ(t) has underflowed to 0, every term it
-  // multiplies vanishes even if τ or |t| overflowed (0·∞ is read as 0).
-  const pdf = mom.pdf;
-  const tau = mom.s > 0 && pdf > 0 ? (Em + Math.abs(mom.m) + (Math.abs(mom.m) / mom.s) * (Es - mom.s)) / mom.s : 0;
-  const absT = pdf > 0 ? Math.abs(mom.t) : 0;
+  // plus what the errors of p = V_k x carry in: δs = Σ_j p_j δp_j / s. At s = 0 the
+  // computed p̂ is at most γP, so ŝ ≤ γΣ_j P_j.
+  const Es = mom.s > 0 ? mom.s + cov.pP / mom.s : cov.P.reduce((acc, Pj) => acc + Pj, 0);
+  const { lo, hi } = tInterval(mom.m, mom.s, Em, Es, gamma);
+  const sup = intervalSuprema(lo, hi);
+  // |t̂ − t|: ∞ where t is infinite or the interval is unbounded (then only the caps hold).
+  const spread = Number.isFinite(mom.t) ? Math.max(hi - mom.t, mom.t - lo) : lo === hi ? 0 : Infinity;
+  const absT = mom.pdf > 0 ? Math.abs(mom.t) : 0; // φ(t) = 0 where |t| may be ∞
   return {
     mom,
     absT,
-    tau,
     cov,
     Es,
-    /** E(a): Φ(t)E(m) + φ(t)E(s) + own rounding */
-    Ea: Em + Es + mom.a,
-    /** E(b): φ(t)E(t) + own rounding */
-    Eb: pdf * tau + mom.b,
-    /** E(φ(t)): |t|φ(t)E(t) + own rounding */
-    Epdf: absT * pdf * tau + pdf,
-    /** E(tφ(t)): |1 − t²|φ(t)E(t) + own rounding */
-    EtPdf: Math.abs(1 - absT * absT) * pdf * tau + absT * pdf,
+    /** E(a): sup Φ·E(m) + sup φ·E(s) (mean value theorem in (m, s)) + own rounding */
+    Ea: sup.Phi * Em + sup.pdf * Es + mom.a,
+    /** E(b): |Φ(t̂) − Φ(t)| ≤ min(sup φ·|t̂ − t|, 1), + own rounding */
+    Eb: change(sup.pdf, spread, 1) / gamma + mom.b,
+    /** E(φ(t)): both values lie in [0, sup φ] */
+    Epdf: change(sup.tPdf, spread, sup.pdf) / gamma + mom.pdf,
+    /** E(tφ(t)): both values lie in [−sup|t|φ, sup|t|φ] */
+    EtPdf: change(sup.curvature, spread, 2 * sup.tPdf) / gamma + absT * mom.pdf,
   };
 }
 
@@ -126,15 +179,18 @@ function outputMeanErrors(params: GMParams): Matrix {
 /**
  * Magnitude M of each output h_bl for (†): B×L.
  *   M_bl = 1/K Σ_k [ E(w_kl)|a| + |w_kl|E(a) + E(q_bkl) b + |q_bkl| E(b) ]
+ *
+ * @param gamma the factor 4·n·u that will multiply M ({@link roundingFactor}); M depends
+ *              on it because t's uncertainty does (the larger γ, the wider the interval).
  */
-export function forwardMagnitude(params: GMParams, x: Matrix): Matrix {
+export function forwardMagnitude(params: GMParams, x: Matrix, gamma: number): Matrix {
   const K = params.mu.length;
   const Ew = outputMeanErrors(params);
   const w = outputMeans(params);
   return x.map((xb) => {
     const out = new Array<number>(params.v[0].length).fill(0);
     for (let k = 0; k < K; k++) {
-      const { mom, Ea, Eb, cov } = componentErrors(params, xb, k);
+      const { mom, Ea, Eb, cov } = componentErrors(params, xb, k, gamma);
       const q = matVec(params.U[k], cov.y);
       const Eq = absMatVec(params.U[k], cov.Ey);
       for (let l = 0; l < out.length; l++) {
@@ -149,8 +205,9 @@ export function forwardMagnitude(params: GMParams, x: Matrix): Matrix {
  * Magnitude of each gradient entry of ℓ = Σ G ⊙ h for (†), in the shapes of the
  * gradients: the backward formulas of gradients.ts with every product and sum replaced
  * by its first-order error scale (value magnitudes included for the sums' own rounding).
+ * @param gamma as for {@link forwardMagnitude}.
  */
-export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGradients {
+export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma: number): GMGradients {
   const K = params.mu.length;
   const d = params.mu[0].length;
   const L = params.v[0].length;
@@ -168,7 +225,7 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
     const Gb = G[b];
     const absG = Gb.map(Math.abs);
     for (let k = 0; k < K; k++) {
-      const { mom, absT, Ea, Eb, Epdf, EtPdf, cov, Es } = componentErrors(params, xb, k);
+      const { mom, absT, Ea, Eb, Epdf, EtPdf, cov, Es } = componentErrors(params, xb, k, gamma);
       const { a, s, pdf } = mom;
       const Uk = params.U[k];
       const q = matVec(Uk, cov.y);
@@ -178,12 +235,14 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
       const Ec = absG.reduce((acc, g, l) => acc + g * Ew[k][l], 0);
       const e = Math.abs(dot(Gb, q));
       const Ee = absG.reduce((acc, g, l) => acc + g * Eq[l], 0);
-      // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division by s adds E(s)/s = 1).
+      // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division
+      // by s adds the relative error E(s)/s, 1 for the diagonal layer).
       const over = s > 0 ? 1 / s : 0;
+      const rel = Es * over;
       const Vdm = (c * mom.b + e * pdf * over) / K;
-      const Edm = (Ec * mom.b + c * Eb + (Ee * pdf + e * (Epdf + pdf)) * over) / K + Vdm;
+      const Edm = (Ec * mom.b + c * Eb + (Ee * pdf + e * (Epdf + pdf * rel)) * over) / K + Vdm;
       const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
-      const Eds = s > 0 ? (Ec * pdf + c * Epdf + (Ee * absT * pdf + e * (EtPdf + absT * pdf)) * over) / K + Vds : 0;
+      const Eds = s > 0 ? (Ec * pdf + c * Epdf + (Ee * absT * pdf + e * (EtPdf + absT * pdf * rel)) * over) / K + Vds : 0;
       // U_kᵀG: value and error scale.
       const UtG = matTVec(Uk, Gb).map(Math.abs);
       const EUtG = matTVec(Uk.map((row) => row.map(Math.abs)), absG);
@@ -192,9 +251,8 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix): GMGra
         out.v[k][l] += gl * (Ea + a);
         for (let i = 0; i < d; i++) {
           const mu = Math.abs(params.mu[k][i]);
-          // E(b·y_i) = E(b)|y_i| + b·E(y_i), written so that with r = 0 (E(y_i) = |y_i|) it
-          // is the diagonal layer's expression bit for bit (the fixtures stay unchanged).
-          out.U[k][l][i] += gl * ((Ea + a) * mu + (Eb + mom.b) * Math.abs(cov.y[i]) + mom.b * (cov.Ey[i] - Math.abs(cov.y[i])));
+          // E(a·μ_i) + a|μ_i| (the sum's own rounding) + E(b·y_i) = E(b)|y_i| + b·E(y_i).
+          out.U[k][l][i] += gl * ((Ea + a) * mu + Eb * Math.abs(cov.y[i]) + mom.b * cov.Ey[i]);
         }
       }
       const EdQ = UtG.map((g, i) => (EUtG[i] * mom.b + g * (Eb + mom.b)) / K); // E(∂ℓ/∂(Σx)) incl. its value

@@ -3,7 +3,7 @@
     python3 ports/numpy/conformance.py [fixtures/conformance.json] [--precision float64]
 
 A case passes when every entry e of expected.y and expected.grad.* satisfies
-|got − e| ≤ tolerance[P].factor · magnitude(e) + tolerance[P].floor. At float64 the port's
+|got − e| ≤ tolerance[P].factor · tolerance[P].magnitude(e) + tolerance[P].floor. At float64 the port's
 special functions are checked too, against fixtures/special-functions.json (beside the
 conformance file) by its pass rule: first its first gate, then the whole table. Prints
 one line per case and a summary; exits 1 if anything fails, 2 on bad usage.
@@ -51,8 +51,9 @@ def check_special_functions(path):
 def worst_ratio(case, y, grad, precision):
     """The largest |got − e| / allowed over every checked entry (≤ 1 passes)."""
     tol = case["tolerance"][precision]
-    pairs = [(y, case["expected"]["y"], case["magnitude"]["y"])]
-    pairs += [(grad[k], case["expected"]["grad"][k], case["magnitude"]["grad"][k]) for k in ("mu", "sigma", "U", "v", "x", "V") if k in case["expected"]["grad"]]
+    magnitude = tol["magnitude"]
+    pairs = [(y, case["expected"]["y"], magnitude["y"])]
+    pairs += [(grad[k], case["expected"]["grad"][k], magnitude["grad"][k]) for k in ("mu", "sigma", "U", "v", "x", "V") if k in case["expected"]["grad"]]
     worst = 0.0
     for got, expected, magnitude in pairs:
         got, expected, magnitude = (np.asarray(a, dtype=np.float64).reshape(-1) for a in (got, expected, magnitude))

@@ -170,8 +170,10 @@ const RANGE_REPRODUCERS: Record<string, GeneratedCase> = {
  */
 function termsInRange(c: GeneratedCase): boolean {
   const limit = 2 ** 127;
-  const M = gradientMagnitude(c.params, c.x, c.G);
-  const all = [forwardMagnitude(c.params, c.x), M.mu, M.sigma, M.v, M.x, ...M.U, ...(M.V ?? [])];
+  const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
+  const gamma = roundingFactor(dims, c.x.length, FLOAT32_UNIT_ROUNDOFF, 'gradient');
+  const M = gradientMagnitude(c.params, c.x, c.G, gamma);
+  const all = [forwardMagnitude(c.params, c.x, gamma), M.mu, M.sigma, M.v, M.x, ...M.U, ...(M.V ?? [])];
   return all.every((m) => m.every((row) => row.every((value) => value < limit)));
 }
 

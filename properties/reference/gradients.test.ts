@@ -67,8 +67,8 @@ describe('exact gradients vs central finite differences', () => {
     const B = c.x.length;
     const dims = { K: c.params.mu.length, d: c.params.mu[0].length, L: c.params.v[0].length };
     // Rounding error of one evaluation of ℓ: E = 4nu·Σ|G| M (reference/error-bound.ts).
-    const M = forwardMagnitude(c.params, c.x);
-    const E = roundingFactor(dims, B, 2 ** -53, 'forward') * M.reduce((acc, row, b) => acc + row.reduce((s, m, l) => s + Math.abs(c.G[b][l]) * m, 0), 0);
+    const gamma = roundingFactor(dims, B, 2 ** -53, 'forward');
+    const E = gamma * forwardMagnitude(c.params, c.x, gamma).reduce((acc, row, b) => acc + row.reduce((s, m, l) => s + Math.abs(c.G[b][l]) * m, 0), 0);
     const analytic: Record<string, number[]> = {};
     grad.mu.forEach((row, k) => (analytic[`mu[${k}]`] = row));
     grad.sigma.forEach((row, k) => (analytic[`sigma[${k}]`] = row));

@@ -16,14 +16,14 @@ function dimsOf(params: GMParams) {
 export function forwardTolerance(params: GMParams, x: Matrix, unitRoundoff = FLOAT64_UNIT_ROUNDOFF): Matrix {
   const factor = roundingFactor(dimsOf(params), x.length, unitRoundoff, 'forward');
   const floor = underflowFloor(unitRoundoff);
-  return forwardMagnitude(params, x).map((row) => row.map((m) => factor * m + floor));
+  return forwardMagnitude(params, x, factor).map((row) => row.map((m) => factor * m + floor));
 }
 
 /** Bound on the rounding error of each gradient entry, in the gradients' shapes. */
 export function gradientTolerance(params: GMParams, x: Matrix, G: Matrix, unitRoundoff = FLOAT64_UNIT_ROUNDOFF): GMGradients {
   const factor = roundingFactor(dimsOf(params), x.length, unitRoundoff, 'gradient');
   const floor = underflowFloor(unitRoundoff);
-  const M = gradientMagnitude(params, x, G);
+  const M = gradientMagnitude(params, x, G, factor);
   const scale = (a: Matrix) => a.map((row) => row.map((m) => factor * m + floor));
   return { mu: scale(M.mu), sigma: scale(M.sigma), U: M.U.map(scale), v: scale(M.v), x: scale(M.x), ...(M.V !== undefined && { V: M.V.map(scale) }) };
 }
