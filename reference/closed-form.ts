@@ -17,7 +17,7 @@
  * gradients (see gradients.ts).
  */
 import { dot, matVec, norm2 } from './linalg.js';
-import { upperTail } from './normal.js';
+import { ldexp, scaledUpperTail } from './normal.js';
 import { validateInput, validateParams } from './validate.js';
 import type { GMParams, Matrix, Vector } from './types.js';
 
@@ -34,6 +34,22 @@ export interface ComponentMoments {
   /** b = P(z > 0) = Φ(t) */
   b: number;
   /** φ(t), 0 when s = 0 */
+  pdf: number;
+  /**
+   * a, b and φ(t) as a sum of parts a = Σ ldexp(part.a, −part.k) (likewise b, φ): one part
+   * with k = 0 and the values above, except beyond |t| = 37, where the tail values leave
+   * the normal range and are carried scaled by 2^k (normal.ts, scaledUpperTail). The
+   * layer's terms are linear in (a, b, φ), so each part's terms are formed at its own
+   * scale and scaled down once: products with large s, U or x stay exact.
+   */
+  parts: MomentPart[];
+}
+
+/** One part of a component's (a, b, φ(t)), scaled by 2^k. */
+export interface MomentPart {
+  k: number;
+  a: number;
+  b: number;
   pdf: number;
 }
 
@@ -56,18 +72,25 @@ export function componentMoments(muK: Vector, sigmaK: Vector, x: Vector, Vk?: Ma
   const m = dot(muK, x);
   const s = norm2([...sigmaK.map((sigma, i) => sigma * x[i]), ...lowRankProjection(Vk, x)]);
   if (s === 0) {
-    return { m, s, t: m > 0 ? Infinity : m < 0 ? -Infinity : 0, a: Math.max(m, 0), b: heaviside(m), pdf: 0 };
+    const [a, b] = [Math.max(m, 0), heaviside(m)];
+    return { m, s, t: m > 0 ? Infinity : m < 0 ? -Infinity : 0, a, b, pdf: 0, parts: [{ k: 0, a, b, pdf: 0 }] };
   }
   const t = m / s;
-  const tail = upperTail(Math.abs(t)); // Q(|t|) = Φ(−|t|), loss(|t|) = g(−|t|)
-  return {
-    m,
-    s,
-    t,
-    a: Math.max(m, 0) + s * tail.loss,
-    b: t < 0 ? tail.Q : 1 - tail.Q,
-    pdf: tail.pdf,
-  };
+  const tail = scaledUpperTail(Math.abs(t)); // Q(|t|) = Φ(−|t|), loss(|t|) = g(−|t|), times 2^k
+  const { k } = tail;
+  const sLoss = s * tail.loss;
+  if (k === 0) {
+    const [a, b] = [Math.max(m, 0) + sLoss, t < 0 ? tail.Q : 1 - tail.Q];
+    return { m, s, t, a, b, pdf: tail.pdf, parts: [{ k, a, b, pdf: tail.pdf }] };
+  }
+  const pdf = ldexp(tail.pdf, -k);
+  if (t < 0) {
+    // a = s·g(−|t|), b = Q(|t|) and φ(t) are all tail values.
+    return { m, s, t, a: ldexp(sLoss, -k), b: ldexp(tail.Q, -k), pdf, parts: [{ k, a: sLoss, b: tail.Q, pdf: tail.pdf }] };
+  }
+  // a = m + s·g(−t) ≈ m and b = 1 − Q(t) ≈ 1 are ordinary; only φ(t) is a tail value.
+  const [a, b] = [m + ldexp(sLoss, -k), 1 - ldexp(tail.Q, -k)];
+  return { m, s, t, a, b, pdf, parts: [{ k: 0, a, b, pdf: 0 }, { k, a: 0, b: 0, pdf: tail.pdf }] };
 }
 
 /** w_k = U_k μ_k + v_k for every k: K×L. */
@@ -103,9 +126,9 @@ export function gmForward(params: GMParams, x: Matrix): Matrix {
     const h = new Array<number>(L).fill(0);
     for (let k = 0; k < K; k++) {
       const Vk = params.V?.[k];
-      const { a, b } = componentMoments(params.mu[k], params.sigma[k], xb, Vk);
+      const { parts } = componentMoments(params.mu[k], params.sigma[k], xb, Vk);
       const q = steinTerm(params.U[k], params.sigma[k], xb, Vk);
-      for (let l = 0; l < L; l++) h[l] += w[k][l] * a + q[l] * b;
+      for (const part of parts) for (let l = 0; l < L; l++) h[l] += ldexp(w[k][l] * part.a + q[l] * part.b, -part.k);
     }
     return h.map((value) => value / K);
   });

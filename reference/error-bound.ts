@@ -34,9 +34,9 @@
  * These bounds are what the fixtures' tolerances, the float64 identity tests and the
  * float32 tfjs tests use; they are worst-case, not statistical.
  */
-import { componentMoments, covarianceTimes, lowRankProjection, outputMeans } from './closed-form.js';
+import { componentMoments, covarianceTimes, lowRankProjection, outputMeans, type ComponentMoments } from './closed-form.js';
 import { dot, matTVec, matVec, zeros } from './linalg.js';
-import { normalCdf, normalPdf } from './normal.js';
+import { ldexp, normalCdf, normalPdf, scaledUpperTail, tailExponent } from './normal.js';
 import type { GMGradients, GMParams, Matrix } from './types.js';
 
 /**
@@ -134,24 +134,79 @@ function componentErrors(params: GMParams, xb: number[], k: number, gamma: numbe
   // computed p̂ is at most γP, so ŝ ≤ γΣ_j P_j.
   const Es = mom.s > 0 ? mom.s + cov.pP / mom.s : cov.P.reduce((acc, Pj) => acc + Pj, 0);
   const { lo, hi } = tInterval(mom.m, mom.s, Em, Es, gamma);
-  const sup = intervalSuprema(lo, hi);
   // |t̂ − t|: ∞ where t is infinite or the interval is unbounded (then only the caps hold).
   const spread = Number.isFinite(mom.t) ? Math.max(hi - mom.t, mom.t - lo) : lo === hi ? 0 : Infinity;
-  const absT = mom.pdf > 0 ? Math.abs(mom.t) : 0; // φ(t) = 0 where |t| may be ∞
+  const absT = Number.isFinite(mom.t) ? Math.abs(mom.t) : 0; // multiplies φ(t), which is 0 where t = ±∞
+  const uMin = lo > 0 ? lo : hi < 0 ? -hi : 0;
+  const scale = tailExponent(uMin);
+  const parts =
+    scale === 0 ? [ordinaryPart(mom, Em, Es, absT, intervalSuprema(lo, hi), spread, gamma)] : tailParts(mom, Em, Es, absT, uMin, scale, spread, gamma);
+  return { mom, absT, cov, Es, parts };
+}
+
+/**
+ * One part of a component's values and error scales at scale 2^k, like
+ * ComponentMoments.parts: every magnitude term is linear in these, so each part is
+ * summed at its own scale and scaled down once.
+ */
+interface ErrorPart {
+  k: number;
+  a: number;
+  b: number;
+  pdf: number;
+  /** E(a): sup Φ·E(m) + sup φ·E(s) (mean value theorem in (m, s)) + own rounding */
+  Ea: number;
+  /** E(b): |Φ(t̂) − Φ(t)| ≤ min(sup φ·|t̂ − t|, the Φ-range of I), + own rounding */
+  Eb: number;
+  /** E(φ(t)): both values lie in [0, sup φ] */
+  Epdf: number;
+  /** E(tφ(t)): both values lie in [−sup|t|φ, sup|t|φ] */
+  EtPdf: number;
+}
+
+/** The single part where the interval reaches |t| ≤ 37: the values as they are. */
+function ordinaryPart(mom: ComponentMoments, Em: number, Es: number, absT: number, sup: ReturnType<typeof intervalSuprema>, spread: number, gamma: number): ErrorPart {
   return {
-    mom,
-    absT,
-    cov,
-    Es,
-    /** E(a): sup Φ·E(m) + sup φ·E(s) (mean value theorem in (m, s)) + own rounding */
+    k: 0,
+    a: mom.a,
+    b: mom.b,
+    pdf: mom.pdf,
     Ea: sup.Phi * Em + sup.pdf * Es + mom.a,
-    /** E(b): |Φ(t̂) − Φ(t)| ≤ min(sup φ·|t̂ − t|, 1), + own rounding */
     Eb: change(sup.pdf, spread, 1) / gamma + mom.b,
-    /** E(φ(t)): both values lie in [0, sup φ] */
     Epdf: change(sup.tPdf, spread, sup.pdf) / gamma + mom.pdf,
-    /** E(tφ(t)): both values lie in [−sup|t|φ, sup|t|φ] */
     EtPdf: change(sup.curvature, spread, 2 * sup.tPdf) / gamma + absT * mom.pdf,
   };
+}
+
+/**
+ * The parts where the whole interval lies beyond |t| = 37 on one side (uMin = its end
+ * nearest 0): the tail values at scale 2^k, k = tailExponent(uMin), with the suprema at
+ * uMin (φ, uφ(u) and |1 − u²|φ(u) all decrease beyond √3). In the left tail a, b and φ
+ * are all tail values; in the right tail a ≈ m and b ≈ 1 form an ordinary part.
+ */
+function tailParts(mom: ComponentMoments, Em: number, Es: number, absT: number, uMin: number, k: number, spread: number, gamma: number): ErrorPart[] {
+  const near = scaledUpperTail(uMin, k);
+  const at = scaledUpperTail(Math.abs(mom.t), k);
+  const pdfSup = near.pdf;
+  const tPdfSup = uMin * near.pdf;
+  const curvatureSup = (uMin * uMin - 1) * near.pdf;
+  // Φ(t̂) and Φ(t) differ by at most the Φ-range of I: Φ(hi) = Q(uMin) on the left,
+  // 1 − Φ(lo) = Q(uMin) on the right.
+  const tail = {
+    k,
+    pdf: at.pdf,
+    Eb: change(pdfSup, spread, near.Q) / gamma,
+    Epdf: change(tPdfSup, spread, pdfSup) / gamma + at.pdf,
+    EtPdf: change(curvatureSup, spread, 2 * tPdfSup) / gamma + absT * at.pdf,
+  };
+  if (mom.t < 0) {
+    const a = mom.s * at.loss;
+    return [{ ...tail, a, b: at.Q, Ea: near.Q * Em + pdfSup * Es + a, Eb: tail.Eb + at.Q }];
+  }
+  return [
+    { k: 0, a: mom.a, b: mom.b, pdf: 0, Ea: Em + mom.a, Eb: mom.b, Epdf: 0, EtPdf: 0 },
+    { ...tail, a: 0, b: 0, Ea: pdfSup * Es },
+  ];
 }
 
 /**
@@ -190,11 +245,13 @@ export function forwardMagnitude(params: GMParams, x: Matrix, gamma: number): Ma
   return x.map((xb) => {
     const out = new Array<number>(params.v[0].length).fill(0);
     for (let k = 0; k < K; k++) {
-      const { mom, Ea, Eb, cov } = componentErrors(params, xb, k, gamma);
+      const { parts, cov } = componentErrors(params, xb, k, gamma);
       const q = matVec(params.U[k], cov.y);
       const Eq = absMatVec(params.U[k], cov.Ey);
-      for (let l = 0; l < out.length; l++) {
-        out[l] += (Ew[k][l] * mom.a + Math.abs(w[k][l]) * Ea + Eq[l] * mom.b + Math.abs(q[l]) * Eb) / K;
+      for (const { k: scale, a, b, Ea, Eb } of parts) {
+        for (let l = 0; l < out.length; l++) {
+          out[l] += ldexp((Ew[k][l] * a + Math.abs(w[k][l]) * Ea + Eq[l] * b + Math.abs(q[l]) * Eb) / K, -scale);
+        }
       }
     }
     return out;
@@ -225,8 +282,8 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
     const Gb = G[b];
     const absG = Gb.map(Math.abs);
     for (let k = 0; k < K; k++) {
-      const { mom, absT, Ea, Eb, Epdf, EtPdf, cov, Es } = componentErrors(params, xb, k, gamma);
-      const { a, s, pdf } = mom;
+      const { mom, absT, parts, cov, Es } = componentErrors(params, xb, k, gamma);
+      const { s } = mom;
       const Uk = params.U[k];
       const q = matVec(Uk, cov.y);
       const Eq = absMatVec(Uk, cov.Ey);
@@ -235,37 +292,40 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
       const Ec = absG.reduce((acc, g, l) => acc + g * Ew[k][l], 0);
       const e = Math.abs(dot(Gb, q));
       const Ee = absG.reduce((acc, g, l) => acc + g * Eq[l], 0);
-      // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division
-      // by s adds the relative error E(s)/s, 1 for the diagonal layer).
-      const over = s > 0 ? 1 / s : 0;
-      const rel = Es * over;
-      const Vdm = (c * mom.b + e * pdf * over) / K;
-      const Edm = (Ec * mom.b + c * Eb + (Ee * pdf + e * (Epdf + pdf * rel)) * over) / K + Vdm;
-      const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
-      const Eds = s > 0 ? (Ec * pdf + c * Epdf + (Ee * absT * pdf + e * (EtPdf + absT * pdf * rel)) * over) / K + Vds : 0;
       // U_kᵀG: value and error scale.
       const UtG = matTVec(Uk, Gb).map(Math.abs);
       const EUtG = matTVec(Uk.map((row) => row.map(Math.abs)), absG);
-      for (let l = 0; l < L; l++) {
-        const gl = absG[l] / K;
-        out.v[k][l] += gl * (Ea + a);
-        for (let i = 0; i < d; i++) {
-          const mu = Math.abs(params.mu[k][i]);
-          // E(a·μ_i) + a|μ_i| (the sum's own rounding) + E(b·y_i) = E(b)|y_i| + b·E(y_i).
-          out.U[k][l][i] += gl * ((Ea + a) * mu + Eb * Math.abs(cov.y[i]) + mom.b * cov.Ey[i]);
+      const over = s > 0 ? 1 / s : 0;
+      const rel = Es * over;
+      for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf } of parts) {
+        const down = (value: number) => ldexp(value, -scale);
+        // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division
+        // by s adds the relative error E(s)/s, 1 for the diagonal layer).
+        const Vdm = (c * bk + e * pdf * over) / K;
+        const Edm = (Ec * bk + c * Eb + (Ee * pdf + e * (Epdf + pdf * rel)) * over) / K + Vdm;
+        const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
+        const Eds = s > 0 ? (Ec * pdf + c * Epdf + (Ee * absT * pdf + e * (EtPdf + absT * pdf * rel)) * over) / K + Vds : 0;
+        for (let l = 0; l < L; l++) {
+          const gl = absG[l] / K;
+          out.v[k][l] += down(gl * (Ea + a));
+          for (let i = 0; i < d; i++) {
+            const mu = Math.abs(params.mu[k][i]);
+            // E(a·μ_i) + a|μ_i| (the sum's own rounding) + E(b·y_i) = E(b)|y_i| + b·E(y_i).
+            out.U[k][l][i] += down(gl * ((Ea + a) * mu + Eb * Math.abs(cov.y[i]) + bk * cov.Ey[i]));
+          }
         }
+        const EdQ = UtG.map((g, i) => (EUtG[i] * bk + g * (Eb + bk)) / K); // E(∂ℓ/∂(Σx)) incl. its value
+        for (let i = 0; i < d; i++) {
+          const sk = Math.abs(params.sigma[k][i]);
+          const xi = Math.abs(xb[i]);
+          const unit = s > 0 ? (sk * xi) / s : 0;
+          out.mu[k][i] += down((EUtG[i] * a + UtG[i] * (Ea + a)) / K + Edm * xi);
+          out.sigma[k][i] += down(2 * sk * xi * EdQ[i] + Eds * unit * xi);
+          out.x[b][i] += down(Edm * Math.abs(params.mu[k][i]) + Eds * unit * sk + sk * sk * EdQ[i]);
+        }
+        const Vk = params.V?.[k];
+        if (Vk !== undefined) lowRankMagnitude(Vk, xb, cov, EdQ, s, Es, Vds, Eds, down, out.V![k], out.x[b]);
       }
-      const EdQ = UtG.map((g, i) => (EUtG[i] * mom.b + g * (Eb + mom.b)) / K); // E(∂ℓ/∂(Σx)) incl. its value
-      for (let i = 0; i < d; i++) {
-        const sk = Math.abs(params.sigma[k][i]);
-        const xi = Math.abs(xb[i]);
-        const unit = s > 0 ? (sk * xi) / s : 0;
-        out.mu[k][i] += (EUtG[i] * a + UtG[i] * (Ea + a)) / K + Edm * xi;
-        out.sigma[k][i] += 2 * sk * xi * EdQ[i] + Eds * unit * xi;
-        out.x[b][i] += Edm * Math.abs(params.mu[k][i]) + Eds * unit * sk + sk * sk * EdQ[i];
-      }
-      const Vk = params.V?.[k];
-      if (Vk !== undefined) lowRankMagnitude(Vk, xb, cov, EdQ, s, Es, Vds, Eds, out.V![k], out.x[b]);
     }
   });
   return out;
@@ -288,6 +348,7 @@ function lowRankMagnitude(
   Es: number,
   Vds: number,
   Eds: number,
+  down: (value: number) => number,
   outV: Matrix,
   outX: number[],
 ): void {
@@ -297,8 +358,8 @@ function lowRankMagnitude(
     const Eunit = s > 0 ? Eds * (pj / s) + (Vds * (cov.P[j] + (pj * Es) / s)) / s : 0;
     for (let i = 0; i < xb.length; i++) {
       const xi = Math.abs(xb[i]);
-      outV[j][i] += (pj + cov.P[j]) * EdQ[i] + EVdq * xi + Eunit * xi;
-      outX[i] += Math.abs(row[i]) * (EVdq + Eunit);
+      outV[j][i] += down((pj + cov.P[j]) * EdQ[i] + EVdq * xi + Eunit * xi);
+      outX[i] += down(Math.abs(row[i]) * (EVdq + Eunit));
     }
   });
 }

@@ -22,6 +22,7 @@
  */
 import { componentMoments, covarianceTimes, lowRankProjection, outputMeans } from './closed-form.js';
 import { dot, matTVec, matVec, zeros } from './linalg.js';
+import { ldexp } from './normal.js';
 import { validateInput, validateParams, validateUpstream } from './validate.js';
 import type { GMGradients, GMParams, Matrix } from './types.js';
 
@@ -69,37 +70,42 @@ export function gmGradients(params: GMParams, x: Matrix, upstream?: Matrix): GMF
       const Vx = lowRankProjection(Vk, xb);
       const sigmaX = covarianceTimes(sigma[k], Vk, xb, Vx); // Σ_k x
       const q = matVec(U[k], sigmaX);
-      for (let l = 0; l < L; l++) y[b][l] += (w[k][l] * mom.a + q[l] * mom.b) / K;
-
+      const UtG = matTVec(U[k], Gb); // U_kᵀ G_b
       // Upstream weights of a_k and b_k.
       const dA = dot(Gb, w[k]) / K; // c/K
       const dB = dot(Gb, q) / K; //    e/K
-
-      // ∂ℓ/∂m and ∂ℓ/∂s. (dB/s) is bounded by ‖G‖‖U_k‖ max|σ_k|/K, so it is formed first.
+      // (dB/s) is bounded by ‖G‖‖U_k‖ max|σ_k|/K, so it is formed first.
       const dBOverS = mom.s > 0 ? dB / mom.s : 0;
-      const tPdf = mom.pdf === 0 ? 0 : mom.t * mom.pdf; // t may be ±∞ where φ(t) = 0
-      const dm = dA * mom.b + dBOverS * mom.pdf;
-      const ds = mom.s > 0 ? dA * mom.pdf - dBOverS * tPdf : 0;
+      // Every term below is linear in (a, b, φ): each part is added at its own scale 2^k
+      // and scaled down once (closed-form.ts, ComponentMoments.parts).
+      for (const part of mom.parts) {
+        const down = (value: number) => ldexp(value, -part.k);
+        for (let l = 0; l < L; l++) y[b][l] += down((w[k][l] * part.a + q[l] * part.b) / K);
 
-      // Direct paths: w_k a_k/K and q_k b_k/K.
-      const UtG = matTVec(U[k], Gb); // U_kᵀ G_b
-      for (let l = 0; l < L; l++) {
-        const gl = Gb[l] / K;
-        grad.v[k][l] += gl * mom.a;
-        const Ukl = grad.U[k][l];
-        for (let i = 0; i < d; i++) Ukl[i] += gl * (mom.a * mu[k][i] + mom.b * sigmaX[i]);
+        // ∂ℓ/∂m and ∂ℓ/∂s.
+        const tPdf = part.pdf === 0 ? 0 : mom.t * part.pdf; // t may be ±∞ where φ(t) = 0
+        const dm = dA * part.b + dBOverS * part.pdf;
+        const ds = mom.s > 0 ? dA * part.pdf - dBOverS * tPdf : 0;
+
+        // Direct paths: w_k a_k/K and q_k b_k/K.
+        for (let l = 0; l < L; l++) {
+          const gl = Gb[l] / K;
+          grad.v[k][l] += down(gl * part.a);
+          const Ukl = grad.U[k][l];
+          for (let i = 0; i < d; i++) Ukl[i] += down(gl * (part.a * mu[k][i] + part.b * sigmaX[i]));
+        }
+        const dQ = UtG.map((g) => (g * part.b) / K); // δ = ∂ℓ/∂(Σ_k x)
+        for (let i = 0; i < d; i++) {
+          const sk = sigma[k][i];
+          const xi = xb[i];
+          // σx/s ∈ [−1, 1] since |σ_ki x_i| ≤ s; 0 when s = 0 (symmetric derivative).
+          const unit = mom.s > 0 ? (sk * xi) / mom.s : 0;
+          grad.mu[k][i] += down((UtG[i] * part.a) / K + dm * xi);
+          grad.sigma[k][i] += down(2 * sk * xi * dQ[i] + ds * unit * xi);
+          grad.x[b][i] += down(dm * mu[k][i] + ds * unit * sk + sk * sk * dQ[i]);
+        }
+        if (Vk !== undefined) lowRankGradients(Vk, xb, Vx, dQ, mom.s, ds, down, grad.V![k], grad.x[b]);
       }
-      const dQ = UtG.map((g) => (g * mom.b) / K); // δ = ∂ℓ/∂(Σ_k x)
-      for (let i = 0; i < d; i++) {
-        const sk = sigma[k][i];
-        const xi = xb[i];
-        // σx/s ∈ [−1, 1] since |σ_ki x_i| ≤ s; 0 when s = 0 (symmetric derivative).
-        const unit = mom.s > 0 ? (sk * xi) / mom.s : 0;
-        grad.mu[k][i] += (UtG[i] * mom.a) / K + dm * xi;
-        grad.sigma[k][i] += 2 * sk * xi * dQ[i] + ds * unit * xi;
-        grad.x[b][i] += dm * mu[k][i] + ds * unit * sk + sk * sk * dQ[i];
-      }
-      if (Vk !== undefined) lowRankGradients(Vk, xb, Vx, dQ, mom.s, ds, grad.V![k], grad.x[b]);
     }
   }
   return { y, grad };
@@ -108,15 +114,26 @@ export function gmGradients(params: GMParams, x: Matrix, upstream?: Matrix): GMF
 /**
  * The low-rank part of one (row, component): adds ∂ℓ/∂V_k = (V_k x)δᵀ + (V_k δ)xᵀ +
  * ∂ℓ/∂s·(V_k x)xᵀ/s to gradV (r×d) and V_kᵀ(V_k δ) + ∂ℓ/∂s·V_kᵀ(V_k x)/s to gradX (d).
- * (V_k x)_j/s ∈ [−1, 1]; at s = 0 it is 0 (the symmetric derivative, as for σ).
+ * (V_k x)_j/s ∈ [−1, 1]; at s = 0 it is 0 (the symmetric derivative, as for σ). dQ and
+ * ds are at the scale of one moment part; `down` scales each term back.
  */
-function lowRankGradients(Vk: Matrix, x: number[], Vx: number[], dQ: number[], s: number, ds: number, gradV: Matrix, gradX: number[]): void {
+function lowRankGradients(
+  Vk: Matrix,
+  x: number[],
+  Vx: number[],
+  dQ: number[],
+  s: number,
+  ds: number,
+  down: (value: number) => number,
+  gradV: Matrix,
+  gradX: number[],
+): void {
   const Vdq = matVec(Vk, dQ);
   Vk.forEach((row, j) => {
     const unit = s > 0 ? Vx[j] / s : 0;
     for (let i = 0; i < x.length; i++) {
-      gradV[j][i] += Vx[j] * dQ[i] + Vdq[j] * x[i] + ds * unit * x[i];
-      gradX[i] += row[i] * (Vdq[j] + ds * unit);
+      gradV[j][i] += down(Vx[j] * dQ[i] + Vdq[j] * x[i] + ds * unit * x[i]);
+      gradX[i] += down(row[i] * (Vdq[j] + ds * unit));
     }
   });
 }

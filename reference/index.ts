@@ -5,10 +5,10 @@
 export * from './types.js';
 export * from './errors.js';
 export { shapeOf, validateParams, validateInput, validateUpstream, refuseUnknownFields, PARAM_FIELDS, REQUIRED_PARAM_FIELDS } from './validate.js';
-export { normalPdf, normalCdf, expectedRelu, millsRatio, erfc, erfcx, upperTail } from './normal.js';
-export type { UpperTail } from './normal.js';
+export { normalPdf, normalCdf, expectedRelu, millsRatio, erfc, erfcx, upperTail, scaledUpperTail, tailExponent, ldexp } from './normal.js';
+export type { UpperTail, ScaledUpperTail } from './normal.js';
 export { gmForward, componentMoments, outputMeans, steinTerm, heaviside, lowRankProjection, covarianceTimes } from './closed-form.js';
-export type { ComponentMoments } from './closed-form.js';
+export type { ComponentMoments, MomentPart } from './closed-form.js';
 export { gmGradients } from './gradients.js';
 export type { GMForwardBackward } from './gradients.js';
 export { gmMonteCarlo } from './monte-carlo.js';

@@ -27,7 +27,8 @@
  * Accuracy (measured against 50-digit mpmath values in
  * `fixtures/special-functions.json`, see properties/reference/normal.test.ts):
  * φ, Φ, g, R, erfc, erfcx are within a few ulps over t ∈ [−37, 37]
- * (|z| ≤ 26 for erfc). Beyond that the results underflow gracefully (to subnormals,
+ * (|z| ≤ 26 for erfc), and so are the scaled tail values of {@link scaledUpperTail}
+ * over u ∈ (37, 64). Beyond 37 the unscaled results underflow gracefully (to subnormals,
  * then 0); Φ and g are never negative and nondecreasing up to their rounding (a few
  * ulps; there is no jump where the method switches at 0.75). NaN in gives NaN out; ±∞ give
  * the limits (Φ(−∞) = 0, Φ(∞) = 1, g(−∞) = 0, g(∞) = ∞).
@@ -89,6 +90,57 @@ function laplaceFraction(u: number): { R: number; r: number } {
   return { R: 1 / (u + r), r };
 }
 
+/** ln 2 = LN2_HI + LN2_LO with LN2_HI of 32 significant bits, so k·LN2_HI is exact for k < 2²¹ (the split of fdlibm's exp). */
+const LN2_HI = 6.93147180369123816490e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+
+/**
+ * Beyond this u the tail values leave float64's normal range (φ(37) ≈ 2.1e−298,
+ * g(−37) ≈ 1.5e−301, g(−37.5) ≈ 1.2e−309), while products with large factors (s, U, x)
+ * can still be ordinary numbers: there the tail is carried scaled by 2^k.
+ */
+export const SCALED_TAIL_FROM = 37;
+
+/** At and above this u every tail value times any float64 (below 2¹⁰²⁴) is below 2⁻¹⁰⁷⁵: 0. */
+const TAIL_ZERO_FROM = 64;
+
+/**
+ * The power of two that keeps the tail at u normal: k = 0 for u ≤ 37 (and for u ≥ 64 or
+ * NaN, where nothing is left to keep), else k ≈ u²/(2 ln 2), so that φ(u)·2^k ∈ [0.28, 0.57].
+ */
+export function tailExponent(u: number): number {
+  if (!(u > SCALED_TAIL_FROM && u < TAIL_ZERO_FROM)) return 0;
+  const hi = Math.round(u * 65536) / 65536;
+  return Math.round((hi * hi) / 2 / Math.LN2);
+}
+
+/**
+ * x·2^n for an integer n, rounded once unless the result is subnormal (then at most
+ * one more rounding of a subnormal: below 2⁻¹⁰⁷⁴ in absolute terms). 2^n itself is out of
+ * range for |n| > 1023, so the factor is applied in steps of at most 2^±1000.
+ */
+export function ldexp(x: number, n: number): number {
+  let y = x;
+  let rest = n;
+  while (rest > 1000) (y *= 2 ** 1000), (rest -= 1000);
+  while (rest < -1000) (y *= 2 ** -1000), (rest += 1000);
+  return y * 2 ** rest;
+}
+
+/**
+ * e^{−u²/2}·2^k for u ∈ [0, 64) and an integer k ≥ 0 with the result below 2¹⁰²⁴.
+ * u = hi + lo as in expNegSquare (hi² exact), and 2^k folded into the exponent by an
+ * exact reduction: hi²/2 (a multiple of 2⁻³³ below 2¹¹) minus k·LN2_HI (a multiple of
+ * 2⁻³² below 2¹²) is exact, so no intermediate underflows and the result is within a
+ * few ulps wherever it is normal.
+ */
+function scaledExpNegHalfSquare(u: number, k: number): number {
+  const hi = Math.round(u * 65536) / 65536;
+  const lo = u - hi; // exact
+  const reduced = (hi * hi) / 2 - k * LN2_HI; // exact
+  return Math.exp(k * LN2_LO - reduced) * Math.exp(-0.5 * lo * (u + hi));
+}
+
 /** The quantities every other function here is built from, for u ≥ 0. */
 export interface UpperTail {
   /** φ(u) */
@@ -113,6 +165,24 @@ export function upperTail(u: number): UpperTail {
   }
   const { R, r } = laplaceFraction(u);
   return { pdf, Q: pdf * R, loss: pdf * r * R, R };
+}
+
+/** {@link upperTail}'s values scaled by 2^k (R, a ratio, unscaled), and k. */
+export interface ScaledUpperTail extends UpperTail {
+  k: number;
+}
+
+/**
+ * Upper-tail quantities at u ≥ 0 scaled by 2^k: pdf = φ(u)·2^k, Q = Q(u)·2^k,
+ * loss = loss(u)·2^k, so that they stay normal numbers beyond u = 37, where the unscaled
+ * ones underflow. k defaults to {@link tailExponent}(u); with k = 0 this is upperTail(u)
+ * bit for bit. A given k must not make φ(u)·2^k overflow (k ≤ tailExponent(u) + 1 is safe).
+ */
+export function scaledUpperTail(u: number, k = tailExponent(u)): ScaledUpperTail {
+  if (k === 0) return { ...upperTail(u), k };
+  const { R, r } = laplaceFraction(u);
+  const pdf = u < TAIL_ZERO_FROM ? INV_SQRT_2PI * scaledExpNegHalfSquare(u, k) : 0;
+  return { pdf, Q: pdf * R, loss: pdf * r * R, R, k };
 }
 
 /**

@@ -6,15 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { erfc, erfcx, expectedRelu, millsRatio, normalCdf, normalPdf } from '../../reference/normal.js';
+import { erfc, erfcx, expectedRelu, ldexp, millsRatio, normalCdf, normalPdf, scaledUpperTail, tailExponent, upperTail } from '../../reference/normal.js';
 
 interface NormalRow { t: number; cdf: string; pdf: string; expectedRelu: string; millsRatio?: string }
 interface ErfcRow { z: number; erfc: string; erfcx: string }
+interface ScaledTailRow { u: number; k: number; pdf: string; Q: string; loss: string }
 const table = JSON.parse(readFileSync(new URL('../../fixtures/special-functions.json', import.meta.url), 'utf8')) as {
   passRule: { bound: number };
   firstGate: { normal: NormalRow[]; erfc: ErfcRow[] };
   normal: NormalRow[];
   erfc: ErfcRow[];
+  scaledTail: ScaledTailRow[];
 };
 
 /** Error in units of the last place of the exact value (subnormals: of the smallest normal). */
@@ -77,6 +79,16 @@ describe('special functions against 50-digit mpmath values', () => {
   ] as const)('%s is within 4 ulps on z ∈ [−6, 26]', (_name, f, key) => {
     const worst = Math.max(...table.erfc.map((row) => ulps(f(row.z), Number(row[key]))));
     expect(worst).toBeLessThanOrEqual(MAX_ULPS);
+  });
+
+  it('scaledUpperTail: φ(u)·2^k, Q(u)·2^k and g(−u)·2^k within 4 ulps on u ∈ (37, 64)', () => {
+    expect(table.scaledTail.length).toBeGreaterThan(300);
+    const bad: string[] = [];
+    for (const row of table.scaledTail) {
+      const got = scaledUpperTail(row.u, row.k);
+      for (const key of ['pdf', 'Q', 'loss'] as const) if (!(ulps(got[key], Number(row[key])) <= MAX_ULPS)) bad.push(`${key}(${row.u})·2^${row.k}`);
+    }
+    expect(bad).toEqual([]);
   });
 
   it('underflows gracefully beyond |t| = 37 (relative accuracy lost only to subnormals)', () => {
@@ -153,4 +165,40 @@ describe('special-function identities and bounds', () => {
   test.prop([fc.double({ min: -26, max: 26, noNaN: true })])('erfc(z) + erfc(−z) = 2', (z) => {
     expect(Math.abs(erfc(z) + erfc(-z) - 2)).toBeLessThanOrEqual(2 * 2 ** -52);
   });
+});
+
+describe('the scaled tail', () => {
+  test.prop([fc.double({ min: 37, max: 64, noNaN: true, minExcluded: true, maxExcluded: true })])('tailExponent keeps φ(u)·2^k in [0.28, 0.57]', (u) => {
+    const { pdf, k } = scaledUpperTail(u);
+    expect(k).toBe(tailExponent(u));
+    expect(pdf).toBeGreaterThanOrEqual(0.28);
+    expect(pdf).toBeLessThanOrEqual(0.57);
+  });
+
+  test.prop([fc.double({ min: 0, max: 37, noNaN: true })])('k = 0 up to u = 37, and then it is upperTail bit for bit', (u) => {
+    expect(tailExponent(u)).toBe(0);
+    expect(scaledUpperTail(u)).toEqual({ ...upperTail(u), k: 0 });
+  });
+
+  it('is 0 from u = 64 on, where no float64 factor can bring it back', () => {
+    expect(tailExponent(64)).toBe(0);
+    expect(scaledUpperTail(64)).toMatchObject({ pdf: 0, Q: 0, loss: 0, k: 0 });
+    expect(scaledUpperTail(Infinity)).toMatchObject({ pdf: 0, Q: 0, loss: 0, k: 0 });
+  });
+
+  test.prop([fc.double({ min: 1, max: 2, noNaN: true, maxExcluded: true }), fc.integer({ min: -2000, max: 2000 })])(
+    'ldexp(x, n) = x·2^n: exact while normal, one rounding to the subnormal grid below',
+    (x, n) => {
+      const y = ldexp(x, n);
+      if (n >= 1024) expect(y).toBe(Infinity);
+      else if (n < -1022) {
+        // On the grid of 2^−1074: y·2^1074 and x·2^(n+1074) are both exact doubles here.
+        if (n + 1074 >= -1) expect(Math.abs(y * 2 ** 1000 * 2 ** 74 - x * 2 ** (n + 1074))).toBeLessThanOrEqual(0.5);
+        else expect(y).toBe(0);
+      } else {
+        expect(y).toBe(x * 2 ** n);
+        expect(ldexp(y, -n)).toBe(x);
+      }
+    },
+  );
 });

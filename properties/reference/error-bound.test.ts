@@ -1,0 +1,141 @@
+/**
+ * reference/error-bound.ts: the bound (†) holds where its derivation says it must (for
+ * the rounding of the inputs themselves, on cases built to be hard for it: tails to
+ * |t| = 45, s at or near 0, rows scaled far from 1) and its pieces are what they claim:
+ * the interval holds every t̂ the rounded m̂, ŝ allow, and the suprema are suprema.
+ */
+import { describe, expect, it } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { intervalSuprema, tInterval } from '../../reference/error-bound.js';
+import { gmGradients } from '../../reference/gradients.js';
+import { normalCdf, normalPdf } from '../../reference/normal.js';
+import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
+import { hardCase, uniform } from '../support/arbitraries.js';
+import { expectClose, mapNested } from '../support/compare.js';
+import { FLOAT32_UNIT_ROUNDOFF, FLOAT64_UNIT_ROUNDOFF, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
+
+const parts = (g: GMGradients) => ({ mu: g.mu, sigma: g.sigma, U: g.U, v: g.v, x: g.x, ...(g.V !== undefined && { V: g.V }) });
+
+/** Asserts that the reference on `moved` inputs stays within the bound of `unitRoundoff` around the reference on the exact ones. */
+function expectWithinBound(params: GMParams, x: Matrix, G: Matrix, moved: { params: GMParams; x: Matrix; G: Matrix }, unitRoundoff: number): void {
+  const exact = gmGradients(params, x, G);
+  const got = gmGradients(moved.params, moved.x, moved.G);
+  expectClose(got.y, exact.y, forwardTolerance(params, x, unitRoundoff), 'y');
+  const tolerance = parts(gradientTolerance(params, x, G, unitRoundoff));
+  for (const [name, value] of Object.entries(parts(got.grad))) expectClose(value, parts(exact.grad)[name as keyof typeof tolerance]!, tolerance[name as keyof typeof tolerance]!, name);
+}
+
+const mapParams = (p: GMParams, f: (z: number) => number): GMParams => ({
+  mu: mapNested(p.mu, f),
+  sigma: mapNested(p.sigma, f),
+  U: mapNested(p.U, f),
+  v: mapNested(p.v, f),
+  ...(p.V !== undefined && { V: mapNested(p.V, f) }),
+});
+
+describe('the bound covers the rounding of the inputs', () => {
+  /**
+   * Entries below float32's normal range set to 0, so that rounding is relative (at most
+   * u). Below it a flush to 0 can move s to exactly 0, across the kink of a at m = 0
+   * (a = s·φ(0) there), where no rounding bound holds for the gradients.
+   */
+  const normal32 = (z: number) => (Math.abs(z) < 2 ** -126 ? 0 : z);
+  const inFloat32 = (c: { params: GMParams; x: Matrix; G: Matrix }) => ({ params: mapParams(c.params, normal32), x: mapNested(c.x, normal32), G: mapNested(c.G, normal32) });
+  // hardCase aims t at up to 37 on row 0 and mixes exact zeros, 1e−8 and ordinary values.
+  test.prop([fc.oneof(hardCase(), hardCase({ maxR: 2 })).map(inFloat32)])('to float32: the reference moves by less than the float32 bound', (c) => {
+    expectWithinBound(c.params, c.x, c.G, { params: mapParams(c.params, Math.fround), x: mapNested(c.x, Math.fround), G: mapNested(c.G, Math.fround) }, FLOAT32_UNIT_ROUNDOFF);
+  });
+
+  it('where t is ill conditioned: rounding x to float32 moves t from −20 to 0, and the bound still holds', () => {
+    // μ = (1, −1), x = (f, f + δ) with f a float32 near 1e36 and δ just under half its
+    // spacing, so m = −δ rounds to m̂ = 0; σ makes s = δ/20, t = −20. a jumps from
+    // s·g(−20) ≈ 0 to s·φ(0): a first-order bound, Φ(t)·E(m) + φ(t)·E(s), allows ≈ 0 here.
+    const f = Math.fround(1e36);
+    const spacing = 2 ** (Math.floor(Math.log2(f)) - 23); // float32 numbers near f are this far apart
+    const delta = 0.49 * spacing;
+    const s = delta / 20;
+    const params: GMParams = { mu: [[1, -1]], sigma: [[s / f, 0]], U: [[[1, 1]]], v: [[0]] };
+    const x = [[f, f + delta]];
+    const G = [[1]];
+    expect(Math.fround(x[0][1])).toBe(f);
+    expect(gmGradients(params, x, G).y[0][0]).toBeLessThan(1e-60);
+    expectWithinBound(params, x, G, { params: mapParams(params, Math.fround), x: mapNested(x, Math.fround), G }, FLOAT32_UNIT_ROUNDOFF);
+  });
+
+  /**
+   * One component per target t ∈ ±[37, 45] on a single row scaled by 10^e, e ∈ [0, 250]:
+   * Φ(t), φ(t) and g(−|t|) are subnormal or 0 in float64 while their products are not.
+   */
+  const deepTail = fc
+    .record({
+      K: fc.integer({ min: 1, max: 3 }),
+      d: fc.integer({ min: 1, max: 4 }),
+      L: fc.integer({ min: 1, max: 2 }),
+      e: fc.integer({ min: 0, max: 250 }),
+    })
+    .chain(({ K, d, L, e }) => {
+      const entry = uniform(0.1, 3).chain((value) => fc.constantFrom(value, -value));
+      const matrix = (rows: number, cols: number) => fc.array(fc.array(entry, { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows });
+      return fc.record({
+        mu: matrix(K, d),
+        sigma: matrix(K, d),
+        U: fc.array(matrix(L, d), { minLength: K, maxLength: K }),
+        v: matrix(K, L),
+        x: matrix(1, d),
+        G: matrix(1, L),
+        targets: fc.array(uniform(37, 45).chain((t) => fc.constantFrom(t, -t)), { minLength: K, maxLength: K }),
+        scale: fc.constant(10 ** e),
+      });
+    })
+    .map(({ mu, sigma, U, v, x, G, targets, scale }) => {
+      const row = x[0].map((xi) => xi * scale);
+      // σ_k ← σ_k·|m|/(s·|t|), μ_k's sign flipped to t's: t = m/s hits its target.
+      const sized = sigma.map((sk, k) => {
+        const m = mu[k].reduce((acc, value, i) => acc + value * row[i], 0);
+        const s = Math.hypot(...sk.map((value, i) => value * row[i]));
+        return sk.map((value) => (value * Math.abs(m)) / (s * Math.abs(targets[k])));
+      });
+      const signed = mu.map((mk, k) => (Math.sign(mk.reduce((acc, value, i) => acc + value * row[i], 0)) === Math.sign(targets[k]) ? mk : mk.map((value) => -value)));
+      return { params: { mu: signed, sigma: sized, U, v }, x: [row], G };
+    });
+
+  /** Each entry moved by one float64 ulp up or down, as a port's own input rounding may. */
+  const ulpStep = (z: number, up: boolean) => (z === 0 ? 0 : z + (up ? 1 : -1) * Math.abs(z) * FLOAT64_UNIT_ROUNDOFF * 2);
+
+  test.prop([deepTail, fc.boolean()])('in the deep tail at float64: one ulp on every input stays within the float64 bound', (c, up) => {
+    const step = (z: number) => ulpStep(z, up);
+    expectWithinBound(c.params, c.x, c.G, { params: mapParams(c.params, step), x: mapNested(c.x, step), G: mapNested(c.G, step) }, FLOAT64_UNIT_ROUNDOFF);
+  });
+});
+
+describe('the pieces of the bound', () => {
+  const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+  test.prop([finite, fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 1e-16, max: 1e-2, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })])(
+    'tInterval holds every t̂ = m̂/ŝ the rounded m̂, ŝ allow (ŝ = 0 as the s = 0 limits)',
+    (m, s, emExtra, esExtra, gamma, dm, ds) => {
+      const Em = Math.abs(m) * (1 + emExtra);
+      const Es = s * (1 + esExtra) + esExtra;
+      const { lo, hi } = tInterval(m, s, Em, Es, gamma);
+      const mHat = m + dm * gamma * Em;
+      const sHat = Math.max(0, s + ds * gamma * Es);
+      const tHat = sHat > 0 ? mHat / sHat : mHat > 0 ? Infinity : mHat < 0 ? -Infinity : 0;
+      expect(lo).toBeLessThanOrEqual(tHat);
+      expect(tHat).toBeLessThanOrEqual(hi);
+    },
+  );
+
+  const end = fc.oneof({ weight: 8, arbitrary: fc.double({ min: -50, max: 50, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(-Infinity, Infinity) });
+  test.prop([end, end])('intervalSuprema are not exceeded anywhere on the interval (200 points and the peaks)', (p, q) => {
+    const [lo, hi] = p <= q ? [p, q] : [q, p];
+    const sup = intervalSuprema(lo, hi);
+    const [a, b] = [Math.max(lo, -60), Math.min(hi, 60)];
+    const points = [lo, hi, ...Array.from({ length: 201 }, (_, j) => a + ((b - a) * j) / 200), ...[0, 1, -1, Math.sqrt(3), -Math.sqrt(3)].filter((t) => lo <= t && t <= hi)];
+    const slack = 1 + 1e-12; // both sides are rounded
+    for (const t of points.filter(Number.isFinite)) {
+      expect(normalCdf(t)).toBeLessThanOrEqual(sup.Phi * slack);
+      expect(normalPdf(t)).toBeLessThanOrEqual(sup.pdf * slack);
+      expect(Math.abs(t) * normalPdf(t)).toBeLessThanOrEqual(sup.tPdf * slack);
+      expect(Math.abs(1 - t * t) * normalPdf(t)).toBeLessThanOrEqual(sup.curvature * slack);
+    }
+  });
+});
