@@ -36,3 +36,11 @@ export function packageVersion(name: string): string | undefined {
   }
   return undefined;
 }
+
+/** The installed versions of the named packages, the absent ones left out. */
+export function packageVersions(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => {
+    const version = packageVersion(name);
+    return version === undefined ? [] : [[name, version]];
+  }));
+}

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { dirname } from 'node:path';
 import type { AdapterReport } from '../src/backend/webgpu.js';
 import { UsageError } from '../src/cli/args.js';
-import { packageVersion, TFJS_PACKAGES } from './packages.js';
+import { packageVersions, TFJS_PACKAGES } from './packages.js';
 import type { Mode, SpeedReport } from './speed.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -32,11 +32,6 @@ export function busyWarning(m: Machine): string | undefined {
 }
 
 export function machine(): Machine {
-  const packages: Record<string, string> = {};
-  for (const name of [...TFJS_PACKAGES, 'tinybench']) {
-    const version = packageVersion(name);
-    if (version) packages[name] = version;
-  }
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
@@ -44,7 +39,7 @@ export function machine(): Machine {
     platform: os.platform(),
     arch: os.arch(),
     node: process.version,
-    packages,
+    packages: packageVersions([...TFJS_PACKAGES, 'tinybench']),
   };
 }
 

@@ -144,8 +144,8 @@ function meanRatio(figures: Figure[], numerator: string, denominator: string, id
 /** A step to time: resolves to its duration in ms. */
 type Timer = () => Promise<number>;
 
-/** A workload's run() (or any work's) timed from here. */
-function timerOf(work: Pick<Workload, 'run'> | { run: () => Promise<unknown> }): Timer {
+/** A workload's (or any work's) run() timed from here. */
+function timerOf(work: { run: () => Promise<unknown> }): Timer {
   return async () => {
     const start = performance.now();
     await work.run();

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/cli/args.js';
 import { GMInternalError } from '../../src/errors.js';
-import { packageVersion, TFJS_PACKAGES } from '../packages.js';
+import { packageVersions, TFJS_PACKAGES } from '../packages.js';
 import type { DatasetName } from './datasets.js';
 
 /** The version of the run-dir layout and checkpoint contents (run-dir.ts). */
@@ -60,11 +60,7 @@ export function codeIdentity(): CodeIdentity {
       .sort();
     for (const file of files) hash.update(`${folder}/${file}\0`).update(readFileSync(join(root, file)));
   }
-  const packages = Object.fromEntries(TFJS_PACKAGES.flatMap((name) => {
-    const version = packageVersion(name);
-    return version === undefined ? [] : [[name, version]];
-  }));
-  return { library: hash.digest('hex').slice(0, 16), packages };
+  return { library: hash.digest('hex').slice(0, 16), packages: packageVersions(TFJS_PACKAGES) };
 }
 
 /** The code a run dir's runs continue with: the last accepted change, else the original. */
