@@ -326,7 +326,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
         if (K === 20 && (FUSED_BACKENDS as readonly string[]).includes(backend)) {
           jobs.push({ backend, task: 'gm-step-composite', K, B, make: () => gmStep(shape, 'composite') });
         }
-        // What low-rank covariance factors of rank r cost (they run the composite kernels).
+        // What low-rank covariance factors of rank r cost (on the default kernels).
         if (K === 20 && B === 64) {
           for (const r of LOW_RANKS) jobs.push({ backend, task: `gm-step-r${r}`, K, B, make: () => gmStep({ ...shape, r }) });
         }

@@ -6,7 +6,7 @@
  *   gmForward   h = gmLayer(x): [B, L]
  *   gmStep      one SGD step of softmax cross-entropy on gmLayer(x): forward, the
  *               hand-written backward for μ, σ, U, v (and V when shape.r ≥ 1, low-rank
- *               covariance factors, which run the composite kernels), and the update; by
+ *               covariance factors), and the update; by
  *               default on the op's default kernels (src/op/gm-op.ts), or as asked
  *   floor       the matrix products such a step performs and nothing else, in the
  *               fastest form tfjs-wasm offers (src/op/fused/gm-fused.ts uses the same):

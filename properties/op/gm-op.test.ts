@@ -253,8 +253,8 @@ describeEachPath('gmLayer against the float64 reference', (backend, kernels) => 
   });
 });
 
-describeEachBackend('low-rank factors V on the composite kernels', (backend) => {
-  const op = opFor('composite');
+describeEachPath('low-rank factors V', (backend, kernels) => {
+  const op = opFor(kernels);
   const lowRank32 = hardCase({ maxK: 3, maxD: 5, maxL: 2, maxB: 3, maxR: 3 })
     .map(toFloat32)
     .filter((c) => clearOfThreshold(c) && signsDetermined(c));
@@ -268,12 +268,6 @@ describeEachBackend('low-rank factors V on the composite kernels', (backend) => 
     .filter((c) => clearOfThreshold(c) && signsDetermined(c) && termsInRange(c) && tailsNormal(c));
   test.prop([lowRankAcross], { numRuns: runsOn(backend, 40) })('∂ℓ/∂V and the rest within the float32 bound, entries from 1e−8 to 1e9, V on σ’s decade', async (c) => {
     await checkAgainstReference(op, c);
-  });
-
-  it("'auto' runs the composite kernels with V of rank ≥ 1; 'fused' is refused, naming the option and the rank", () => {
-    expect(resolveKernels('auto', 2)).toBe('composite');
-    expect(() => resolveKernels('fused', 2)).toThrow(GMBackendError);
-    expect(() => resolveKernels('fused', 2)).toThrow("options.kernels: expected 'auto' or 'composite' with low-rank factors V (the fused kernels take rank 0), got 'fused' with V of rank 2");
   });
 });
 
@@ -412,12 +406,13 @@ describeEachPath('robustness', (backend, kernels) => {
     }
   });
 
-  it('leaks no tensors across repeated forward and backward passes', async () => {
-    const c = toFloat32(fc.sample(hardCase(), { seed: 3, numRuns: 1 })[0]);
-    await evaluate(op, c); // warm up kernel registration
+  it('leaks no tensors across repeated forward and backward passes, with and without low-rank factors', async () => {
+    const withV = hardCase({ maxR: 2 }).filter((c) => (c.params.V?.[0]?.length ?? 0) > 0);
+    const cases = [hardCase(), withV].map((arbitrary) => toFloat32(fc.sample(arbitrary, { seed: 3, numRuns: 1 })[0]));
+    for (const c of cases) await evaluate(op, c); // warm up kernel registration
     await gmValuesChecked();
     const before = tf.memory().numTensors;
-    for (let j = 0; j < 20; j++) await evaluate(op, c);
+    for (let j = 0; j < 20; j++) for (const c of cases) await evaluate(op, c);
     await gmValuesChecked(); // on webgpu, checks still in flight hold two small tensors each
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -461,8 +456,7 @@ describeEachPath('robustness', (backend, kernels) => {
   });
 
   it('B = 0 gives an empty output and zero gradients of every parameter (no kernel sees the empty batch)', async () => {
-    // V (rank 1) where the path takes it: the composite kernels.
-    const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]], ...(kernels === 'composite' && { V: [[[0.5, -0.5]]] }) });
+    const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]], V: [[[0.5, -0.5]]] });
     const x = tf.tensor2d([], [0, 2]);
     expect(op(x, p).shape).toEqual([0, 1]);
     const grads = tf.grads((xx: tf.Tensor, mu: tf.Tensor, U: tf.Tensor) => op(xx as tf.Tensor2D, { ...p, mu, U } as GMTensors))([x, p.mu, p.U], tf.zeros([0, 1]));

@@ -41,7 +41,7 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
       impl: 'tfjs',
       backend: report.backend,
       ...(report.adapter && { adapter: report.adapter }),
-      kernels: resolveKernels(kernels, c.dims.r),
+      kernels: resolveKernels(kernels),
       y,
       grad: { mu, sigma, U, v, x, ...V },
     };

@@ -83,12 +83,7 @@ export const FUSED_BACKENDS = [...HOST_BACKENDS, 'webgpu'] as const;
  *         webgl), on cpu or wasm in a runtime without WebAssembly SIMD (which the fused
  *         loops need), or where the loops are not compiled yet and a synchronous compile is refused.
  */
-export function resolveKernels(choice: KernelChoice = 'auto', rank = 0): 'fused' | 'composite' {
-  if (rank > 0) {
-    // The fused kernels compute the diagonal layer; low-rank factors run the composite ops.
-    if (choice === 'fused') throw new GMBackendError('options.kernels', "'auto' or 'composite' with low-rank factors V (the fused kernels take rank 0)", `'fused' with V of rank ${rank}`);
-    return 'composite';
-  }
+export function resolveKernels(choice: KernelChoice = 'auto'): 'fused' | 'composite' {
   const backendName = tf.getBackend();
   const onHost = (HOST_BACKENDS as readonly string[]).includes(backendName);
   const fused = backendName === 'webgpu' || (onHost && wasmLoopsReady());
@@ -128,10 +123,10 @@ function register(kernel: GMKernel, backendName: string): void {
   }
 }
 
-/** The kernel to run for this choice and rank of V, registered on first use. */
-function kernelFor(choice: KernelChoice, rank: number): string {
+/** The kernel to run for this choice, registered on first use. */
+function kernelFor(choice: KernelChoice): string {
   const onGpu = tf.getBackend() === 'webgpu';
-  const kernel = resolveKernels(choice, rank) === 'composite' ? compositeKernel : onGpu ? webgpuKernel : fusedKernel;
+  const kernel = resolveKernels(choice) === 'composite' ? compositeKernel : onGpu ? webgpuKernel : fusedKernel;
   if (kernel === fusedKernel) registerFusedLoops();
   register(kernel, tf.getBackend());
   return kernel.kernelName;
@@ -142,15 +137,14 @@ function kernelFor(choice: KernelChoice, rank: number): string {
  *
  * @param x       [B, d] float32 inputs.
  * @param params  μ: [K, d], σ: [K, d], U: [K, L, d], v: [K, L], and optionally V: [K, r, d]
- *                (low-rank factors, Σ_k = diag(σ_k²) + V_kᵀV_k; r ≥ 1 runs the composite
- *                kernels), float32.
+ *                (low-rank factors, Σ_k = diag(σ_k²) + V_kᵀV_k), float32.
  * @returns       h: [B, L].
  * @throws GMShapeError for a wrong type, rank, shape or mismatched K, d, L;
  *         GMValueError for a wrong dtype, a disposed tensor, or (with checkValues) NaN or ±∞.
  */
 export function gmLayer(x: tf.Tensor2D, params: GMTensors, options: GMOpOptions = {}): tf.Tensor2D {
   const rank = checkInputs(x, params, options);
-  const kernel = kernelFor(options.kernels ?? 'auto', rank);
+  const kernel = kernelFor(options.kernels ?? 'auto');
   if (x.shape[0] === 0) return emptyBatch(x, params);
   const { mu, sigma, U, v, V } = params;
   const inputs: tf.NamedTensorMap = rank > 0 ? { x, mu, sigma, U, v, V: V! } : { x, mu, sigma, U, v }; // rank 0 is the diagonal layer

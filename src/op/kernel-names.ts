@@ -15,6 +15,7 @@ export const GaussianMixtureLayerWebGPU = 'GaussianMixtureLayerWebGPU';
 /** The fused path's loops, each a kernel of its own on cpu and wasm. */
 export const GMFusedRowScale = 'GMFusedRowScale';
 export const GMFusedPrepare = 'GMFusedPrepare';
+export const GMFusedPrepareLowRank = 'GMFusedPrepareLowRank';
 export const GMFusedCombine = 'GMFusedCombine';
 export const GMFusedComponentGrads = 'GMFusedComponentGrads';
 export const GMFusedParamGrads = 'GMFusedParamGrads';

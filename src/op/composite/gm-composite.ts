@@ -9,7 +9,7 @@
  * range unless the quantity it stands for does (docs/MATH.md, section 6):
  *   x̂ = x / c_b              c_b a power of two near max_i |x_bi|; h(x) = c·h(x̂) by
  *                            positive homogeneity
- *   σ̂ = σ / ς_k, σ̃ = σ ⊙ σ̂   ς_k a power of two near max_i |σ_ki| (at least 1); σ̃ = σ²/ς
+ *   σ̂ = σ / ς_k, σ̃ = σ ⊙ σ̂   ς_k a power of two near max_i |σ_ki|; σ̃ = σ²/ς
  *   m = x̂ μᵀ                 B×K
  *   q̃ = x̂ (U⊙σ̃)ᵀ            B×(K·L): q̃ = q/ς, q_bkl = Σ_i U_kli σ_ki² x̂_bi
  *   ŝ² = x̂² (σ̂²)ᵀ            B×K: ŝ = s/ς

@@ -1,5 +1,6 @@
 /**
- * Low-rank factors V (K×r×d) on the composite path: Σ_k = diag(σ_k²) + V_kᵀV_k
+ * Low-rank factors V (K×r×d) on every kernel path (the fused ones take these tensor ops
+ * for V's share and add it to their own): Σ_k = diag(σ_k²) + V_kᵀV_k
  * (docs/MATH.md, section 10), in the scaled quantities of section 6. The component scale
  * ς_k covers V_k as well as σ_k, V̂ = V/ς, and at x̂ = x/c:
  *   p̂ = V̂_k x̂: B×(K·r)          ŝ² gains ‖p̂_k‖²           q̃ gains U_k V_kᵀ p̂_k
@@ -84,4 +85,19 @@ export function lowRankGradients({ V, U, scale, xh, pHat, Gq, D, r, Pq, cMax }: 
       return tf.add(viaS, tf.matMul(tf.reshape(GqW, [B, K * rank]), tf.reshape(VHat, [K * rank, d])));
     },
   };
+}
+
+/**
+ * The fused paths' F = [mᵀ; q̃ᵀ] (K(L+1)×B: row k is m_k, row K + kL + l is q̃_kl) with the
+ * low-rank share of q̃ (B×K·L, from lowRankForward) added to its q̃ rows.
+ */
+export function addToSteinRows(F: tf.Tensor2D, q: tf.Tensor2D, K: number): tf.Tensor2D {
+  const [rows, B] = F.shape;
+  return tf.concat([tf.slice(F, [0, 0], [K, B]), tf.add(tf.slice(F, [K, 0], [rows - K, B]), tf.transpose(q))], 0) as tf.Tensor2D;
+}
+
+/** ∂ℓ/∂q̃ (B×K·L) from the fused paths' [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ (K(L+1)×B, F's row order). */
+export function steinRowsGradient(dMQT: tf.Tensor2D, K: number): tf.Tensor2D {
+  const [rows, B] = dMQT.shape;
+  return tf.transpose(tf.slice(dMQT, [K, 0], [rows - K, B])) as tf.Tensor2D;
 }

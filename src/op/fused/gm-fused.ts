@@ -16,10 +16,12 @@
  * Forward (the math of src/op/composite/gm-composite.ts and reference/closed-form.ts, eq. 6,
  * with x and σ scaled by powers of two as there: docs/MATH.md, section 6):
  *   GMFusedRowScale      c_b = 2^round(log2 max_i |x_bi|); x̂ = x/c, x̂² and both transposed
- *   GMFusedPrepare       ς_k = 2^max(0, round(log2 max_i |σ_ki|)); A = [μ; U⊙σ̃]: K(L+1)×d with
+ *   GMFusedPrepare       ς_k = 2^round(log2 max_i |σ_ki|); A = [μ; U⊙σ̃]: K(L+1)×d with
  *                        σ̃ = σ²/ς, σ̂²ᵀ (σ̂ = σ/ς), w = Uμ + v: K×L
  *   F = A·x̂ᵀ             [mᵀ; q̃ᵀ]: K(L+1)×B, q̃ = q/ς (one packing of x̂ᵀ)
  *   ŝ² = x̂²·σ̂²ᵀ          B×K
+ *   with low-rank factors V (r ≥ 1): ς_k covers max|V_k| too (GMFusedPrepareLowRank), and
+ *   V's shares of ŝ² and q̃ (src/op/composite/low-rank.ts, tfjs ops) are added to ŝ² and F
  *   GMFusedCombine       a, b, φ/ŝ, tφ/ŝ² (one 4×K×B tensor), and h = c/K Σ_k (a_k w_k + b_k ς_k q̃_k)
  * Backward (shared by μ, σ, U and v; ∂ℓ/∂x lazy, see gradFunc):
  *   GMFusedComponentGrads  [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ: K(L+1)×B and the same with the columns of
@@ -30,6 +32,7 @@
  *   GMFusedParamGrads    ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ̃,
  *                        ∂ℓ/∂σ = cmax·σ̂ ⊙ (2 Σ_l U_l ⊙ P_q,l + S)
  *   ∂ℓ/∂x (only when asked) = [∂ℓ/∂m, ∂ℓ/∂q̃]·A + x̂ ⊙ (D σ̃)
+ *   with V: ∂ℓ/∂V, and V's shares of ∂ℓ/∂U and ∂ℓ/∂x, from D, ∂ℓ/∂q̃ and P_q (low-rank.ts)
  * The cmax scaling keeps rows near the float32 maximum finite (see componentGradsKernel).
  * The special functions are computed in float64 and rounded to float32 on store; the
  * compiled loops compute in float32, as tfjs's own ops (and the composite path) do;
@@ -45,8 +48,10 @@ import {
   GMFusedComponentGrads,
   GMFusedParamGrads,
   GMFusedPrepare,
+  GMFusedPrepareLowRank,
   GMFusedRowScale,
 } from '../kernel-names.js';
+import { addToSteinRows, lowRankForward, lowRankGradients, steinRowsGradient } from '../composite/low-rank.js';
 import { aliasInputs } from '../tape.js';
 import { runLoop } from './wasm-loops.js';
 
@@ -91,16 +96,32 @@ const rowScaleKernel: FusedKernel = {
   },
 };
 
-const prepareKernel: FusedKernel = {
-  name: GMFusedPrepare,
-  inputs: ['mu', 'sigma', 'U', 'v'],
-  outputShapes: ({ U: [K, L, d] }) => [[K * (L + 1), d], [d, K], [K, L], [K, 1]], // A = [μ; U⊙σ̃], σ̂²ᵀ, w, ς
-  body: ({ inputs: { mu, sigma, U, v }, outputs: [A, sigmaHat2T, w, scale], memory, shape }) => {
-    const [K, , d] = shape.U;
-    runLoop(memory, 'rowMaxAbs', [K, d], [sigma], [scale]);
-    rowScales(memory.view(scale), COMPONENT_SCALE_EXPONENT_RANGE);
-    runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v, scale], [A, sigmaHat2T, w]);
-  },
+/**
+ * ς_k = 2^round(log2 max_i |σ_ki|) (with low-rank factors, the max over V_k's entries too:
+ * src/op/composite/low-rank.ts), then A, σ̂²ᵀ and w for it.
+ */
+function prepare({ inputs: { mu, sigma, U, v, V }, outputs: [A, sigmaHat2T, w, scale, scaleV], memory, shape }: KernelIO): void {
+  const [K, , d] = shape.U;
+  runLoop(memory, 'rowMaxAbs', [K, d], [sigma], [scale]);
+  if (V !== undefined) {
+    runLoop(memory, 'rowMaxAbs', [K, shape.V[1] * d], [V], [scaleV]);
+    const [ofSigma, ofV] = [memory.view(scale), memory.view(scaleV)];
+    for (let k = 0; k < K; k++) ofSigma[k] = Math.max(ofSigma[k], ofV[k]);
+  }
+  rowScales(memory.view(scale), COMPONENT_SCALE_EXPONENT_RANGE);
+  runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v, scale], [A, sigmaHat2T, w]);
+}
+
+const prepareShapes = ({ U: [K, L, d] }: Shapes) => [[K * (L + 1), d], [d, K], [K, L], [K, 1]]; // A = [μ; U⊙σ̃], σ̂²ᵀ, w, ς
+
+const prepareKernel: FusedKernel = { name: GMFusedPrepare, inputs: ['mu', 'sigma', 'U', 'v'], outputShapes: prepareShapes, body: prepare };
+
+/** The same with low-rank factors V (r ≥ 1): one more output, V's row maxima, for the caller to dispose. */
+const prepareLowRankKernel: FusedKernel = {
+  name: GMFusedPrepareLowRank,
+  inputs: ['mu', 'sigma', 'U', 'v', 'V'],
+  outputShapes: (shape) => [...prepareShapes(shape), [shape.U[0], 1]],
+  body: prepare,
 };
 
 /**
@@ -144,7 +165,7 @@ const paramGradsKernel: FusedKernel = {
     runLoop(memory, 'paramGrads', shape.U, [P, S, U, mu, sigma, gw, cMax, scale], outputs),
 };
 
-const KERNELS = [rowScaleKernel, prepareKernel, combineKernel, componentGradsKernel, paramGradsKernel];
+const KERNELS = [rowScaleKernel, prepareKernel, prepareLowRankKernel, combineKernel, componentGradsKernel, paramGradsKernel];
 
 function fusedKernelFunc(kernel: FusedKernel): tf.KernelFunc {
   return ({ inputs, backend }) => {
@@ -162,25 +183,43 @@ function run(kernel: FusedKernel, inputs: Record<string, tf.Tensor>): tf.Tensor[
   return tf.engine().runKernel(kernel.name, inputs, {}) as tf.Tensor[];
 }
 
-type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D };
+type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D; V?: tf.Tensor3D };
+
+/** A, σ̂²ᵀ, w and ς (ς over σ and V alike). */
+function prepared(mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D, V?: tf.Tensor3D): tf.Tensor[] {
+  if (V === undefined) return run(prepareKernel, { mu, sigma, U, v });
+  const outputs = run(prepareLowRankKernel, { mu, sigma, U, v, V });
+  tf.dispose(outputs.pop()!); // V's row maxima, merged into ς already
+  return outputs;
+}
 
 /**
  * The forward: h, then what the backward reads (src/op/tape.ts hands those to the tape):
  * μ, σ, U and v as aliases (no copies; no product in the backward takes them as its
- * right operand, see aliasInputs), and c, x̂, x̂²ᵀ, F, w and the terms. Not x: x̂ and c
- * stand for it.
+ * right operand, see aliasInputs), and c, x̂, x̂²ᵀ, F, w, the terms and ς; with low-rank
+ * factors (r ≥ 1) clones of V and U and p̂ (src/op/composite/low-rank.ts adds V's share
+ * to ŝ² and q̃). Not x: x̂ and c stand for it.
  */
 function forward({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): tf.TensorInfo[] {
-  const { x, mu, sigma, U, v } = inputs as unknown as Inputs;
+  const { x, mu, sigma, U, v, V } = inputs as unknown as Inputs;
+  const K = mu.shape[0];
   const [h, ...intermediates] = tf.tidy(() => {
     const [c, xh, xh2, xhT, xh2T] = run(rowScaleKernel, { x });
-    const [A, sigmaHat2T, w, scale] = run(prepareKernel, { mu, sigma, U, v });
-    const F = tf.matMul(A, xhT);
-    const s2 = tf.matMul(xh2, sigmaHat2T);
+    const [A, sigmaHat2T, w, scale] = prepared(mu, sigma, U, v, V);
+    let F = tf.matMul(A, xhT) as tf.Tensor2D;
+    let s2 = tf.matMul(xh2, sigmaHat2T);
+    const extra = V === undefined ? undefined : lowRankForward(xh as tf.Tensor2D, U, V, scale as tf.Tensor2D);
+    if (extra !== undefined) {
+      F = addToSteinRows(F, extra.q, K);
+      s2 = tf.add(s2, extra.s2);
+    }
     const [h, terms] = run(combineKernel, { F, s2, w, c, scale });
-    return [h, c, xh, xh2T, F, w, terms, scale];
+    // Clones: V and U are products' right operands in the low-rank backward (see aliasInputs).
+    const lowRank = extra === undefined ? [] : [tf.clone(V!), extra.pHat, tf.clone(U)];
+    return [h, c, xh, xh2T, F, w, terms, scale, ...lowRank];
   });
-  return [h, ...aliasInputs(inputs, ['mu', 'sigma', 'U', 'v'], backend), ...intermediates];
+  const [c, xh, xh2T, F, w, terms, scale, ...lowRank] = intermediates;
+  return [h, ...aliasInputs(inputs, ['mu', 'sigma', 'U', 'v'], backend), c, xh, xh2T, F, w, terms, scale, ...lowRank];
 }
 
 /**
@@ -192,11 +231,15 @@ function forward({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: 
  */
 function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
   const G = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-  const [mu, sigma, U, v, c, xh, xh2T, F, w, terms, scale] = saved;
+  const [mu, sigma, U, v, c, xh, xh2T, F, w, terms, scale, V, pHat, UClone] = saved as [
+    tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.Tensor2D,
+    tf.Tensor3D | undefined, tf.Tensor3D | undefined, tf.Tensor3D | undefined,
+  ];
   const [dMQT, R, D, Dr, gw, cMax] = run(componentGradsKernel, { G, F, w, terms, c, scale });
-  const [gMu, gSigma, gU] = tf.tidy(() => run(paramGradsKernel, { P: tf.matMul(R, xh), S: tf.matMul(xh2T, Dr), U, mu, sigma, gw, cMax, scale }));
-  tf.dispose([R, Dr, cMax]);
-  return {
+  const P = tf.matMul(R, xh);
+  const [gMu, gSigma, gU] = tf.tidy(() => run(paramGradsKernel, { P, S: tf.matMul(xh2T, Dr), U, mu, sigma, gw, cMax, scale }));
+  tf.dispose([R, Dr]);
+  const diagonal = {
     v: () => gw,
     mu: () => gMu,
     sigma: () => gSigma,
@@ -204,11 +247,19 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     x: () => {
       // ([∂ℓ/∂m, ∂ℓ/∂q̃]·A)ᵀ = Aᵀ·[∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ, so that the product packs the K(L+1)×B
       // operand rather than the K(L+1)×d A: ∂ℓ/∂x in about half the time.
-      const [A] = run(prepareKernel, { mu, sigma, U, v });
+      const [A] = prepared(mu, sigma, U, v, V);
       const sigmaTilde = tf.mul(sigma, tf.div(sigma, scale)); // σ²/ς, as prepare forms it
       return tf.add(tf.transpose(tf.matMul(tf.transpose(A), dMQT)), tf.mul(xh, tf.matMul(D, sigmaTilde)));
     },
   };
+  if (V === undefined || pHat === undefined || UClone === undefined) {
+    tf.dispose([P, cMax]);
+    return diagonal;
+  }
+  const [K, L, d] = U.shape;
+  const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]) as tf.Tensor3D;
+  const lowRank = lowRankGradients({ V, U: UClone, scale, xh, pHat, Gq: steinRowsGradient(dMQT as tf.Tensor2D, K), D: D as tf.Tensor2D, r: tf.div(c, cMax) as tf.Tensor2D, Pq, cMax });
+  return { ...diagonal, V: lowRank.V, U: () => tf.add(gU, lowRank.U()), x: () => tf.add(diagonal.x(), lowRank.x()) };
 }
 
 let loopsRegistered = false;
