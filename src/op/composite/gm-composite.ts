@@ -84,6 +84,19 @@ function scaleFirst(x: tf.Tensor2D, cMax: tf.Tensor): [tf.Tensor2D, tf.Tensor2D]
   return [tf.where(small, tf.mul(x, cMax), x) as tf.Tensor2D, tf.where(small, tf.onesLike(x), tf.mul(tf.onesLike(x), cMax)) as tf.Tensor2D];
 }
 
+/**
+ * x̂ ⊙ (D·σ̃), the share of ∂ℓ/∂x through s (B×d; D = (∂ℓ/∂s)/ŝ: B×K). D·σ̃ alone can
+ * overflow where x̂_bi ≪ 1 brings the product back in range, so D's rows are scaled to a
+ * largest entry near 1 by powers of two e_b (exact), and e_b meets whichever factor keeps
+ * every intermediate between the factors and the result: x̂·e_b first where e_b ≥ 1,
+ * e_b·(D̂σ̃) first where e_b < 1.
+ */
+export function inputGradientThroughS(xh: tf.Tensor2D, D: tf.Tensor2D, sigmaTilde: tf.Tensor2D): tf.Tensor2D {
+  const e = rowScales(D);
+  const product = tf.matMul(tf.div(D, e), sigmaTilde);
+  return tf.where(tf.greaterEqual(e, 1), tf.mul(tf.mul(xh, e), product), tf.mul(tf.mul(product, e), xh)) as tf.Tensor2D;
+}
+
 /** σ̂ = σ/ς and σ̃ = σ ⊙ σ̂ = σ²/ς: both exact scalings or one rounding, never out of range. */
 export function scaledSigma(sigma: tf.Tensor2D, scale: tf.Tensor2D): { sigmaHat: tf.Tensor2D; sigmaTilde: tf.Tensor2D } {
   const sigmaHat = tf.div(sigma, scale) as tf.Tensor2D;
@@ -197,7 +210,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     x: () => {
       const viaM = tf.matMul(dm, mu);
       const viaQ = tf.matMul(Gq, steinWeights(U, sigmaTilde));
-      return tf.addN([viaM, viaQ, tf.mul(xh, tf.matMul(dsOverS, sigmaTilde))]);
+      return tf.addN([viaM, viaQ, inputGradientThroughS(xh, dsOverS as tf.Tensor2D, sigmaTilde)]);
     },
   };
   if (V === undefined || pHat === undefined) return diagonal;

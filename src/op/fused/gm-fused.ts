@@ -51,6 +51,7 @@ import {
   GMFusedPrepareLowRank,
   GMFusedRowScale,
 } from '../kernel-names.js';
+import { inputGradientThroughS } from '../composite/gm-composite.js';
 import { addToSteinRows, lowRankForward, lowRankGradients, steinRowsGradient } from '../composite/low-rank.js';
 import { aliasInputs } from '../tape.js';
 import { runLoop } from './wasm-loops.js';
@@ -248,8 +249,8 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
       // ([∂ℓ/∂m, ∂ℓ/∂q̃]·A)ᵀ = Aᵀ·[∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ, so that the product packs the K(L+1)×B
       // operand rather than the K(L+1)×d A: ∂ℓ/∂x in about half the time.
       const [A] = prepared(mu, sigma, U, v, V);
-      const sigmaTilde = tf.mul(sigma, tf.div(sigma, scale)); // σ²/ς, as prepare forms it
-      return tf.add(tf.transpose(tf.matMul(tf.transpose(A), dMQT)), tf.mul(xh, tf.matMul(D, sigmaTilde)));
+      const sigmaTilde = tf.mul(sigma, tf.div(sigma, scale)) as tf.Tensor2D; // σ²/ς, as prepare forms it
+      return tf.add(tf.transpose(tf.matMul(tf.transpose(A), dMQT)), inputGradientThroughS(xh, D as tf.Tensor2D, sigmaTilde));
     },
   };
   if (V === undefined || pHat === undefined || UClone === undefined) {

@@ -19,7 +19,7 @@
  * ŝ² and F, and V's backward takes D and ∂ℓ/∂q̃ (src/op/composite/low-rank.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { parameterGradients, scaledSigma, steinWeights } from '../composite/gm-composite.js';
+import { inputGradientThroughS, parameterGradients, scaledSigma, steinWeights } from '../composite/gm-composite.js';
 import { addToSteinRows, componentScales, lowRankForward, lowRankGradients, steinRowsGradient } from '../composite/low-rank.js';
 import { GaussianMixtureLayerWebGPU } from '../kernel-names.js';
 import { rowScales } from '../scales.js';
@@ -85,7 +85,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     ...parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }),
     x: () => {
       const { A } = weights(mu, sigma, U, scale);
-      return tf.add(tf.matMul(dMQT, A, true, false), tf.mul(xh, tf.matMul(D, sigmaTilde)));
+      return tf.add(tf.matMul(dMQT, A, true, false), inputGradientThroughS(xh, D, sigmaTilde));
     },
   };
   if (V === undefined || pHat === undefined) return diagonal;
