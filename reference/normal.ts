@@ -47,15 +47,21 @@ const SQRT_2_OVER_PI = 0.7978845608028654;
 const SERIES_LIMIT = 0.75;
 
 /**
- * e^{−c·t²} for c = ½ or 1, to within about 2 ulps.
- *
- * t is split as hi + lo with hi a multiple of 2⁻¹⁶: hi has at most 22 significant bits
- * for |t| ≤ 40, so hi² is exact, and t² = hi² + lo·(t + hi) with the second part tiny.
+ * u's leading part hi, a multiple of 2⁻¹⁶: for 0 ≤ u < 64 it has at most 22 significant
+ * bits, so hi² is exact, u − hi is exact, and u² = hi² + (u − hi)·(u + hi).
+ */
+function leadingPart(u: number): number {
+  return Math.round(u * 65536) / 65536;
+}
+
+/**
+ * e^{−c·t²} for c = ½ or 1, to within about 2 ulps, from the exact split of |t| by
+ * leadingPart (the second part of t² is tiny).
  */
 function expNegSquare(t: number, c: 0.5 | 1): number {
   const a = Math.abs(t);
   if (!(a <= 40)) return Number.isNaN(t) ? NaN : 0; // e^{−800} is 0 in float64
-  const hi = Math.round(a * 65536) / 65536;
+  const hi = leadingPart(a);
   const lo = a - hi; // exact
   return Math.exp(-c * hi * hi) * Math.exp(-c * lo * (a + hi));
 }
@@ -110,7 +116,7 @@ const TAIL_ZERO_FROM = 64;
  */
 export function tailExponent(u: number): number {
   if (!(u > SCALED_TAIL_FROM && u < TAIL_ZERO_FROM)) return 0;
-  const hi = Math.round(u * 65536) / 65536;
+  const hi = leadingPart(u);
   return Math.round((hi * hi) / 2 / Math.LN2);
 }
 
@@ -129,13 +135,13 @@ export function ldexp(x: number, n: number): number {
 
 /**
  * e^{−u²/2}·2^k for u ∈ [0, 64) and an integer k ≥ 0 with the result below 2¹⁰²⁴.
- * u = hi + lo as in expNegSquare (hi² exact), and 2^k folded into the exponent by an
+ * u = hi + lo by leadingPart (hi² exact), and 2^k folded into the exponent by an
  * exact reduction: hi²/2 (a multiple of 2⁻³³ below 2¹¹) minus k·LN2_HI (a multiple of
  * 2⁻³² below 2¹²) is exact, so no intermediate underflows and the result is within a
  * few ulps wherever it is normal.
  */
 function scaledExpNegHalfSquare(u: number, k: number): number {
-  const hi = Math.round(u * 65536) / 65536;
+  const hi = leadingPart(u);
   const lo = u - hi; // exact
   const reduced = (hi * hi) / 2 - k * LN2_HI; // exact
   return Math.exp(k * LN2_LO - reduced) * Math.exp(-0.5 * lo * (u + hi));
