@@ -29,7 +29,7 @@ import { S2_MIN } from '../limits.js';
 import { upperTailF32, U_MAX } from '../normal-f32.js';
 import { GaussianMixtureLayer } from '../kernel-names.js';
 import { rowScales } from '../scales.js';
-import { componentScales, lowRankForward, lowRankGradients } from './low-rank.js';
+import { componentScales, lowRankForward, withLowRank } from './low-rank.js';
 
 /** Everything the forward computes that the backward needs. */
 interface ForwardParts {
@@ -214,13 +214,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     },
   };
   if (V === undefined || pHat === undefined) return diagonal;
-  const lowRank = lowRankGradients({ V, U, scale, xh, pHat, Gq, D: dsOverS as tf.Tensor2D, r: r as tf.Tensor2D, Pq: Pq as tf.Tensor3D, cMax });
-  return {
-    ...diagonal,
-    V: lowRank.V,
-    U: () => tf.add(diagonal.U(), lowRank.U()),
-    x: () => tf.add(diagonal.x(), lowRank.x()),
-  };
+  return withLowRank(diagonal, { V, U, scale, xh, pHat, Gq, D: dsOverS as tf.Tensor2D, r: r as tf.Tensor2D, Pq: Pq as tf.Tensor3D, cMax });
 }
 
 /** The batch sums of the backward, and what the parameter gradients are formed from. */

@@ -60,11 +60,20 @@ export interface LowRankSums {
 }
 
 /**
- * The low-rank parts of the backward (see the module comment), as lazy closures. What
- * they share (V̂, Gq by component, Z) is formed here, in the backward pass's own scope:
- * tfjs runs each closure in a tidy of its own, where it could not be shared.
+ * A kernel path's gradient closures for the diagonal layer with V's parts added:
+ * ∂ℓ/∂V, and V's shares of ∂ℓ/∂U and ∂ℓ/∂x (see the module comment).
  */
-export function lowRankGradients({ V, U, scale, xh, pHat, Gq, D, r, Pq, cMax }: LowRankSums) {
+export function withLowRank<T extends Record<'U' | 'x', () => tf.Tensor>>(diagonal: T, sums: LowRankSums): T & { V: () => tf.Tensor } {
+  const lowRank = lowRankGradients(sums);
+  return { ...diagonal, V: lowRank.V, U: () => tf.add(diagonal.U(), lowRank.U()), x: () => tf.add(diagonal.x(), lowRank.x()) };
+}
+
+/**
+ * The low-rank parts of the backward, as lazy closures. What they share (V̂, Gq by
+ * component, Z) is formed here, in the backward pass's own scope: tfjs runs each closure
+ * in a tidy of its own, where it could not be shared.
+ */
+function lowRankGradients({ V, U, scale, xh, pHat, Gq, D, r, Pq, cMax }: LowRankSums) {
   const [B] = xh.shape;
   const [K, rank, d] = V.shape;
   const L = U.shape[1];

@@ -52,7 +52,7 @@ import {
   GMFusedRowScale,
 } from '../kernel-names.js';
 import { inputGradientThroughS } from '../composite/gm-composite.js';
-import { addToSteinRows, lowRankForward, lowRankGradients, steinRowsGradient } from '../composite/low-rank.js';
+import { addToSteinRows, lowRankForward, steinRowsGradient, withLowRank } from '../composite/low-rank.js';
 import { aliasInputs } from '../tape.js';
 import { runLoop } from './wasm-loops.js';
 
@@ -259,8 +259,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   }
   const [K, L, d] = U.shape;
   const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]) as tf.Tensor3D;
-  const lowRank = lowRankGradients({ V, U: UClone, scale, xh, pHat, Gq: steinRowsGradient(dMQT as tf.Tensor2D, K), D: D as tf.Tensor2D, r: tf.div(c, cMax) as tf.Tensor2D, Pq, cMax });
-  return { ...diagonal, V: lowRank.V, U: () => tf.add(gU, lowRank.U()), x: () => tf.add(diagonal.x(), lowRank.x()) };
+  return withLowRank(diagonal, { V, U: UClone, scale, xh, pHat, Gq: steinRowsGradient(dMQT as tf.Tensor2D, K), D: D as tf.Tensor2D, r: tf.div(c, cMax) as tf.Tensor2D, Pq, cMax });
 }
 
 let loopsRegistered = false;

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inputGradientThroughS, parameterGradients, scaledSigma, steinWeights } from '../composite/gm-composite.js';
-import { addToSteinRows, componentScales, lowRankForward, lowRankGradients, steinRowsGradient } from '../composite/low-rank.js';
+import { addToSteinRows, componentScales, lowRankForward, steinRowsGradient, withLowRank } from '../composite/low-rank.js';
 import { GaussianMixtureLayerWebGPU } from '../kernel-names.js';
 import { rowScales } from '../scales.js';
 import { componentGrads, mix, sGrads, terms } from './programs.js';
@@ -89,8 +89,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
     },
   };
   if (V === undefined || pHat === undefined) return diagonal;
-  const lowRank = lowRankGradients({ V, U, scale, xh, pHat, Gq: steinRowsGradient(dMQT, K), D, r, Pq: Pq as tf.Tensor3D, cMax });
-  return { ...diagonal, V: lowRank.V, U: () => tf.add(diagonal.U(), lowRank.U()), x: () => tf.add(diagonal.x(), lowRank.x()) };
+  return withLowRank(diagonal, { V, U, scale, xh, pHat, Gq: steinRowsGradient(dMQT, K), D, r, Pq: Pq as tf.Tensor3D, cMax });
 }
 
 /** The WebGPU GM kernel: registered by src/op/gm-op.ts, on webgpu only. */
