@@ -89,7 +89,7 @@ export function printReport(results: SpeedResultsFile): void {
   const adapter = results.config.adapter;
   if (adapter !== undefined) {
     const kind = adapter.software ? 'a SOFTWARE adapter: webgpu times below are CPU rasteriser times, not GPU figures' : 'a hardware adapter';
-    console.log(`webgpu adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' / ')} via ${adapter.backend}, ${kind}`);
+    console.log(`webgpu adapter: ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(' / ')} via ${adapter.backend}, ${kind}`);
   }
   console.table(
     results.figures.map((f) => ({
@@ -116,7 +116,8 @@ export function printReport(results: SpeedResultsFile): void {
   const peer = results.peer;
   if (peer === undefined || 'skipped' in peer) console.log(`peer: PyTorch skipped (${peer?.skipped ?? 'not in this results file'})`);
   else {
-    console.log(`peer: torch ${peer.torch} (${peer.python}), ${peer.threads} thread(s) (the faster of 1 and 2; pilot medians ${JSON.stringify(peer.pilotMs)} ms), env ${JSON.stringify(peer.env)}, BLAS ${peer.blas}`);
+    const where = peer.device ? `on ${peer.device}` : `${peer.threads} thread(s) (the faster of 1 and 2)`;
+    console.log(`peer: torch ${peer.torch} (${peer.python}), ${where}, pilot medians ${JSON.stringify(peer.pilotMs)} ms, env ${JSON.stringify(peer.env)}, BLAS ${peer.blas}`);
     console.table(results.ratios.filter((r) => r.id.endsWith('÷ torch')).map((r) => ({ ratio: r.id, 'median of paired rounds': r.value.toFixed(3), rounds: r.rounds })));
   }
   const m = results.memory;

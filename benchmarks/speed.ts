@@ -14,6 +14,7 @@ import { gmMonteCarlo } from '../reference/monte-carlo.js';
 import { normalStream } from '../reference/random.js';
 import type { GMParams } from '../reference/types.js';
 import { useBackend } from '../src/backend/backend.js';
+import { webgpuAdapter } from '../src/backend/webgpu.js';
 import { GMDataError } from '../src/data/idx.js';
 import { FUSED_BACKENDS } from '../src/op/gm-op.js';
 import { cachingLoader } from './accuracy/datasets.js';
@@ -22,7 +23,7 @@ import { train } from '../src/train/train.js';
 import { experimentRuns } from './accuracy/experiment.js';
 import { runPool } from './accuracy/pool.js';
 import { planExperiment } from './accuracy/suite.js';
-import { startTorchPeer, type Peer, type PeerInfo } from './peers/torch.js';
+import { startTorchPeer, type Peer, type PeerDevice, type PeerInfo } from './peers/torch.js';
 import { fcFloor, fcStep, floor, gmForward, gmStep, memoryProfile, type Shape, type Workload } from './workloads.js';
 
 export type Mode = 'quick' | 'full';
@@ -85,11 +86,23 @@ interface Plan {
   monteCarloPilot: number;
 }
 
+/**
+ * Whether the backend computes on a GPU: webgpu on a hardware adapter (its software
+ * adapter is a CPU rasteriser, timed like a CPU backend), or tensorflow.
+ */
+export function onGpu(backend: string): boolean {
+  return backend === 'tensorflow' || (backend === 'webgpu' && webgpuAdapter()?.software === false);
+}
+
+/** The GPU grid: the sizes where a GPU pays off, up to the B = 8192, K = 100 target. */
+const GPU_GRID = { quick: { Ks: [20, 100], Bs: [64, 1024, 8192] }, full: { Ks: [5, 20, 100], Bs: [1, 64, 256, 1024, 8192] } };
+
 function plan(mode: Mode, backends: string[]): Plan {
   const full = { Ks: [5, 10, 20], Bs: [1, 64, 256, 1024] };
   const grid: Plan['grid'] = {};
   for (const backend of backends) {
-    if (mode === 'full') grid[backend] = full;
+    if (onGpu(backend)) grid[backend] = GPU_GRID[mode];
+    else if (mode === 'full') grid[backend] = full;
     else grid[backend] = backend === 'cpu' ? { Ks: [20], Bs: [64] } : { Ks: [5, 20], Bs: [1, 64, 256] };
   }
   return mode === 'full'
@@ -244,14 +257,16 @@ async function epochRatio(backend: string, mode: Mode): Promise<Ratio> {
 
 /**
  * PyTorch's GM and FC steps against ours on `backend`, at K = 20 and each B of its grid,
- * in paired rounds against PyTorch's faster thread setting (1 or 2: a pilot of seven GM
- * steps at B = 64 decides). Ratios: ours ÷ PyTorch (below 1: we are faster).
+ * in paired rounds against PyTorch's best setting: on a CPU backend the faster of 1 and
+ * 2 threads (a pilot of seven GM steps at B = 64 decides), on a GPU backend torch's CUDA
+ * device. Ratios: ours ÷ PyTorch (below 1: we are faster).
  */
 async function peerRatios(backend: string, Bs: number[], budgetMs: number, progress: Progress): Promise<{ ratios: Ratio[]; peer: PeerReport }> {
   const peers: Peer[] = [];
   const reasons: string[] = [];
-  for (const threads of [1, 2]) {
-    const peer = await startTorchPeer(threads);
+  const devices: PeerDevice[] = onGpu(backend) ? [{ kind: 'cuda' }] : [1, 2].map((threads) => ({ kind: 'cpu', threads }));
+  for (const device of devices) {
+    const peer = await startTorchPeer(device);
     if (typeof peer === 'string') reasons.push(peer);
     else peers.push(peer);
   }
@@ -265,7 +280,8 @@ async function peerRatios(backend: string, Bs: number[], budgetMs: number, progr
       pilot[peer.info.threads] = times.sort((x, y) => x - y)[3];
     }
     const best = peers.reduce((a, b) => (pilot[a.info.threads] <= pilot[b.info.threads] ? a : b));
-    progress(`peer: torch ${best.info.torch}, ${best.info.threads} thread(s) (pilot medians ${JSON.stringify(pilot)} ms), ${best.info.blas}`);
+    const where = best.info.device ?? `${best.info.threads} thread(s)`;
+    progress(`peer: torch ${best.info.torch}, ${where} (pilot medians ${JSON.stringify(pilot)} ms), ${best.info.blas}`);
     const ratios: Ratio[] = [];
     for (const B of Bs) {
       const shape: Shape = { B, d: D, K: 20, L };
@@ -313,6 +329,8 @@ function referenceTimings(pilot: number): SpeedReport['reference'] {
 }
 
 export async function runSpeed(mode: Mode, backends: string[], progress: Progress): Promise<SpeedReport> {
+  // Each backend started first: the plan depends on what it runs on (onGpu).
+  for (const backend of backends) await useBackend(backend);
   const p = plan(mode, backends);
   const jobs: { backend: string; task: Figure['task']; K: number | null; B: number; make: () => Workload }[] = [];
   for (const backend of backends) {
@@ -322,8 +340,8 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
         const shape: Shape = { B, d: D, K, L };
         jobs.push({ backend, task: 'gm-forward', K, B, make: () => gmForward(shape) });
         jobs.push({ backend, task: 'gm-step', K, B, make: () => gmStep(shape) });
-        // The composite path where the fused one is the default: what fusing buys.
-        if (K === 20 && (FUSED_BACKENDS as readonly string[]).includes(backend)) {
+        // The composite path where the fused one is the default: what fusing buys (on a GPU at every size).
+        if ((K === 20 || onGpu(backend)) && (FUSED_BACKENDS as readonly string[]).includes(backend)) {
           jobs.push({ backend, task: 'gm-step-composite', K, B, make: () => gmStep(shape, 'composite') });
         }
         // What low-rank covariance factors of rank r cost (on the default kernels).
@@ -423,6 +441,23 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const pool = ratios.find((r) => r.id.endsWith('/accuracy-4-runs/workers2 ÷ workers1'));
   if (pool) targets.push({ name: 'four MNIST runs: 2 workers ÷ 1 (2 cores or more)', value: pool.value, target: '≤ 0.7', met: pool.value <= 0.7 });
   const gmTorch = ratios.find((r) => r.id === `${peerBackend}/gm-step/K20/B64 ÷ torch`);
-  if (gmTorch) targets.push({ name: `${peerBackend} GM step ÷ PyTorch's (B=64, K=20)`, value: gmTorch.value, target: '≤ 0.8', met: gmTorch.value <= 0.8 });
+  if (gmTorch && !onGpu(peerBackend)) targets.push({ name: `${peerBackend} GM step ÷ PyTorch's (B=64, K=20)`, value: gmTorch.value, target: '≤ 0.8', met: gmTorch.value <= 0.8 });
+  for (const backend of backends.filter(onGpu)) targets.push(...gpuTargets(backend, ratios));
   return { figures, ratios, reference, memory, targets, peer: peer.peer };
+}
+
+/**
+ * A GPU backend's targets: the largest step (B = 8192, K = 100) within 2× its
+ * matrix-product floor, and the fused path faster than the composite at every size timed.
+ */
+function gpuTargets(backend: string, ratios: Ratio[]): SpeedReport['targets'] {
+  const targets: SpeedReport['targets'] = [];
+  const big = ratios.find((r) => r.id === `${backend}/gm-step/K100/B8192 ÷ floor`);
+  if (big) targets.push({ name: `${backend} step ÷ matrix-product floor (B=8192, K=100)`, value: big.value, target: '≤ 2', met: big.value <= 2 });
+  const fusing = ratios.filter((r) => r.id.startsWith(`${backend}/gm-step/`) && r.id.endsWith('÷ gm-step-composite'));
+  if (fusing.length > 0) {
+    const worst = Math.max(...fusing.map((r) => r.value));
+    targets.push({ name: `${backend} fused step ÷ composite, worst of ${fusing.length} sizes`, value: worst, target: '< 1', met: worst < 1 });
+  }
+  return targets;
 }

@@ -2,7 +2,8 @@
  * The PyTorch peer of the speed suite: benchmarks/peers/torch_step.py in a python3 that
  * can import torch, one process per thread setting (OpenBLAS reads its thread count at
  * load time), asked for one timed step at a time so that the suite can alternate it with
- * its own steps in paired rounds.
+ * its own steps in paired rounds. Against a GPU backend the peer runs on torch's CUDA
+ * device instead: best against best.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,8 +19,13 @@ export interface PeerInfo {
   blas: string;
   threads: number;
   env: Record<string, string | null>;
+  /** the GPU and CUDA version when the peer runs on CUDA; null on the CPU */
+  device: string | null;
   python: string;
 }
+
+/** Where the peer computes: torch's CPU device (with a thread count) or its CUDA device. */
+export type PeerDevice = { kind: 'cpu'; threads: number } | { kind: 'cuda' };
 
 export interface Peer {
   info: PeerInfo;
@@ -42,13 +48,13 @@ function scriptPath(): string {
 /** Pythons to try: GMLAYER_PEER_PYTHON, else python3 on the PATH, then the system's. */
 const PYTHONS = process.env.GMLAYER_PEER_PYTHON ? [process.env.GMLAYER_PEER_PYTHON] : ['python3', '/usr/bin/python3'];
 
-function startWith(python: string, threads: number): Promise<Peer | string> {
+function startWith(python: string, device: PeerDevice): Promise<Peer | string> {
   return new Promise((resolve) => {
-    const n = String(threads);
+    const n = String(device.kind === 'cpu' ? device.threads : 1);
     let child: ChildProcessWithoutNullStreams;
     try {
       child = spawn(python, [scriptPath()], {
-        env: { ...process.env, GMLAYER_PEER_THREADS: n, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n },
+        env: { ...process.env, GMLAYER_PEER_DEVICE: device.kind, GMLAYER_PEER_THREADS: n, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n },
       });
     } catch (error) {
       resolve(`${python}: ${(error as Error).message}`);
@@ -82,11 +88,11 @@ function startWith(python: string, threads: number): Promise<Peer | string> {
   });
 }
 
-/** A peer with the given thread count, or why there is none (every python tried). */
-export async function startTorchPeer(threads: number): Promise<Peer | string> {
+/** A peer on the given device, or why there is none (every python tried). */
+export async function startTorchPeer(device: PeerDevice): Promise<Peer | string> {
   const reasons: string[] = [];
   for (const python of PYTHONS) {
-    const peer = await startWith(python, threads);
+    const peer = await startWith(python, device);
     if (typeof peer !== 'string') return peer;
     reasons.push(peer);
   }

@@ -9,7 +9,9 @@ then answers each request {"task": "gm-step"|"fc-step", "B": .., "d": .., "K": .
 with {"ms": time of one step} (the first request for a shape builds it and warms up).
 The thread count is torch.set_num_threads(n) with n from GMLAYER_PEER_THREADS, and the
 caller sets OPENBLAS_NUM_THREADS and OMP_NUM_THREADS to n as well (torch's own setting
-does not pin OpenBLAS's threads).
+does not pin OpenBLAS's threads). GMLAYER_PEER_DEVICE=cuda runs both steps on the GPU
+(the peer of a GPU backend), in float32 with TF32 off, as tfjs computes; each step ends
+in loss.item(), which waits for the GPU, so the time is the step's.
 """
 import json
 import math
@@ -22,6 +24,19 @@ import torch
 
 THREADS = int(os.environ.get("GMLAYER_PEER_THREADS", "1"))
 torch.set_num_threads(THREADS)
+DEVICE = torch.device(os.environ.get("GMLAYER_PEER_DEVICE", "cpu"))
+if DEVICE.type == "cuda":
+    if not torch.cuda.is_available():
+        sys.exit("torch sees no CUDA device")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
+def device_info():
+    """The GPU and CUDA version where the peer runs on one, else None."""
+    if DEVICE.type != "cuda":
+        return None
+    return f"{torch.cuda.get_device_name(DEVICE)}, CUDA {torch.version.cuda}"
 
 
 def blas_info():
@@ -42,20 +57,25 @@ def blas_info():
 
 def pixels(B, d, g):
     keep = (torch.rand(B, d, generator=g) < 0.2).float()
-    return torch.rand(B, d, generator=g) * keep
+    return (torch.rand(B, d, generator=g) * keep).to(DEVICE)
 
 
 def labels(B, L):
-    return torch.arange(B) % L
+    return (torch.arange(B) % L).to(DEVICE)
+
+
+def leaf(tensor):
+    """A parameter on the peer's device (a leaf of autograd)."""
+    return tensor.to(DEVICE).requires_grad_()
 
 
 def gm_step(B, d, K, L):
     g = torch.Generator().manual_seed(1)
     gamma = 0.5
-    mu = (torch.randn(K, d, generator=g) * gamma).requires_grad_()
-    sigma = torch.full((K, d), gamma).requires_grad_()
-    U = (torch.randn(K, L, d, generator=g) * gamma).requires_grad_()
-    v = (torch.randn(K, L, generator=g) * gamma).requires_grad_()
+    mu = leaf(torch.randn(K, d, generator=g) * gamma)
+    sigma = leaf(torch.full((K, d), gamma))
+    U = leaf(torch.randn(K, L, d, generator=g) * gamma)
+    v = leaf(torch.randn(K, L, generator=g) * gamma)
     x = pixels(B, d, g)
     y = labels(B, L)
     params = [mu, sigma, U, v]
@@ -82,7 +102,7 @@ def gm_step(B, d, K, L):
 
 def fc_step(B, d, L, width=1000):
     g = torch.Generator().manual_seed(12)
-    model = torch.nn.Sequential(torch.nn.Linear(d, width), torch.nn.ReLU(), torch.nn.Linear(width, L))
+    model = torch.nn.Sequential(torch.nn.Linear(d, width), torch.nn.ReLU(), torch.nn.Linear(width, L)).to(DEVICE)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     x = pixels(B, d, g)
     y = labels(B, L)
@@ -99,7 +119,8 @@ def fc_step(B, d, L, width=1000):
 
 def main():
     env = {name: os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    print(json.dumps({"torch": torch.__version__, "blas": blas_info(), "threads": torch.get_num_threads(), "env": env}), flush=True)
+    info = {"torch": torch.__version__, "blas": blas_info(), "threads": torch.get_num_threads(), "env": env, "device": device_info()}
+    print(json.dumps(info), flush=True)
     steps = {}
     for line in sys.stdin:
         request = json.loads(line)

@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 it('a missing python is a skip reason naming what to install', async () => {
   process.env.GMLAYER_PEER_PYTHON = '/nonexistent/python3';
   const { startTorchPeer } = await import('../../benchmarks/peers/torch.js');
-  const peer = await startTorchPeer(1);
+  const peer = await startTorchPeer({ kind: 'cpu', threads: 1 });
   expect(typeof peer).toBe('string');
   expect(peer).toMatch(/^no python3 that imports torch \(apt-get install python3-torch\): \/nonexistent\/python3: /);
   delete process.env.GMLAYER_PEER_PYTHON;

@@ -408,7 +408,7 @@ describeEachPath('robustness', (backend, kernels) => {
     }
   });
 
-  it('rows near the float32 maximum: the row scale stays finite (2^127, not 2^128 = ∞)', async () => {
+  it('rows near the float32 maximum: the row scale stays finite and exact to divide by (2^126, not 2^128 = ∞ or 2^127)', async () => {
     const c = toFloat32({
       params: { mu: [[3e-10, -2e-10, 1e-10]], sigma: [[1e-10, -1e-10, 0]], U: [[[1e-10, 2e-10, 3e-10]]], v: [[0.5]] },
       x: [[3.4e38, -1e38, 0], [0, 0, 0]],

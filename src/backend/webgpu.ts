@@ -26,6 +26,8 @@ import { GMBackendError } from '../errors.js';
 export interface AdapterReport {
   vendor: string;
   architecture: string;
+  /** The device's name, e.g. "NVIDIA H100 80GB HBM3" or "llvmpipe-llvm-15-0-6-256-bits-" (empty when Dawn gives none). */
+  device: string;
   /** The driver's own words, e.g. "OpenGL version OpenGL ES 3.2 Mesa 22.3.6". */
   description: string;
   /** Dawn's backend: vulkan, metal, d3d12 or opengles. */
@@ -103,7 +105,7 @@ function probeAdapters(): Promise<{ found: Found[]; why: string }> {
         const adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' });
         if (adapter === null) continue;
         const { vendor, architecture, description, device } = adapter.info;
-        const report = { vendor, architecture, description: description || device, backend, software: isSoftwareAdapter(adapter.info) };
+        const report = { vendor, architecture, device, description: description || device, backend, software: isSoftwareAdapter(adapter.info) };
         found.push({ dawn, gpu, adapter, report });
       } catch {
         // this Dawn backend is not built in, or its driver does not start: try the next

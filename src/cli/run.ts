@@ -20,7 +20,7 @@ export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo
   --seed     seed of the Monte Carlo stream (default 0)
   --antithetic  mirrored draws for montecarlo
   --backend  for tfjs: auto (default; or GMLAYER_BACKEND), tensorflow, webgpu, wasm, cpu
-  --kernels  for tfjs: auto (default), fused (cpu and wasm only), composite
+  --kernels  for tfjs: auto (default), fused (cpu, wasm and webgpu), composite
 
 Prints {"impl", "y", "grad": {"mu", "sigma", "U", "v", "x"}} as JSON (montecarlo adds
 "stderr" and "gradStderr"; tfjs adds "backend", "kernels" and, on webgpu, "adapter"). Exit code 2 on bad usage,

@@ -15,10 +15,13 @@ export const S_MIN = 1e-18;
 export const S2_MIN = S_MIN * S_MIN;
 
 /**
- * Row scales c = 2^e stay normal float32 powers of two: e in [−126, 127] (2^128 would
- * be ∞, 2^−127 subnormal and flushed to 0 on wasm).
+ * Row scales c = 2^e, e in [−126, 126]: c and 1/c are normal float32 powers of two, so
+ * x/c is exact on every backend. (2^127 would do on wasm and cpu, but WGSL guarantees
+ * x/y only for |y| in [2^−126, 2^126], and NVIDIA's GPUs divide by multiplying with a
+ * reciprocal flushed to zero: x/2^127 gave 0.) A row's largest entry then scales to at
+ * most 4.
  */
-export const SCALE_EXPONENT_RANGE = [-126, 127] as const;
+export const SCALE_EXPONENT_RANGE = [-126, 126] as const;
 
 /**
  * Component scales ς = 2^e of σ's rows (with V's), e = round(log2 max_i |σ_ki|) clamped to

@@ -1,8 +1,9 @@
 /**
  * The GM layer on the webgpu backend, fused: the plan of the host-memory path
  * (src/op/fused/gm-fused.ts) with its loops as WGSL programs (src/op/webgpu/programs.ts)
- * and the matrix products, scalings and parameter-sized work as tfjs ops on the GPU.
- * About 40 kernels per training step where the composite path launches about 250.
+ * and the matrix products, scalings and parameter-sized work as tfjs ops on the GPU:
+ * half the GPU dispatches of the composite path per training step. On a hardware GPU a
+ * step's time follows its dispatch count, not its arithmetic (benchmarks/README.md).
  *
  * Forward (docs/MATH.md, section 6; x and σ scaled by powers of two):
  *   c = 2^round(log2 max|x_b|), x̂ = x/c;  ς_k = 2^round(log2 max|σ_k|), σ̂ = σ/ς, σ̃ = σ²/ς

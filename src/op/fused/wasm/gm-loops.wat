@@ -636,7 +636,7 @@
   ;; where P's q rows come from ∂ℓ/∂q̃ (= ς·∂ℓ/∂q), S from D = (∂ℓ/∂s)/ŝ, σ̂ = σ·(1/ς)
   ;; (exact) and σ̃ = σ·σ̂ = σ²/ς (see prepare),
   ;; with cmax applied last to the sums (rows near the float32 maximum make cmax as large
-  ;; as 2^127, and what it multiplies is then small) and first to σ̃ or σ̂ where those are
+  ;; as 2^126, and what it multiplies is then small) and first to σ̃ or σ̂ where those are
   ;; below 1 ($scaleFirst: a small σ would otherwise take the product below float32's
   ;; normal range before cmax brings it back). The sums over l accumulate in the ∂ℓ/∂μ_k
   ;; and ∂ℓ/∂σ_k rows, so each pass streams two rows of U, P and ∂ℓ/∂U (running over l
