@@ -4,15 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SCALE_EXPONENT_RANGE } from './limits.js';
+import { rowScales as webgpuRowScales } from './webgpu/programs.js';
 
 /**
  * Row scales 2^round(log2 max_i |x_ri|), 1 for zero rows, the exponent clamped to
- * `range` (2^128 would be ∞): [R, C] → [R, 1]. Computed inside tf.customGrad with a zero
+ * `range`: [R, C] → [R, 1]; on webgpu one WGSL program. Computed inside tf.customGrad with a zero
  * gradient: the scales are piecewise constant, and autodiff through log at a flushed
  * subnormal would give 0·∞ = NaN.
  */
 export function rowScales(x: tf.Tensor2D, range: readonly [number, number] = SCALE_EXPONENT_RANGE): tf.Tensor2D {
   const scales = (t: tf.Tensor2D) => {
+    if (tf.getBackend() === 'webgpu') return webgpuRowScales(t, range); // one dispatch
     const maxAbs = tf.max(tf.abs(t), 1, true);
     const safe = tf.where(tf.greater(maxAbs, 0), maxAbs, tf.onesLike(maxAbs));
     const exponent = tf.clipByValue(tf.round(tf.div(tf.log(safe), Math.LN2)), ...range);

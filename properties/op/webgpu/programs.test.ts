@@ -15,6 +15,11 @@
  *           and the s = 0 limits exactly.
  *   mix, componentGrads, sGrads  against a float32 emulation of their documented order
  *           (Math.fround after every operation; divisions within 2.5 ULP).
+ *   gradMu, gradU, gradSigma  against a float32 emulation of their documented order
+ *           (Math.fround after every operation; a GPU may fuse a product into a sum), with
+ *           σ̃ and σ̂ entries where only cmax first (tiny) or last (huge) stays in range.
+ *   rowScales  exactly against 2^round(log2 max|row|) in float64, clamped, including rows
+ *           whose largest entry sits either side of √½·2^E (the rounding's boundary).
  * The op and layer suites (properties/op/gm-op.test.ts) hold the whole fused WebGPU
  * path to the float32 bound; these pin each program down on its own.
  */
@@ -22,8 +27,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, inject, it } from 'vitest';
 import { expectedRelu, normalCdf, normalPdf } from '../../../reference/normal.js';
 import { useBackend } from '../../../src/backend/backend.js';
-import { S2_MIN } from '../../../src/op/limits.js';
-import { componentGrads, mix, sGrads, terms } from '../../../src/op/webgpu/programs.js';
+import { S2_MIN, SCALE_EXPONENT_RANGE } from '../../../src/op/limits.js';
+import { componentGrads, mix, parameterGradientPrograms, rowScales, sGrads, terms } from '../../../src/op/webgpu/programs.js';
 
 const u32 = 2 ** -24;
 const FIT = 1.2e-7;
@@ -130,6 +135,73 @@ describe.skipIf(inject('webgpuAdapter') === undefined)('WGSL programs [webgpu]',
           const want = f(f(G[b * L + l] / K) * f(bkb * scale[k]));
           near(dMQT[(K + k * L + l) * B + b], want, Math.abs(want), `dq[${k}][${l}][${b}]`);
         }
+      }
+    }
+  });
+
+  it('rowScales: 2^round(log2 max|row|), clamped, exactly; 1 for a zero row', async () => {
+    await useBackend('webgpu');
+    const f32 = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0];
+    const [below, above] = [f32(0x3f3504f3), f32(0x3f3504f4)]; // the float32 values either side of √½
+    const largest: number[] = [0, 1, -1, 3.4e38, -1.2e-38, 1e-30, 7.5, -1e20, 0.75];
+    for (const E of [-120, -7, 0, 1, 9, 100]) largest.push(below * 2 ** E, above * 2 ** E, -above * 2 ** E);
+    // Each row: its largest entry, then smaller ones of both signs (the row's maximum is what counts).
+    const C = 5;
+    const rows = largest.map((m) => [m / 3, -m / 2, m, m / 4, 0].map(Math.fround));
+    const expected = (m: number, [lo, hi]: readonly [number, number]) =>
+      2 ** Math.min(hi, Math.max(lo, m === 0 ? 0 : Math.round(Math.log2(Math.abs(Math.fround(m))))));
+    for (const range of [SCALE_EXPONENT_RANGE, [-3, 5] as const]) {
+      const got = await read(rowScales(tf.tensor2d(rows.flat(), [rows.length, C]), range));
+      largest.forEach((m, r) => expect(got[r], `row ${r}, largest ${m}, range ${range}`).toBe(expected(m, range)));
+    }
+  });
+
+  it('gradMu, gradU and gradSigma: their documented float32 order, cmax first or last as scaleFirst says', async () => {
+    await useBackend('webgpu');
+    const [K, L, d] = [3, 2, 6];
+    const f = Math.fround;
+    const wave = (j: number, seed: number) => Math.sin(seed * 89 + j * 7.3) * 1.5;
+    // Entry (k, i) of class j mod 3: σ̃, σ̂ ordinary, tiny (1e−30: cmax must meet them first,
+    // or the product with Pq ~ 1e−20 underflows) or huge (1e30: cmax must come last, or
+    // z·cmax overflows); Pq and S scaled to match, so that every result is representable.
+    const zScale = [1, 1e-30, 1e30];
+    const pScale = [1, 1e-20, 1e-30];
+    const cls = (j: number) => j % 3;
+    const cMax = 2 ** 100;
+    const P = Array.from({ length: (K + K * L) * d }, (_, j) => f(wave(j, 1) * (j < K * d ? 1 : pScale[cls(j % d)])));
+    const S = Array.from({ length: K * d }, (_, j) => f(wave(j, 2) * pScale[cls(j % d)]));
+    const [gw, mu, U] = [K * L, K * d, K * L * d].map((n, seed) => Array.from({ length: n }, (_, j) => f(wave(j, 3 + seed))));
+    const [sigmaHat, sigmaTilde] = [6, 7].map((seed) => Array.from({ length: K * d }, (_, j) => f(wave(j, seed) * zScale[cls(j % d)])));
+    const t = (values: number[], shape: number[]) => tf.tensor(values, shape, 'float32');
+    const grads = parameterGradientPrograms(t(P, [K + K * L, d]) as tf.Tensor2D, t(S, [K, d]) as tf.Tensor2D, t(gw, [K, L]) as tf.Tensor2D, t(mu, [K, d]) as tf.Tensor2D, t(U, [K, L, d]) as tf.Tensor3D, t(sigmaHat, [K, d]) as tf.Tensor2D, t(sigmaTilde, [K, d]) as tf.Tensor2D, t([cMax], [1]));
+    const [gMu, gU, gSigma] = [await read(grads.mu()), await read(grads.U()), await read(grads.sigma())];
+    const first = (z: number) => (Math.abs(z) < 1 ? [f(z * cMax), 1] : [z, cMax]);
+    // A GPU may fuse a product into the following sum (one rounding instead of two): each
+    // of the at most L + 2 operations may then differ from this emulation by one rounding
+    // of its partial result, at most u times the sum of the terms' magnitudes, either way.
+    const near = (got: number, want: number, terms: number, label: string) => {
+      if (!(Math.abs(got - want) <= 2 * (L + 2) * u32 * terms) || !Number.isFinite(got) || (want !== 0 && got === 0)) throw new Error(`${label}: got ${got}, want ${want}`);
+    };
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < d; i++) {
+        let acc = f(P[k * d + i] * cMax);
+        let accSize = Math.abs(P[k * d + i] * cMax);
+        let sum = 0;
+        let sumSize = 0;
+        for (let l = 0; l < L; l++) {
+          const row = k * L + l;
+          acc = f(acc + f(gw[row] * U[row * d + i]));
+          accSize += Math.abs(gw[row] * U[row * d + i]);
+          sum = f(sum + f(U[row * d + i] * P[(K + row) * d + i]));
+          sumSize += Math.abs(U[row * d + i] * P[(K + row) * d + i]);
+          const [a, b] = first(sigmaTilde[k * d + i]);
+          const stein = f(f(P[(K + row) * d + i] * a) * b);
+          near(gU[row * d + i], f(f(gw[row] * mu[k * d + i]) + stein), Math.abs(gw[row] * mu[k * d + i]) + Math.abs(stein), `∂U[${k}][${l}][${i}]`);
+        }
+        near(gMu[k * d + i], acc, accSize, `∂μ[${k}][${i}]`);
+        const [a, b] = first(sigmaHat[k * d + i]);
+        const want = f(f(a * f(f(2 * sum) + S[k * d + i])) * b);
+        near(gSigma[k * d + i], want, Math.abs(a * b) * (2 * sumSize + Math.abs(S[k * d + i])), `∂σ[${k}][${i}]`);
       }
     }
   });

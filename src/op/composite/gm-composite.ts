@@ -218,7 +218,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
 }
 
 /** The batch sums of the backward, and what the parameter gradients are formed from. */
-export interface BatchSums {
+interface BatchSums {
   mu: tf.Tensor2D;
   U: tf.Tensor3D;
   sigmaHat: tf.Tensor2D;
@@ -236,9 +236,10 @@ export interface BatchSums {
 
 /**
  * The gradients of v, μ, U and σ from the batch sums (docs/MATH.md, sections 5 and 6),
- * as the lazy closures a gradFunc returns; shared with the WebGPU kernel.
+ * as the lazy closures a gradFunc returns (the WebGPU kernel has them as WGSL programs,
+ * src/op/webgpu/programs.ts).
  */
-export function parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }: BatchSums): Record<'v' | 'mu' | 'U' | 'sigma', () => tf.Tensor> {
+function parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }: BatchSums): Record<'v' | 'mu' | 'U' | 'sigma', () => tf.Tensor> {
   return {
     v: () => gw,
     mu: () => tf.add(tf.mul(Pm, cMax), tf.squeeze(tf.matMul(tf.expandDims(gw, 1), U), [1])),

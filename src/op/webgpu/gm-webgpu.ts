@@ -1,9 +1,9 @@
 /**
  * The GM layer on the webgpu backend, fused: the plan of the host-memory path
- * (src/op/fused/gm-fused.ts) with its loops as WGSL programs (src/op/webgpu/programs.ts)
- * and the matrix products, scalings and parameter-sized work as tfjs ops on the GPU:
- * half the GPU dispatches of the composite path per training step. On a hardware GPU a
- * step's time follows its dispatch count, not its arithmetic (benchmarks/README.md).
+ * (src/op/fused/gm-fused.ts) with its loops, the power-of-two scalings and the parameter
+ * gradients as WGSL programs (src/op/webgpu/programs.ts), and the matrix products and the
+ * rest as tfjs ops on the GPU. On a hardware GPU a step's time follows its number of
+ * dispatches, not its arithmetic (benchmarks/README.md): hence few, larger programs.
  *
  * Forward (docs/MATH.md, section 6; x and σ scaled by powers of two):
  *   c = 2^round(log2 max|x_b|), x̂ = x/c;  ς_k = 2^round(log2 max|σ_k|), σ̂ = σ/ς, σ̃ = σ²/ς
@@ -13,18 +13,18 @@
  * Backward (G = ∂ℓ/∂h; cmax = max(1, max_b c_b), r = c/cmax):
  *   componentGrads (WGSL)  [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ: K(L+1)×B;  sGrads (WGSL)  D = (∂ℓ/∂s)/ŝ: B×K
  *   ∂ℓ/∂v = ∂ℓ/∂w = (a⊙c)·G/K;  P = ([∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ⊙r)·x̂;  S = (D⊙r)ᵀ·x̂²
- *   ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ̃,
- *   ∂ℓ/∂σ = cmax·σ̂ ⊙ (2 Σ_l U_l ⊙ P_q,l + S),  ∂ℓ/∂x = [∂ℓ/∂m, ∂ℓ/∂q̃]·A + x̂ ⊙ (D σ̃)  (lazy)
+ *   (WGSL, one program each)  ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ̃,
+ *   ∂ℓ/∂σ = cmax·σ̂ ⊙ (2 Σ_l U_l ⊙ P_q,l + S);  ∂ℓ/∂x = [∂ℓ/∂m, ∂ℓ/∂q̃]·A + x̂ ⊙ (D σ̃)  (lazy)
  * with cmax applied first or last as on the other paths (scaleFirst). Low-rank factors V
  * (r ≥ 1) as on the host's fused path: ς covers V, V's shares of ŝ² and q̃ are added to
  * ŝ² and F, and V's backward takes D and ∂ℓ/∂q̃ (src/op/composite/low-rank.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { inputGradientThroughS, parameterGradients, scaledSigma, steinWeights } from '../composite/gm-composite.js';
+import { inputGradientThroughS, scaledSigma, steinWeights } from '../composite/gm-composite.js';
 import { addToSteinRows, componentScales, lowRankForward, steinRowsGradient, withLowRank } from '../composite/low-rank.js';
 import { GaussianMixtureLayerWebGPU } from '../kernel-names.js';
 import { rowScales } from '../scales.js';
-import { componentGrads, mix, sGrads, terms } from './programs.js';
+import { componentGrads, mix, parameterGradientPrograms, sGrads, terms } from './programs.js';
 
 type Inputs = { x: tf.Tensor2D; mu: tf.Tensor2D; sigma: tf.Tensor2D; U: tf.Tensor3D; v: tf.Tensor2D; V?: tf.Tensor3D };
 
@@ -77,20 +77,20 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const r = tf.div(c, cMax) as tf.Tensor2D; // B×1
   const a = tf.reshape(tf.slice(T, [0, 0, 0], [1, K, B]), [K, B]);
   const gw = tf.matMul(tf.mul(a, tf.reshape(c, [1, B])), tf.div(G, K)) as tf.Tensor2D; // ∂ℓ/∂w = ∂ℓ/∂v: K×L
-  const P = tf.matMul(tf.mul(dMQT, tf.reshape(r, [1, B])), xh); // K(L+1)×d, divided by cmax
-  const Pm = tf.slice(P, [0, 0], [K, d]);
-  const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]);
-  const S = tf.matMul(tf.mul(D, r), tf.square(xh), true, false); // K×d, divided by cmax
+  const P = tf.matMul(tf.mul(dMQT, tf.reshape(r, [1, B])), xh) as tf.Tensor2D; // K(L+1)×d, divided by cmax
+  const S = tf.matMul(tf.mul(D, r), tf.square(xh), true, false) as tf.Tensor2D; // K×d, divided by cmax
   const { sigmaHat, sigmaTilde } = scaledSigma(sigma, scale);
   const diagonal = {
-    ...parameterGradients({ mu, U, sigmaHat, sigmaTilde, gw, Pm, Pq, S, cMax }),
+    v: () => gw,
+    ...parameterGradientPrograms(P, S, gw, mu, U, sigmaHat, sigmaTilde, tf.reshape(cMax, [1])),
     x: () => {
       const { A } = weights(mu, sigma, U, scale);
       return tf.add(tf.matMul(dMQT, A, true, false), inputGradientThroughS(xh, D, sigmaTilde));
     },
   };
   if (V === undefined || pHat === undefined) return diagonal;
-  return withLowRank(diagonal, { V, U, scale, xh, pHat, Gq: steinRowsGradient(dMQT, K), D, r, Pq: Pq as tf.Tensor3D, cMax });
+  const Pq = tf.reshape(tf.slice(P, [K, 0], [K * L, d]), [K, L, d]) as tf.Tensor3D;
+  return withLowRank(diagonal, { V, U, scale, xh, pHat, Gq: steinRowsGradient(dMQT, K), D, r, Pq, cMax });
 }
 
 /** The WebGPU GM kernel: registered by src/op/gm-op.ts, on webgpu only. */

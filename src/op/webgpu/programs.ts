@@ -8,6 +8,9 @@
  * Layouts are those of the fused host loops (src/op/fused/gm-fused.ts): F = [mᵀ; q̃ᵀ] is
  * [K + K·L, B] (row k is m_k, row K + kL + l is q̃_kl), terms is [4, K, B] (a, b, φ/ŝ,
  * tφ/ŝ²), ŝ² is [B, K], w is [K, L], c is [B, 1], ς is [K, 1], G is [B, L].
+ *
+ * On a hardware GPU a step's time follows its number of dispatches more than their work
+ * (benchmarks/README.md), so work that tfjs would spread over several ops is one program.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GMInternalError } from '../../errors.js';
@@ -144,4 +147,101 @@ export function sGrads(G: tf.Tensor, F: tf.Tensor, w: tf.Tensor, T: tf.Tensor, K
   ${ALPHA_BETA}
   result[index] = alpha * Terms[2 * K * B + k * B + b] - beta * Terms[3 * K * B + k * B + b];`;
   return run(program('sGrads', [B, K], B * K, ['G', 'F', 'W', 'Terms'], body), [G, F, w, T], K, L, B) as tf.Tensor2D;
+}
+
+/**
+ * Row scales 2^round(log2 max_i |x_ri|), 1 for a zero row, the exponent clamped to
+ * [lo, hi]: [R, C] → [R, 1], one invocation per row (src/op/scales.ts's rowScales in one
+ * dispatch instead of about ten tfjs ops). With the largest |x_ri| = f·2^E, f ∈ [½, 1)
+ * (WGSL's frexp, exact): round(log2 max) = E where f > √½, else E − 1; √½ lies strictly
+ * between two float32 values, the larger of which is 0x3f3504f4. ldexp(1, e) is exact.
+ * The bounds are constants of the shader (one pipeline per range).
+ */
+export function rowScales(x: tf.Tensor2D, [lo, hi]: readonly [number, number]): tf.Tensor2D {
+  const [R, C] = x.shape;
+  if (R === 0 || C === 0) return tf.ones([R, 1]);
+  const body = `
+  let columns = K;
+  var largest = 0.0;
+  for (var i = 0; i < columns; i = i + 1) {
+    largest = max(largest, abs(X[index * columns + i]));
+  }
+  var e = 0;
+  if (largest > 0.0) {
+    let parts = frexp(largest);
+    e = parts.exp;
+    if (parts.fract < bitcast<f32>(0x3f3504f4u)) {
+      e = e - 1;
+    }
+  }
+  result[index] = ldexp(1.0, clamp(e, ${lo}, ${hi}));`;
+  return run(program(`rowScales_${lo}_${hi}`, [R, 1], R, ['X'], body), [x], C, 0, 0) as tf.Tensor2D;
+}
+
+/**
+ * scaleFirst of the other paths, in WGSL: cmax meets z first where |z| < 1 (a small σ̃ or
+ * σ̂ would otherwise take the product below the normal range before cmax lifts it),
+ * last otherwise (rows near the float32 maximum make cmax large).
+ */
+const SCALE_FIRST = `
+fn scaleFirst(z : f32, cMax : f32) -> vec2<f32> {
+  if (abs(z) < 1.0) {
+    return vec2<f32>(z * cMax, 1.0);
+  }
+  return vec2<f32>(z, cMax);
+}`;
+
+/** A parameter-gradient program: K and L as sizes, d in the third size's place. */
+function paramProgram(name: string, outputShape: number[], count: number, variableNames: string[], body: string): Program {
+  const p = program(name, outputShape, count, variableNames, `let d = B;\n${body}`);
+  const userCode = p.getUserCode;
+  return { ...p, getUserCode: () => `${SCALE_FIRST}\n${userCode()}` };
+}
+
+/**
+ * The parameter gradients from the batch sums P = [Pm; Pq] (K + K·L rows of d, divided
+ * by cmax) and S (K×d), as parameterGradients of the composite path computes them, one
+ * program each (where tfjs ops took about ten dispatches each):
+ *   ∂ℓ/∂μ_k = cmax·Pm_k + Σ_l ∂ℓ/∂w_kl U_kl
+ *   ∂ℓ/∂U_kl = ∂ℓ/∂w_kl μ_k + (Pq_kl ⊙ first(σ̃_k))·last(σ̃_k)
+ *   ∂ℓ/∂σ_k = (first(σ̂_k) ⊙ (2 Σ_l U_kl ⊙ Pq_kl + S_k))·last(σ̂_k)
+ * with (first, last) = scaleFirst(·, cmax); sums over l in order.
+ */
+export function parameterGradientPrograms(P: tf.Tensor2D, S: tf.Tensor2D, gw: tf.Tensor2D, mu: tf.Tensor2D, U: tf.Tensor3D, sigmaHat: tf.Tensor2D, sigmaTilde: tf.Tensor2D, cMax: tf.Tensor): Record<'mu' | 'U' | 'sigma', () => tf.Tensor> {
+  const [K, L, d] = U.shape;
+  return {
+    mu: () => {
+      const body = `
+  let k = index / d;
+  let i = index - k * d;
+  var acc = P[index] * CMax[0];
+  for (var l = 0; l < L; l = l + 1) {
+    acc = acc + GW[k * L + l] * U[(k * L + l) * d + i];
+  }
+  result[index] = acc;`;
+      return run(paramProgram('gradMu', [K, d], K * d, ['P', 'GW', 'U', 'CMax'], body), [P, gw, U, cMax], K, L, d);
+    },
+    U: () => {
+      const body = `
+  let kl = index / d;
+  let i = index - kl * d;
+  let k = kl / L;
+  let f = scaleFirst(SigmaTilde[k * d + i], CMax[0]);
+  result[index] = GW[kl] * Mu[k * d + i] + (P[(K + kl) * d + i] * f.x) * f.y;`;
+      return run(paramProgram('gradU', [K, L, d], K * L * d, ['P', 'GW', 'Mu', 'SigmaTilde', 'CMax'], body), [P, gw, mu, sigmaTilde, cMax], K, L, d);
+    },
+    sigma: () => {
+      const body = `
+  let k = index / d;
+  let i = index - k * d;
+  var sum = 0.0;
+  for (var l = 0; l < L; l = l + 1) {
+    let row = k * L + l;
+    sum = sum + U[row * d + i] * P[(K + row) * d + i];
+  }
+  let f = scaleFirst(SigmaHat[index], CMax[0]);
+  result[index] = (f.x * (2.0 * sum + S[index])) * f.y;`;
+      return run(paramProgram('gradSigma', [K, d], K * d, ['P', 'U', 'S', 'SigmaHat', 'CMax'], body), [P, U, S, sigmaHat, cMax], K, L, d);
+    },
+  };
 }
