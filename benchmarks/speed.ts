@@ -88,10 +88,11 @@ interface Plan {
 
 /**
  * Whether the backend computes on a GPU: webgpu on a hardware adapter (its software
- * adapter is a CPU rasteriser, timed like a CPU backend), or tensorflow.
+ * adapter is a CPU rasteriser, timed like a CPU backend). tensorflow is not counted:
+ * tfjs-node-gpu falls back to the CPU without saying so.
  */
 export function onGpu(backend: string): boolean {
-  return backend === 'tensorflow' || (backend === 'webgpu' && webgpuAdapter()?.software === false);
+  return backend === 'webgpu' && webgpuAdapter()?.software === false;
 }
 
 /** The GPU grid: the sizes where a GPU pays off, up to the B = 8192, K = 100 target. */

@@ -34,7 +34,7 @@ export function shapeOf(value: unknown, field: string, rank: number): number[] {
       const child = node[j];
       const childPath = `${path}[${j}]`;
       if (depth + 1 < rank) walk(child, childPath, depth + 1);
-      else if (typeof child !== 'number' || !Number.isFinite(child)) {
+      else if (!Number.isFinite(child)) {
         throw new GMValueError(childPath, 'a finite number', describeValue(child));
       }
     }
@@ -69,8 +69,7 @@ function formatShape(shape: number[]): string {
 
 /** Throws unless `actual` equals `expected` axis by axis; `names` label the axes, e.g. ['K', 'd']. */
 function expectShape(field: string, actual: number[], expected: number[], names: string[]): void {
-  const same = actual.length === expected.length && actual.every((n, j) => n === expected[j]);
-  if (!same) {
+  if (formatShape(actual) !== formatShape(expected)) {
     const labelled = expected.map((n, j) => `${names[j]}=${n}`).join(', ');
     throw new GMShapeError(field, `shape [${labelled}]`, `shape ${formatShape(actual)}`);
   }
@@ -113,7 +112,7 @@ function validateLowRank(V: unknown, K: number, d: number): number {
   const shape = shapeOf(V, 'params.V', 3);
   const r = shape[1] ?? 0;
   // r = 0 hides d: K empty lists have shape [K, 0], which stands for [K, 0, d].
-  expectShape('params.V', shape.length === 2 && shape[0] === K && r === 0 ? [K, 0, d] : shape, [K, r, d], ['K', 'r', 'd']);
+  expectShape('params.V', r === 0 && shape[0] === K ? [K, 0, d] : shape, [K, r, d], ['K', 'r', 'd']);
   return r;
 }
 
