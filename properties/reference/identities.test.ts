@@ -5,7 +5,7 @@
  * the test demands bitwise equality; elsewhere the tolerance is the rounding bound of
  * reference/error-bound.ts for each side.
  */
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { componentMoments, gmForward } from '../../reference/closed-form.js';
 import { gmGradients } from '../../reference/gradients.js';
@@ -157,6 +157,11 @@ describe('6. bounds and monotonicity of a = E[ReLU(z)] and b = P(z > 0)', () => 
     expect(a).toBeLessThanOrEqual(Math.max(m, 0) + Math.abs(s) * normalPdf(0) + ulp(a));
     expect(b).toBeGreaterThanOrEqual(0);
     expect(b).toBeLessThanOrEqual(1);
+  });
+
+  it('t = m/s, and at s = 0 its documented limits: ±∞ for m ≠ 0, 0 at m = 0', () => {
+    expect(moments(3, 2).t).toBe(1.5);
+    expect([moments(2, 0).t, moments(-1e-300, 0).t, moments(0, 0).t]).toEqual([Infinity, -Infinity, 0]);
   });
 
   test.prop([mArb, mArb, sArb])('a and b are nondecreasing in m (up to their rounding)', (m1, m2, s) => {
