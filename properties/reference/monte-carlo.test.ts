@@ -147,7 +147,7 @@ describe('Monte Carlo error', () => {
 
   it('rejects a bad sample count with the field named', () => {
     expect(() => gmMonteCarlo(c.params, c.x, { samples: 1, seed: 0 })).toThrow(/samples: expected an integer N ≥ 2, got 1/);
-    expect(() => gmMonteCarlo(c.params, c.x, { samples: 11, seed: 0, antithetic: true })).toThrow(/even N with antithetic sampling \(N\/2 mirrored pairs\), got 11/);
+    expect(() => gmMonteCarlo(c.params, c.x, { samples: 11, seed: 0, antithetic: true })).toThrow(/samples: expected an even N with antithetic sampling \(N\/2 mirrored pairs\), got 11/);
   });
 });
 
