@@ -8,9 +8,9 @@ import { rowScales as webgpuRowScales } from './webgpu/programs.js';
 
 /**
  * Row scales 2^round(log2 max_i |x_ri|), 1 for zero rows, the exponent clamped to
- * `range`: [R, C] → [R, 1]; on webgpu one WGSL program. Computed inside tf.customGrad with a zero
- * gradient: the scales are piecewise constant, and autodiff through log at a flushed
- * subnormal would give 0·∞ = NaN.
+ * `range`: [R, C] → [R, 1]; on webgpu one WGSL program. Computed inside tf.customGrad
+ * with a zero gradient: the scales are piecewise constant, and autodiff through log at a
+ * flushed subnormal would give 0·∞ = NaN.
  */
 export function rowScales(x: tf.Tensor2D, range: readonly [number, number] = SCALE_EXPONENT_RANGE): tf.Tensor2D {
   const scales = (t: tf.Tensor2D) => {
