@@ -15,20 +15,14 @@ export const S_MIN = 1e-18;
 export const S2_MIN = S_MIN * S_MIN;
 
 /**
- * Row scales c = 2^e, e in [−126, 126]: c and 1/c are normal float32 powers of two, so
- * x/c is exact on every backend. (2^127 would do on wasm and cpu, but WGSL guarantees
- * x/y only for |y| in [2^−126, 2^126], and NVIDIA's GPUs divide by multiplying with a
- * reciprocal flushed to zero: x/2^127 gave 0.) A row's largest entry then scales to at
- * most 4.
+ * The exponent range of every power-of-two scale: x's row scales c and σ's component
+ * scales ς = 2^e, e = round(log2 of the row's largest |entry|) clamped to [−126, 126].
+ * The scale and its reciprocal are normal float32 powers of two, so x/c and σ·(1/ς) are
+ * exact on every backend. (2^127 would do on wasm and cpu, but WGSL guarantees x/y only
+ * for |y| in [2^−126, 2^126], and NVIDIA's GPUs divide by multiplying with a reciprocal
+ * flushed to zero: x/2^127 gave 0.) A row's largest entry then scales to at most 4.
+ * σ̂ = σ/ς has a largest entry near 1 whether σ is huge (σ², U⊙σ² and tφ/s² stay in
+ * range) or tiny (ŝ² stays above the threshold S2_MIN where t = m/s is still moderate,
+ * μ being as small); s = ς·ŝ may underflow, so t is formed as (m/ς)/ŝ.
  */
 export const SCALE_EXPONENT_RANGE = [-126, 126] as const;
-
-/**
- * Component scales ς = 2^e of σ's rows (with V's), e = round(log2 max_i |σ_ki|) clamped to
- * [−126, 126]: σ̂ = σ/ς has a largest entry near 1 whether σ is huge (σ², U⊙σ² and tφ/s²
- * stay in range) or tiny (ŝ² stays above the threshold S2_MIN where t = m/s is still
- * moderate, μ being as small). ς and 1/ς are normal float32 powers of two, so σ·(1/ς) is
- * exact (the fused loops multiply by it); s = ς·ŝ may underflow, so t is formed as
- * (m/ς)/ŝ.
- */
-export const COMPONENT_SCALE_EXPONENT_RANGE = [-126, 126] as const;

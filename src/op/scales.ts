@@ -8,16 +8,16 @@ import { rowScales as webgpuRowScales } from './webgpu/programs.js';
 
 /**
  * Row scales 2^round(log2 max_i |x_ri|), 1 for zero rows, the exponent clamped to
- * `range`: [R, C] → [R, 1]; on webgpu one WGSL program. Computed inside tf.customGrad
- * with a zero gradient: the scales are piecewise constant, and autodiff through log at a
- * flushed subnormal would give 0·∞ = NaN.
+ * SCALE_EXPONENT_RANGE: [R, C] → [R, 1]; on webgpu one WGSL program. Computed inside
+ * tf.customGrad with a zero gradient: the scales are piecewise constant, and autodiff
+ * through log at a flushed subnormal would give 0·∞ = NaN.
  */
-export function rowScales(x: tf.Tensor2D, range: readonly [number, number] = SCALE_EXPONENT_RANGE): tf.Tensor2D {
+export function rowScales(x: tf.Tensor2D): tf.Tensor2D {
   const scales = (t: tf.Tensor2D) => {
-    if (tf.getBackend() === 'webgpu') return webgpuRowScales(t, range); // one dispatch
+    if (tf.getBackend() === 'webgpu') return webgpuRowScales(t, SCALE_EXPONENT_RANGE); // one dispatch
     const maxAbs = tf.max(tf.abs(t), 1, true);
     const safe = tf.where(tf.greater(maxAbs, 0), maxAbs, tf.onesLike(maxAbs));
-    const exponent = tf.clipByValue(tf.round(tf.div(tf.log(safe), Math.LN2)), ...range);
+    const exponent = tf.clipByValue(tf.round(tf.div(tf.log(safe), Math.LN2)), ...SCALE_EXPONENT_RANGE);
     return tf.pow(2, exponent) as tf.Tensor2D;
   };
   return tf.customGrad((t) => ({ value: scales(t as tf.Tensor2D), gradFunc: () => tf.zerosLike(t as tf.Tensor) }))(x) as tf.Tensor2D;

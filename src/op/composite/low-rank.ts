@@ -11,14 +11,13 @@
  *   ∂ℓ/∂x̂_b gains Σ_k (D_bk p̂_bk)ᵀ V_k + (Gq_bk U_k V_kᵀ) V̂_k
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { COMPONENT_SCALE_EXPONENT_RANGE } from '../limits.js';
 import { rowScales } from '../scales.js';
 
 /** ς_k = 2^round(log2 max(max|σ_k|, max|V_k|)) clamped as for σ alone: K×1. */
 export function componentScales(sigma: tf.Tensor2D, V?: tf.Tensor3D): tf.Tensor2D {
   const [K] = sigma.shape;
   const rows = V === undefined || V.shape[1] === 0 ? sigma : (tf.concat([sigma, tf.reshape(V, [K, -1])], 1) as tf.Tensor2D);
-  return rowScales(rows, COMPONENT_SCALE_EXPONENT_RANGE);
+  return rowScales(rows);
 }
 
 /** The last two axes swapped (an explicit transpose: tfjs-wasm runs matMul's transpose flags as a naive loop). */

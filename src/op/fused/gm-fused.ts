@@ -39,7 +39,7 @@
  * both within the float32 bound the tests use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { COMPONENT_SCALE_EXPONENT_RANGE, SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
+import { SCALE_EXPONENT_RANGE, S2_MIN } from '../limits.js';
 import { HOST_BACKENDS, hostMemory, type HostMemory } from './host-memory.js';
 import { UPPER_TAIL_CONSTANTS } from '../normal-f32.js';
 import {
@@ -74,9 +74,9 @@ interface FusedKernel {
   body: (io: KernelIO) => void;
 }
 
-/** c_b = 2^e with e = round(log2 max_i |x_bi|) clamped to `range`; 1 for a zero row. */
-function rowScales(c: Float32Array, range: readonly [number, number] = SCALE_EXPONENT_RANGE): void {
-  const [minExp, maxExp] = range;
+/** In place: each row's largest |entry| m to 2^round(log2 m), clamped to SCALE_EXPONENT_RANGE; 0 to 1. */
+function rowScales(c: Float32Array): void {
+  const [minExp, maxExp] = SCALE_EXPONENT_RANGE;
   for (let r = 0; r < c.length; r++) {
     const maxAbs = c[r];
     c[r] = maxAbs > 0 ? 2 ** Math.min(Math.max(Math.round(Math.log2(maxAbs)), minExp), maxExp) : 1;
@@ -109,7 +109,7 @@ function prepare({ inputs: { mu, sigma, U, v, V }, outputs: [A, sigmaHat2T, w, s
     const [ofSigma, ofV] = [memory.view(scale), memory.view(scaleV)];
     for (let k = 0; k < K; k++) ofSigma[k] = Math.max(ofSigma[k], ofV[k]);
   }
-  rowScales(memory.view(scale), COMPONENT_SCALE_EXPONENT_RANGE);
+  rowScales(memory.view(scale));
   runLoop(memory, 'prepare', shape.U, [mu, sigma, U, v, scale], [A, sigmaHat2T, w]);
 }
 
