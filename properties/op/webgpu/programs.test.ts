@@ -14,10 +14,14 @@
  *                       adds (7·(5 + 1)u, the fraction's own 1.7e−7) and one division
  *           and the s = 0 limits exactly.
  *   mix, componentGrads, sGrads  against a float32 emulation of their documented order
- *           (Math.fround after every operation; divisions within 2.5 ULP).
+ *           (Math.fround after every operation; divisions within 2.5 ULP); with row
+ *           ratios r = c/cmax (powers of two), exactly the unscaled output times r.
  *   gradMu, gradU, gradSigma  against a float32 emulation of their documented order
  *           (Math.fround after every operation; a GPU may fuse a product into a sum), with
- *           σ̃ and σ̂ entries where only cmax first (tiny) or last (huge) stays in range.
+ *           σ̃ and σ̂ where only cmax first (tiny) or last (huge) stays in range.
+ *   steinMatrix, sigmaHatSquared, largestScale  exactly (products, max and exact divisions
+ *           by powers of two only); outputWeights, outputWeightsGradient against their
+ *           emulated sums.
  *   rowScales  exactly against 2^round(log2 max|row|) in float64, clamped, including rows
  *           whose largest entry sits either side of √½·2^E (the rounding's boundary).
  * The op and layer suites (properties/op/gm-op.test.ts) hold the whole fused WebGPU
@@ -28,7 +32,19 @@ import { describe, expect, inject, it } from 'vitest';
 import { expectedRelu, normalCdf, normalPdf } from '../../../reference/normal.js';
 import { useBackend } from '../../../src/backend/backend.js';
 import { S2_MIN, SCALE_EXPONENT_RANGE } from '../../../src/op/limits.js';
-import { componentGrads, mix, parameterGradientPrograms, rowScales, sGrads, terms } from '../../../src/op/webgpu/programs.js';
+import {
+  componentGrads,
+  largestScale,
+  mix,
+  outputWeights,
+  outputWeightsGradient,
+  parameterGradientPrograms,
+  rowScales,
+  sGrads,
+  sigmaHatSquared,
+  steinMatrix,
+  terms,
+} from '../../../src/op/webgpu/programs.js';
 
 const u32 = 2 ** -24;
 const FIT = 1.2e-7;
@@ -100,6 +116,13 @@ describe.skipIf(inject('webgpuAdapter') === undefined)('WGSL programs [webgpu]',
     const h = await read(mix(t(F, [K * (L + 1), B]), t(Tv, [4, K, B]), t(w, [K, L]), t(c, [B, 1]), t(scale, [K, 1]), K, L, B));
     const dMQT = await read(componentGrads(t(G, [B, L]), t(F, [K * (L + 1), B]), t(w, [K, L]), t(Tv, [4, K, B]), t(scale, [K, 1]), K, L, B));
     const D = await read(sGrads(t(G, [B, L]), t(F, [K * (L + 1), B]), t(w, [K, L]), t(Tv, [4, K, B]), K, L, B));
+    // Row ratios r_b = c_b/cmax, powers of two: the scaled outputs are the unscaled ones times r_b exactly.
+    const cMax = 4;
+    const ratios = { c: t(c, [B, 1]), cMax: t([cMax], [1]) };
+    const dMQTr = await read(componentGrads(t(G, [B, L]), t(F, [K * (L + 1), B]), t(w, [K, L]), t(Tv, [4, K, B]), t(scale, [K, 1]), K, L, B, ratios));
+    const Dr = await read(sGrads(t(G, [B, L]), t(F, [K * (L + 1), B]), t(w, [K, L]), t(Tv, [4, K, B]), K, L, B, ratios));
+    dMQT.forEach((value, j) => expect(dMQTr[j], `dMQT·r at ${j}`).toBe(f((value * c[j % B]) / cMax)));
+    D.forEach((value, j) => expect(Dr[j], `D·r at ${j}`).toBe(f((value * c[Math.floor(j / K)]) / cMax)));
     const plane = K * B;
     const q = (k: number, l: number, b: number) => F[(K + k * L + l) * B + b];
     // A quotient by K is within 2.5 ULP in WGSL, not correctly rounded: compared within 3 ULP of the result's terms.
@@ -161,19 +184,22 @@ describe.skipIf(inject('webgpuAdapter') === undefined)('WGSL programs [webgpu]',
     const [K, L, d] = [3, 2, 6];
     const f = Math.fround;
     const wave = (j: number, seed: number) => Math.sin(seed * 89 + j * 7.3) * 1.5;
-    // Entry (k, i) of class j mod 3: σ̃, σ̂ ordinary, tiny (1e−30: cmax must meet them first,
-    // or the product with Pq ~ 1e−20 underflows) or huge (1e30: cmax must come last, or
-    // z·cmax overflows); Pq and S scaled to match, so that every result is representable.
-    const zScale = [1, 1e-30, 1e30];
-    const pScale = [1, 1e-20, 1e-30];
-    const cls = (j: number) => j % 3;
+    // Component k of class k: σ̂, σ̃ ordinary (ς = 1, |σ| in [½, 1½]); tiny (ς = 1, σ ~ 1e−17,
+    // σ̃ ~ 1e−34: cmax must meet them first, or the products with Pq ~ 1e−25 leave the normal
+    // range); huge (ς = 2⁻¹⁰⁰, σ ~ 1, σ̂ ~ σ̃ ~ 1e30: cmax must come last, or z·cmax
+    // overflows). Pq and S scaled to match, so that every result is representable.
+    const sigmaOf = [1, 1e-17, 1];
+    const scale = [1, 1, 2 ** -100];
+    const pScale = [1, 1e-25, 1e-30];
     const cMax = 2 ** 100;
-    const P = Array.from({ length: (K + K * L) * d }, (_, j) => f(wave(j, 1) * (j < K * d ? 1 : pScale[cls(j % d)])));
-    const S = Array.from({ length: K * d }, (_, j) => f(wave(j, 2) * pScale[cls(j % d)]));
+    const P = Array.from({ length: (K + K * L) * d }, (_, j) => f(wave(j, 1) * (j < K * d ? 1 : pScale[Math.floor((j - K * d) / (L * d))])));
+    const S = Array.from({ length: K * d }, (_, j) => f(wave(j, 2) * pScale[Math.floor(j / d)]));
     const [gw, mu, U] = [K * L, K * d, K * L * d].map((n, seed) => Array.from({ length: n }, (_, j) => f(wave(j, 3 + seed))));
-    const [sigmaHat, sigmaTilde] = [6, 7].map((seed) => Array.from({ length: K * d }, (_, j) => f(wave(j, seed) * zScale[cls(j % d)])));
+    const sigma = Array.from({ length: K * d }, (_, j) => f((j % 2 === 0 ? 1 : -1) * (1 + Math.sin(j * 5.1) / 2) * sigmaOf[Math.floor(j / d)]));
+    const sigmaHat = sigma.map((z, j) => f(z / scale[Math.floor(j / d)]));
+    const sigmaTilde = sigma.map((z, j) => f(z * sigmaHat[j]));
     const t = (values: number[], shape: number[]) => tf.tensor(values, shape, 'float32');
-    const grads = parameterGradientPrograms(t(P, [K + K * L, d]) as tf.Tensor2D, t(S, [K, d]) as tf.Tensor2D, t(gw, [K, L]) as tf.Tensor2D, t(mu, [K, d]) as tf.Tensor2D, t(U, [K, L, d]) as tf.Tensor3D, t(sigmaHat, [K, d]) as tf.Tensor2D, t(sigmaTilde, [K, d]) as tf.Tensor2D, t([cMax], [1]));
+    const grads = parameterGradientPrograms(t(P, [K + K * L, d]) as tf.Tensor2D, t(S, [K, d]) as tf.Tensor2D, t(gw, [K, L]) as tf.Tensor2D, t(mu, [K, d]) as tf.Tensor2D, t(U, [K, L, d]) as tf.Tensor3D, t(sigma, [K, d]) as tf.Tensor2D, t(scale, [K, 1]) as tf.Tensor2D, t([cMax], [1]));
     const [gMu, gU, gSigma] = [await read(grads.mu()), await read(grads.U()), await read(grads.sigma())];
     const first = (z: number) => (Math.abs(z) < 1 ? [f(z * cMax), 1] : [z, cMax]);
     // A GPU may fuse a product into the following sum (one rounding instead of two): each
@@ -202,6 +228,58 @@ describe.skipIf(inject('webgpuAdapter') === undefined)('WGSL programs [webgpu]',
         const [a, b] = first(sigmaHat[k * d + i]);
         const want = f(f(a * f(f(2 * sum) + S[k * d + i])) * b);
         near(gSigma[k * d + i], want, Math.abs(a * b) * (2 * sumSize + Math.abs(S[k * d + i])), `∂σ[${k}][${i}]`);
+      }
+    }
+  });
+  it('steinMatrix, sigmaHatSquared and largestScale exactly; outputWeights and outputWeightsGradient as their sums', async () => {
+    await useBackend('webgpu');
+    const [K, L, d, B] = [3, 2, 5, 7];
+    const f = Math.fround;
+    const wave = (n: number, seed: number) => Array.from({ length: n }, (_, j) => f(Math.sin(seed * 71 + j * 5.7) * 1.7));
+    const t = (values: number[], shape: number[]) => tf.tensor(values, shape, 'float32');
+    const [mu, U, v, sigma] = [wave(K * d, 1), wave(K * L * d, 2), wave(K * L, 3), wave(K * d, 4)];
+    const scale = [1, 2 ** 60, 2 ** -70]; // σ̂ = σ/ς exact; σ̃ = σ·σ̂ one rounding (huge or tiny, still normal)
+    const sigmaHat = sigma.map((z, j) => f(z / scale[Math.floor(j / d)]));
+    const sigmaTilde = sigma.map((z, j) => f(z * sigmaHat[j]));
+    const A = await read(steinMatrix(t(mu, [K, d]) as tf.Tensor2D, t(sigma, [K, d]) as tf.Tensor2D, t(U, [K, L, d]) as tf.Tensor3D, t(scale, [K, 1]) as tf.Tensor2D));
+    // Products only (nothing for a fused multiply-add to join): the emulation's bits.
+    const wantA = [...mu, ...U.map((z, j) => f(z * sigmaTilde[Math.floor(j / (L * d)) * d + (j % d)]))];
+    expect(Array.from(A)).toEqual(wantA);
+    const sigma2 = await read(sigmaHatSquared(t(sigma, [K, d]) as tf.Tensor2D, t(scale, [K, 1]) as tf.Tensor2D));
+    expect(Array.from(sigma2)).toEqual(sigmaHat.map((z) => f(z * z)));
+
+    for (const c of [[0.5, 0.25, 2 ** -100, 0.5, 1, 0.125, 0.5], [0.5, 2, 2 ** 90, 1, 2 ** 89, 0.25, 4]]) {
+      expect(Array.from(await read(largestScale(t(c, [B, 1]) as tf.Tensor2D)))).toEqual([Math.max(1, ...c)]);
+    }
+
+    // Sums in order with at most one rounding per operation; a GPU may fuse a product into
+    // the sum that follows, and a quotient by K is within 2.5 ULP: each result within
+    // 2(n + 3)·u of the sum of its terms' magnitudes (n terms), either way.
+    const near = (got: number, want: number, terms: number, n: number, label: string) => {
+      if (!(Math.abs(got - want) <= 2 * (n + 3) * u32 * terms)) throw new Error(`${label}: got ${got}, want ${want}`);
+    };
+    const w = await read(outputWeights(t(mu, [K, d]) as tf.Tensor2D, t(U, [K, L, d]) as tf.Tensor3D, t(v, [K, L]) as tf.Tensor2D));
+    for (let kl = 0; kl < K * L; kl++) {
+      const k = Math.floor(kl / L);
+      let [acc, size] = [0, Math.abs(v[kl])];
+      for (let i = 0; i < d; i++) {
+        acc = f(acc + f(U[kl * d + i] * mu[k * d + i]));
+        size += Math.abs(U[kl * d + i] * mu[k * d + i]);
+      }
+      near(w[kl], f(acc + v[kl]), size, d + 1, `w[${kl}]`);
+    }
+    const [T, G] = [wave(4 * K * B, 5), wave(B * L, 6)];
+    const c = [1, 2, 0.5, 4, 1, 2 ** 20, 2 ** -20];
+    const gw = await read(outputWeightsGradient(t(T, [4, K, B]) as tf.Tensor3D, t(c, [B, 1]) as tf.Tensor2D, t(G, [B, L]) as tf.Tensor2D, K, L, B));
+    for (let k = 0; k < K; k++) {
+      for (let l = 0; l < L; l++) {
+        let [acc, size] = [0, 0];
+        for (let b = 0; b < B; b++) {
+          const term = f(f(T[k * B + b] * c[b]) * f(G[b * L + l] / K));
+          acc = f(acc + term);
+          size += Math.abs(term);
+        }
+        near(gw[k * L + l], acc, size, B, `∂w[${k}][${l}]`);
       }
     }
   });

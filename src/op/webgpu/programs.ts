@@ -40,9 +40,10 @@ const WORKGROUP = 64;
 
 /**
  * A program of `count` invocations (index 0 … count − 1) writing `outputShape`, with K,
- * L, B and count as uniforms numK, numL, numB, count.
+ * L, B and count as uniforms numK, numL, numB, count, and WGSL functions of its own
+ * (`functions`) next to the special functions.
  */
-function program(name: string, outputShape: number[], count: number, variableNames: string[], body: string): Program {
+function program(name: string, outputShape: number[], count: number, variableNames: string[], body: string, functions = ''): Program {
   return {
     outputShape,
     shaderKey: `gmlayer_${name}`,
@@ -55,6 +56,7 @@ function program(name: string, outputShape: number[], count: number, variableNam
     count,
     getUserCode: () => `
 ${GM_TERMS_WGSL}
+${functions}
 fn main(index : i32) {
   if (index >= uniforms.count) { return; }
   let K = uniforms.numK;
@@ -64,6 +66,11 @@ fn main(index : i32) {
 }
 `,
   };
+}
+
+/** A program over the parameters: K and L as sizes, d in the third size's place. */
+function paramProgram(name: string, outputShape: number[], count: number, variableNames: string[], body: string, functions = ''): Program {
+  return program(name, outputShape, count, variableNames, `let d = B;\n${body}`, functions);
 }
 
 /** Runs a program on the active webgpu backend; the result is a tensor of the current scope. */
@@ -120,33 +127,56 @@ const ALPHA_BETA = `
   }`;
 
 /**
- * [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ: [K + K·L, B], rows in F's order (componentGrads of the wasm loops):
- *   ∂ℓ/∂m_kb = α b + β φ/ŝ,   ∂ℓ/∂q̃_klb = g_bl (b_kb ς_k).
+ * The row ratios r_b = c_b/cmax that P and S carry (see gm-webgpu.ts), applied to a
+ * backward program's output in the program instead of by a tfjs op: the same two
+ * operations (c/cmax, then the product), one dispatch fewer.
  */
-export function componentGrads(G: tf.Tensor, F: tf.Tensor, w: tf.Tensor, T: tf.Tensor, scale: tf.Tensor, K: number, L: number, B: number): tf.Tensor2D {
-  const body = `
+export interface RowRatios {
+  /** c: [B, 1] */
+  c: tf.Tensor;
+  /** cmax: [1] */
+  cMax: tf.Tensor;
+}
+
+/** A backward program, with its output times r_b when `ratios` is given. */
+function backwardProgram(name: string, shape: number[], variableNames: string[], inputs: tf.Tensor[], body: (value: string) => string, ratios: RowRatios | undefined, [K, L, B]: number[]): tf.Tensor2D {
+  const count = shape[0] * shape[1];
+  if (ratios === undefined) return run(program(name, shape, count, variableNames, body('')), inputs, K, L, B) as tf.Tensor2D;
+  const p = program(`${name}TimesRatio`, shape, count, [...variableNames, 'C', 'CMax'], body(' * (C[b] / CMax[0])'));
+  return run(p, [...inputs, ratios.c, ratios.cMax], K, L, B) as tf.Tensor2D;
+}
+
+/**
+ * [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ: [K + K·L, B], rows in F's order (componentGrads of the wasm loops):
+ *   ∂ℓ/∂m_kb = α b + β φ/ŝ,   ∂ℓ/∂q̃_klb = g_bl (b_kb ς_k);
+ * column b times r_b when `ratios` is given.
+ */
+export function componentGrads(G: tf.Tensor, F: tf.Tensor, w: tf.Tensor, T: tf.Tensor, scale: tf.Tensor, K: number, L: number, B: number, ratios?: RowRatios): tf.Tensor2D {
+  const body = (times: string) => `
   let row = index / B;
   let b = index - row * B;
+  var value = 0.0;
   if (row < K) {
     let k = row;
     ${ALPHA_BETA}
-    result[index] = alpha * Terms[K * B + k * B + b] + beta * Terms[2 * K * B + k * B + b];
+    value = alpha * Terms[K * B + k * B + b] + beta * Terms[2 * K * B + k * B + b];
   } else {
     let k = (row - K) / L;
     let l = row - K - k * L;
-    result[index] = (G[b * L + l] / f32(K)) * (Terms[K * B + k * B + b] * Scale[k]);
-  }`;
-  return run(program('componentGrads', [K * (L + 1), B], K * (L + 1) * B, ['G', 'F', 'W', 'Terms', 'Scale'], body), [G, F, w, T, scale], K, L, B) as tf.Tensor2D;
+    value = (G[b * L + l] / f32(K)) * (Terms[K * B + k * B + b] * Scale[k]);
+  }
+  result[index] = value${times};`;
+  return backwardProgram('componentGrads', [K * (L + 1), B], ['G', 'F', 'W', 'Terms', 'Scale'], [G, F, w, T, scale], body, ratios, [K, L, B]);
 }
 
-/** D = (∂ℓ/∂s)/ŝ = α φ/ŝ − β tφ/ŝ²: [B, K]. */
-export function sGrads(G: tf.Tensor, F: tf.Tensor, w: tf.Tensor, T: tf.Tensor, K: number, L: number, B: number): tf.Tensor2D {
-  const body = `
+/** D = (∂ℓ/∂s)/ŝ = α φ/ŝ − β tφ/ŝ²: [B, K]; row b times r_b when `ratios` is given. */
+export function sGrads(G: tf.Tensor, F: tf.Tensor, w: tf.Tensor, T: tf.Tensor, K: number, L: number, B: number, ratios?: RowRatios): tf.Tensor2D {
+  const body = (times: string) => `
   let b = index / K;
   let k = index - b * K;
   ${ALPHA_BETA}
-  result[index] = alpha * Terms[2 * K * B + k * B + b] - beta * Terms[3 * K * B + k * B + b];`;
-  return run(program('sGrads', [B, K], B * K, ['G', 'F', 'W', 'Terms'], body), [G, F, w, T], K, L, B) as tf.Tensor2D;
+  result[index] = (alpha * Terms[2 * K * B + k * B + b] - beta * Terms[3 * K * B + k * B + b])${times};`;
+  return backwardProgram('sGrads', [B, K], ['G', 'F', 'W', 'Terms'], [G, F, w, T], body, ratios, [K, L, B]);
 }
 
 /**
@@ -191,24 +221,31 @@ fn scaleFirst(z : f32, cMax : f32) -> vec2<f32> {
   return vec2<f32>(z, cMax);
 }`;
 
-/** A parameter-gradient program: K and L as sizes, d in the third size's place. */
-function paramProgram(name: string, outputShape: number[], count: number, variableNames: string[], body: string): Program {
-  const p = program(name, outputShape, count, variableNames, `let d = B;\n${body}`);
-  const userCode = p.getUserCode;
-  return { ...p, getUserCode: () => `${SCALE_FIRST}\n${userCode()}` };
+/** σ̂_ki = σ_ki/ς_k and σ̃_ki = σ_ki·σ̂_ki, as scaledSigma of the composite path (WGSL). */
+const SCALED_SIGMA = `
+fn sigmaHat(k : i32, i : i32, d : i32) -> f32 {
+  return Sigma[k * d + i] / Scale[k];
 }
+fn sigmaTilde(k : i32, i : i32, d : i32) -> f32 {
+  return Sigma[k * d + i] * sigmaHat(k, i, d);
+}`;
 
 /**
  * The parameter gradients from the batch sums P = [Pm; Pq] (K + K·L rows of d, divided
  * by cmax) and S (K×d), as parameterGradients of the composite path computes them, one
- * program each (where tfjs ops took about ten dispatches each):
+ * program each (where tfjs ops took about ten dispatches each), σ̂ and σ̃ formed from σ
+ * and ς in the programs:
  *   ∂ℓ/∂μ_k = cmax·Pm_k + Σ_l ∂ℓ/∂w_kl U_kl
  *   ∂ℓ/∂U_kl = ∂ℓ/∂w_kl μ_k + (Pq_kl ⊙ first(σ̃_k))·last(σ̃_k)
  *   ∂ℓ/∂σ_k = (first(σ̂_k) ⊙ (2 Σ_l U_kl ⊙ Pq_kl + S_k))·last(σ̂_k)
  * with (first, last) = scaleFirst(·, cmax); sums over l in order.
+ *
+ * @param P      [K + K·L, d];  S: [K, d];  gw = ∂ℓ/∂w: [K, L]
+ * @param sigma  σ: [K, d];  scale: ς, [K, 1];  cMax: [1]
  */
-export function parameterGradientPrograms(P: tf.Tensor2D, S: tf.Tensor2D, gw: tf.Tensor2D, mu: tf.Tensor2D, U: tf.Tensor3D, sigmaHat: tf.Tensor2D, sigmaTilde: tf.Tensor2D, cMax: tf.Tensor): Record<'mu' | 'U' | 'sigma', () => tf.Tensor> {
+export function parameterGradientPrograms(P: tf.Tensor2D, S: tf.Tensor2D, gw: tf.Tensor2D, mu: tf.Tensor2D, U: tf.Tensor3D, sigma: tf.Tensor2D, scale: tf.Tensor2D, cMax: tf.Tensor): Record<'mu' | 'U' | 'sigma', () => tf.Tensor> {
   const [K, L, d] = U.shape;
+  const functions = `${SCALE_FIRST}\n${SCALED_SIGMA}`;
   return {
     mu: () => {
       const body = `
@@ -226,9 +263,9 @@ export function parameterGradientPrograms(P: tf.Tensor2D, S: tf.Tensor2D, gw: tf
   let kl = index / d;
   let i = index - kl * d;
   let k = kl / L;
-  let f = scaleFirst(SigmaTilde[k * d + i], CMax[0]);
+  let f = scaleFirst(sigmaTilde(k, i, d), CMax[0]);
   result[index] = GW[kl] * Mu[k * d + i] + (P[(K + kl) * d + i] * f.x) * f.y;`;
-      return run(paramProgram('gradU', [K, L, d], K * L * d, ['P', 'GW', 'Mu', 'SigmaTilde', 'CMax'], body), [P, gw, mu, sigmaTilde, cMax], K, L, d);
+      return run(paramProgram('gradU', [K, L, d], K * L * d, ['P', 'GW', 'Mu', 'Sigma', 'Scale', 'CMax'], body, functions), [P, gw, mu, sigma, scale, cMax], K, L, d);
     },
     sigma: () => {
       const body = `
@@ -239,9 +276,79 @@ export function parameterGradientPrograms(P: tf.Tensor2D, S: tf.Tensor2D, gw: tf
     let row = k * L + l;
     sum = sum + U[row * d + i] * P[(K + row) * d + i];
   }
-  let f = scaleFirst(SigmaHat[index], CMax[0]);
+  let f = scaleFirst(sigmaHat(k, i, d), CMax[0]);
   result[index] = (f.x * (2.0 * sum + S[index])) * f.y;`;
-      return run(paramProgram('gradSigma', [K, d], K * d, ['P', 'U', 'S', 'SigmaHat', 'CMax'], body), [P, U, S, sigmaHat, cMax], K, L, d);
+      return run(paramProgram('gradSigma', [K, d], K * d, ['P', 'U', 'S', 'Sigma', 'Scale', 'CMax'], body, functions), [P, U, S, sigma, scale, cMax], K, L, d);
     },
   };
+}
+
+/**
+ * A = [μ; U⊙σ̃]: [K + K·L, d], rows in F's order (steinWeights of the composite path
+ * with the concatenation, in one program).
+ *
+ * @param mu  μ: [K, d];  sigma: σ, [K, d];  U: [K, L, d];  scale: ς, [K, 1]
+ */
+export function steinMatrix(mu: tf.Tensor2D, sigma: tf.Tensor2D, U: tf.Tensor3D, scale: tf.Tensor2D): tf.Tensor2D {
+  const [K, L, d] = U.shape;
+  const body = `
+  let row = index / d;
+  let i = index - row * d;
+  if (row < K) {
+    result[index] = Mu[index];
+  } else {
+    result[index] = U[index - K * d] * sigmaTilde((row - K) / L, i, d);
+  }`;
+  return run(paramProgram('steinMatrix', [K * (L + 1), d], K * (L + 1) * d, ['Mu', 'Sigma', 'U', 'Scale'], body, SCALED_SIGMA), [mu, sigma, U, scale], K, L, d) as tf.Tensor2D;
+}
+
+/** σ̂² = (σ/ς)²: [K, d], the right operand of ŝ² = x̂²·σ̂²ᵀ. */
+export function sigmaHatSquared(sigma: tf.Tensor2D, scale: tf.Tensor2D): tf.Tensor2D {
+  const [K, d] = sigma.shape;
+  const body = `
+  let k = index / d;
+  let h = sigmaHat(k, index - k * d, d);
+  result[index] = h * h;`;
+  return run(paramProgram('sigmaHatSquared', [K, d], K * d, ['Sigma', 'Scale'], body, SCALED_SIGMA), [sigma, scale], K, 0, d) as tf.Tensor2D;
+}
+
+/** w = Uμ + v: [K, L], summed over i in order (WGSL). */
+export function outputWeights(mu: tf.Tensor2D, U: tf.Tensor3D, v: tf.Tensor2D): tf.Tensor2D {
+  const [K, L, d] = U.shape;
+  const body = `
+  let k = index / L;
+  var acc = 0.0;
+  for (var i = 0; i < d; i = i + 1) {
+    acc = acc + U[index * d + i] * Mu[k * d + i];
+  }
+  result[index] = acc + Bias[index];`;
+  return run(paramProgram('outputWeights', [K, L], K * L, ['Mu', 'U', 'Bias'], body), [mu, U, v], K, L, d) as tf.Tensor2D;
+}
+
+/**
+ * cmax = max(1, max_b c_b): [1], in one invocation (a serial pass over B scales costs
+ * less than the dispatches of a tfjs reduction and a maximum).
+ */
+export function largestScale(c: tf.Tensor2D): tf.Tensor1D {
+  const [B] = c.shape;
+  const body = `
+  var largest = 1.0;
+  for (var b = 0; b < B; b = b + 1) {
+    largest = max(largest, C[b]);
+  }
+  result[0] = largest;`;
+  return run(program('largestScale', [1], 1, ['C'], body), [c], 0, 0, B) as tf.Tensor1D;
+}
+
+/** ∂ℓ/∂w = ∂ℓ/∂v = Σ_b (a_kb c_b)(G_bl/K): [K, L], summed over b in order (WGSL). */
+export function outputWeightsGradient(T: tf.Tensor3D, c: tf.Tensor2D, G: tf.Tensor2D, K: number, L: number, B: number): tf.Tensor2D {
+  const body = `
+  let k = index / L;
+  let l = index - k * L;
+  var acc = 0.0;
+  for (var b = 0; b < B; b = b + 1) {
+    acc = acc + (Terms[k * B + b] * C[b]) * (G[b * L + l] / f32(K));
+  }
+  result[index] = acc;`;
+  return run(program('outputWeightsGradient', [K, L], K * L, ['Terms', 'C', 'G'], body), [T, c, G], K, L, B) as tf.Tensor2D;
 }
