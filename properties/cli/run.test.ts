@@ -71,7 +71,7 @@ describe('gmlayer eval: a result that is not finite (exit 1, one line saying why
     // the op learns to keep G·w in range, this case stops overflowing and needs a successor.
     const r = await run('eval', write('intermediate.json', { ...one(1, 1e25, 1e-30), upstream: [[1e27]] }), '--impl', 'tfjs', '--backend', 'cpu');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^gmlayer: the tfjs result is not finite at grad\.mu\[0\]\[0\] = Infinity: yet its true value, 1\.00000e\+22 \(float64 reference\), is within float32's range: an intermediate of the float32 computation overflowed/);
+    expect(r.stderr).toMatch(/^gmlayer: the tfjs result is not finite at grad\.mu\[0\]\[0\] = Infinity: yet its true value, 1\.00000e\+22 \(float64 reference\), is within float32's range: an intermediate of the float32 computation overflowed, outside the domain README "Float32 accuracy" verifies: the term \(G_bl\/K\)·w_kl with l = 0 of α_kb = Σ_l \(G_bl\/K\)·w_kl \(b = 0, k = 0\) reaches 1\.00e\+52, beyond float32's largest value/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 

@@ -8,6 +8,7 @@ import { parseCase, type GMCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { gmMonteCarlo } from '../../reference/monte-carlo.js';
 import { GMBackendError, GMInternalError } from '../errors.js';
+import { firstOutOfRange, FLOAT32_MAX } from '../op/float32-range.js';
 import { isParseArgsError, parseIntegerFlag, UsageError } from './args.js';
 import type { CliImpl, EvalOptions } from './impl.js';
 
@@ -94,12 +95,12 @@ function firstNonFinite(value: unknown, path = '', keys: (string | number)[] = [
   return undefined;
 }
 
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Why a float32 result is not finite, from the float64 reference's value at the same
- * place: the true value is out of float32's range, or it is not and an intermediate of
- * the float32 computation overflowed (outside the domain the README verifies).
+ * place: the true value is out of float32's range, or it is not and a quantity of the
+ * float32 plan overflowed (outside the domain the README verifies), named by
+ * src/op/float32-range.ts where a float64 evaluation of the plan finds one.
  */
 function float32Diagnosis(c: GMCase, bad: NonFinite): string {
   const reference: unknown = gmGradients(c.params, c.x, c.upstream);
@@ -107,9 +108,13 @@ function float32Diagnosis(c: GMCase, bad: NonFinite): string {
   if (typeof exact !== 'number' || !Number.isFinite(exact)) return 'the float64 reference is not finite there either';
   const shown = exact.toPrecision(6);
   if (Math.abs(exact) > FLOAT32_MAX) return `its true value, ${shown} (float64 reference), is outside float32's range`;
+  const found = firstOutOfRange(c.params, c.x, c.upstream);
+  const which = found
+    ? `${found.quantity} reaches ${found.value.toPrecision(3)}, beyond float32's largest value (3.40e+38)`
+    : 'no quantity of it exceeds float32\'s range in float64, so rounding or a backend\'s summation order took one past it';
   return (
     `yet its true value, ${shown} (float64 reference), is within float32's range: an intermediate of the float32 ` +
-    `computation overflowed, outside the domain README "Float32 accuracy" verifies; --impl reference computes it in float64`
+    `computation overflowed, outside the domain README "Float32 accuracy" verifies: ${which}; --impl reference computes it in float64`
   );
 }
 

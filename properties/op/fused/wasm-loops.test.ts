@@ -225,9 +225,9 @@ describeEachHostBackend('compiled loops', () => {
           beta[r] = f(beta[r] + f(g * F[col * B + r]));
           const dq = f(g * f(term(1, k, r) * scale[k]));
           expect([dMQT[col * B + r], R[col * B + r]]).toEqual([dq, f(dq * scaled[r])]);
-          gwTerms.push(f(f(g * term(0, k, r)) * c[r]));
+          gwTerms.push(f(f(term(0, k, r) * scaled[r]) * g)); // (a·r)·g, summed, then ·cmax
         }
-        expect(gw[k * L + l]).toBe(laneSum(gwTerms));
+        expect(gw[k * L + l]).toBe(f(laneSum(gwTerms) * cMax));
       }
       for (let r = 0; r < B; r++) {
         const ds = f(f(alpha[r] * term(2, k, r)) - f(beta[r] * term(3, k, r)));

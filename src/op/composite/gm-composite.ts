@@ -172,7 +172,7 @@ function kernelFunc({ inputs }: { inputs: tf.NamedTensorInfoMap }): tf.TensorInf
  * are formed here, and each input's closure only combines them. The per-component
  * quantities (a, b, φ/s, …) were computed at x̂ = x/c; the gradients of h(x) = c·ĥ(x̂)
  * are then
- *   parameters:  c·∂ĥ/∂θ(x̂), formed as cmax·Σ_b (g_b c_b/cmax) x̂_b and with a·c;
+ *   parameters:  c·∂ĥ/∂θ(x̂), formed as cmax·Σ_b (g_b c_b/cmax) x̂_b and cmax·Σ_b (a c_b/cmax) G_b;
  *   input:       ∂ĥ/∂x̂(x̂), since ∇h is homogeneous of degree 0.
  * So c never multiplies G: no underflow for tiny rows, no overflow for huge ones.
  * Likewise for σ's scale: with ∂ℓ/∂q̃ = ς·∂ℓ/∂q = G b ς/K and D = (∂ℓ/∂s)/ŝ,
@@ -196,12 +196,13 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const dsOverS = tf.sub(tf.mul(dA, pOverS), tf.mul(dB, tpOverS2)); // D = (∂ℓ/∂s)/ŝ
   const bScaled = tf.mul(b, tf.reshape(scale, [1, K]));
   const Gq = tf.reshape(tf.mul(tf.expandDims(Gk, 1), tf.expandDims(bScaled, 2)), [B, K * L]) as tf.Tensor2D; // ∂ℓ/∂q̃
-  const gw = matMulT(tf.mul(a, c) as tf.Tensor2D, Gk, true, false); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
   // Σ_b g_b x_b as cmax · Σ_b (g_b c_b/cmax) x̂_b, cmax = max(1, max_b c_b): no
   // intermediate exceeds the gradient itself, even for rows near the float32 maximum,
-  // and batches of ordinary rows (c ≤ 1) see no rescaling.
+  // and batches of ordinary rows (c ≤ 1) see no rescaling. ∂ℓ/∂w likewise: a·c alone
+  // overflows for large rows, G·a for large G, where (a·c/cmax)·G does not.
   const cMax = tf.maximum(tf.max(c), 1);
   const r = tf.div(c, cMax);
+  const gw = tf.mul(matMulT(tf.mul(a, r) as tf.Tensor2D, Gk, true, false), cMax) as tf.Tensor2D; // ∂ℓ/∂w = ∂ℓ/∂v: K×L
   const Pm = matMulT(tf.mul(dm, r) as tf.Tensor2D, xh, true, false); // dmᵀ x / cmax: K×d
   const Pq = tf.reshape(matMulT(tf.mul(Gq, r) as tf.Tensor2D, xh, true, false), [K, L, d]); // (∂ℓ/∂q̃)ᵀ x / cmax
   const S = matMulT(tf.mul(dsOverS, r) as tf.Tensor2D, tf.square(xh) as tf.Tensor2D, true, false); // Dᵀ (x ⊙ x̂) / cmax

@@ -13,7 +13,7 @@
  *   mix (WGSL)    h = c/K Σ_k (a_k w_k + b_k ς_k q̃_k)
  * Backward (G = ∂ℓ/∂h; cmax = max(1, max_b c_b) (WGSL), r = c/cmax):
  *   componentGrads (WGSL)  [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ⊙r: K(L+1)×B;  sGrads (WGSL)  D⊙r, D = (∂ℓ/∂s)/ŝ: B×K
- *   ∂ℓ/∂v = ∂ℓ/∂w = (a⊙c)·G/K (WGSL);  P = ([∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ⊙r)·x̂;  S = (D⊙r)ᵀ·x̂²
+ *   ∂ℓ/∂v = ∂ℓ/∂w = cmax·(a⊙r)·G/K (WGSL);  P = ([∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ⊙r)·x̂;  S = (D⊙r)ᵀ·x̂²
  *   (WGSL, one program each)  ∂ℓ/∂μ = cmax·P_m + Σ_l ∂ℓ/∂w_l U_l,  ∂ℓ/∂U = ∂ℓ/∂w ⊗ μ + cmax·P_q ⊙ σ̃,
  *   ∂ℓ/∂σ = cmax·σ̂ ⊙ (2 Σ_l U_l ⊙ P_q,l + S);  ∂ℓ/∂x = [∂ℓ/∂m, ∂ℓ/∂q̃]·A + x̂ ⊙ (D σ̃)  (lazy,
  *   from the unscaled [∂ℓ/∂m, ∂ℓ/∂q̃]ᵀ and D)
@@ -82,7 +82,7 @@ function gradFunc(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): Record<stri
   const ratios = { c, cMax };
   const P = tf.matMul(componentGrads(G, F, w, T, scale, K, L, B, ratios), xh) as tf.Tensor2D; // K(L+1)×d, divided by cmax
   const S = tf.matMul(sGrads(G, F, w, T, K, L, B, ratios), x2, true, false) as tf.Tensor2D; // K×d, divided by cmax
-  const gw = outputWeightsGradient(T, c, G, K, L, B); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
+  const gw = outputWeightsGradient(T, c, G, cMax, K, L, B); // ∂ℓ/∂w = ∂ℓ/∂v: K×L
   // ∂ℓ/∂x and V's gradients take the sums without r. tfjs runs each closure in a tidy of
   // its own, so ∂ℓ/∂x forms them there: a first layer, which needs no ∂ℓ/∂x, never pays.
   const unscaled = () => ({ dMQT: componentGrads(G, F, w, T, scale, K, L, B), D: sGrads(G, F, w, T, K, L, B) });

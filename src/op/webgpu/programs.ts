@@ -340,15 +340,18 @@ export function largestScale(c: tf.Tensor2D): tf.Tensor1D {
   return run(program('largestScale', [1], 1, ['C'], body), [c], 0, 0, B) as tf.Tensor1D;
 }
 
-/** ∂ℓ/∂w = ∂ℓ/∂v = Σ_b (a_kb c_b)(G_bl/K): [K, L], summed over b in order (WGSL). */
-export function outputWeightsGradient(T: tf.Tensor3D, c: tf.Tensor2D, G: tf.Tensor2D, K: number, L: number, B: number): tf.Tensor2D {
+/**
+ * ∂ℓ/∂w = ∂ℓ/∂v = cmax·Σ_b (a_kb·c_b/cmax)(G_bl/K): [K, L], summed over b in order (WGSL),
+ * with the row ratio on a before G meets it, as P and S carry it.
+ */
+export function outputWeightsGradient(T: tf.Tensor3D, c: tf.Tensor2D, G: tf.Tensor2D, cMax: tf.Tensor, K: number, L: number, B: number): tf.Tensor2D {
   const body = `
   let k = index / L;
   let l = index - k * L;
   var acc = 0.0;
   for (var b = 0; b < B; b = b + 1) {
-    acc = acc + (Terms[k * B + b] * C[b]) * (G[b * L + l] / f32(K));
+    acc = acc + (Terms[k * B + b] * (C[b] / CMax[0])) * (G[b * L + l] / f32(K));
   }
-  result[index] = acc;`;
-  return run(program('outputWeightsGradient', [K, L], K * L, ['Terms', 'C', 'G'], body), [T, c, G], K, L, B) as tf.Tensor2D;
+  result[index] = acc * CMax[0];`;
+  return run(program('outputWeightsGradient', [K, L], K * L, ['Terms', 'C', 'G', 'CMax'], body), [T, c, G, cMax], K, L, B) as tf.Tensor2D;
 }

@@ -463,7 +463,8 @@
   ;; componentGradsKernel). With g_bl = G_bl/K (h averages over K components), q̃ = q/ς
   ;; and ŝ = s/ς:
   ;;   ∂ℓ/∂q̃_klb = g_bl (b_kb ς_k)                 dMQT row K + kL + l, and R = that · c_b/cmax
-  ;;   ∂ℓ/∂w_kl  = Σ_b (g_bl a_kb) c_b              lane sums over b, added pairwise, then the tail
+  ;;   ∂ℓ/∂w_kl  = cmax·Σ_b (a_kb c_b/cmax) g_bl     lane sums over b, added pairwise, then the tail
+  ;;               (as P and S: a row's ratio meets a before g, and cmax the sum)
   ;;   α_kb = Σ_l g_bl w_kl,  β_kb = Σ_l g_bl q̃_klb (∂ℓ/∂a, and ∂ℓ/∂b/ς, summed over l in order)
   ;;   ∂ℓ/∂m_kb  = α b + β φ/ŝ                      dMQT row k, and R row k = that · c_b/cmax
   ;;   D_bk = (∂ℓ/∂s)/ŝ = α φ/ŝ − β tφ/ŝ²           and Dr = D · c_b/cmax
@@ -537,7 +538,7 @@
           (v128.store (i32.add (i32.add (local.get $dMQT) (local.get $col)) (local.get $o)) (local.get $dq))
           (v128.store (i32.add (i32.add (local.get $R) (local.get $col)) (local.get $o)) (f32x4.mul (local.get $dq) (local.get $cs)))
           (local.set $acc (f32x4.add (local.get $acc)
-            (f32x4.mul (f32x4.mul (local.get $g) (v128.load (i32.add (local.get $aK) (local.get $o)))) (v128.load (i32.add (local.get $c) (local.get $o))))))
+            (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $aK) (local.get $o))) (local.get $cs)) (local.get $g))))
           (local.set $r (i32.add (local.get $r) (i32.const 4)))
           (br $lanes)))
         (local.set $accs (f32.add
@@ -558,10 +559,10 @@
           (f32.store (i32.add (i32.add (local.get $dMQT) (local.get $col)) (local.get $o)) (local.get $dqs))
           (f32.store (i32.add (i32.add (local.get $R) (local.get $col)) (local.get $o)) (f32.mul (local.get $dqs) (local.get $css)))
           (local.set $accs (f32.add (local.get $accs)
-            (f32.mul (f32.mul (local.get $gs) (f32.load (i32.add (local.get $aK) (local.get $o)))) (f32.load (i32.add (local.get $c) (local.get $o))))))
+            (f32.mul (f32.mul (f32.load (i32.add (local.get $aK) (local.get $o))) (local.get $css)) (local.get $gs))))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $tail)))
-        (f32.store (i32.add (local.get $gw) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2))) (local.get $accs))
+        (f32.store (i32.add (local.get $gw) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $L)) (local.get $l)) (i32.const 2))) (f32.mul (local.get $accs) (local.get $cMax)))
         (local.set $l (i32.add (local.get $l) (i32.const 1)))
         (br $ls)))
       ;; ∂ℓ/∂m_k and D's column k from α (in dMQT row k) and β (in R row k).

@@ -1,0 +1,176 @@
+/**
+ * Which quantity of the float32 plan leaves float32's range, found in float64: what the
+ * CLI names when a float32 result is not finite although its true value is representable.
+ *
+ * Every kernel path computes the same plan (docs/MATH.md, section 6): x̂ = x/c, σ̂ = σ/ς,
+ * σ̃ = σ·σ̂, A = [μ; U⊙σ̃], m̂ and q̃ as products with x̂, w = Uμ + v, the terms a, bς, φ/ŝ
+ * and tφ/ŝ², the mix, and in the backward α, β, ∂ℓ/∂m, ∂ℓ/∂q̃, D, the batch sums P and S
+ * weighted by r = c/cmax, and the gradients. This module evaluates those quantities in
+ * float64, in the plan's order (sums term by term in index order, as the host loops and
+ * the WGSL programs do; a backend's matrix product may sum in another order), and returns
+ * the first product, partial sum or result whose magnitude exceeds float32's largest
+ * finite value. Overflow only: a quantity that underflows (docs/MATH.md, section 6, lists
+ * those classes too) leaves a finite result, which no scan of the output can flag.
+ *
+ * With low-rank factors V, q̃ and ŝ include V's shares, and V's own products (p̂ = x̂V̂ᵀ,
+ * UVᵀ and its backward) are not checked.
+ */
+import { componentMoments, covarianceTimes, lowRankProjection } from '../../reference/closed-form.js';
+import type { GMParams, Matrix, Vector } from '../../reference/types.js';
+import { S2_MIN, SCALE_EXPONENT_RANGE } from './limits.js';
+
+/** float32's largest finite value, (2 − 2⁻²³)·2¹²⁷. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A quantity of the float32 plan beyond FLOAT32_MAX in magnitude. */
+export interface OutOfRange {
+  /** what it is, with its indices, e.g. `the term (G_bl/K)·w_kl of α_kb = Σ_l (G_bl/K)·w_kl (b = 0, k = 0, l = 0)` */
+  quantity: string;
+  /** its float64 value */
+  value: number;
+}
+
+/** 2^round(log2 max|row|), the exponent clamped as the kernels clamp it; 1 for a zero row. */
+function powerOfTwoScale(row: Vector): number {
+  const largest = row.reduce((m, z) => Math.max(m, Math.abs(z)), 0);
+  if (largest === 0) return 1;
+  const [lo, hi] = SCALE_EXPONENT_RANGE;
+  return 2 ** Math.min(hi, Math.max(lo, Math.round(Math.log2(largest))));
+}
+
+/** The first out-of-range quantity met, with the values the scan goes on with. */
+class Scan {
+  found: OutOfRange | undefined;
+
+  /** A value the plan forms (a product or a result): out of range beyond FLOAT32_MAX. */
+  value(value: number, quantity: () => string): number {
+    if (this.found === undefined && Math.abs(value) > FLOAT32_MAX) this.found = { quantity: quantity(), value };
+    return value;
+  }
+
+  /** A sum formed term by term: each term, then each partial sum, as `value` checks them. */
+  sum(terms: Vector, quantity: () => string, term: (j: number) => string): number {
+    let acc = 0;
+    terms.forEach((t, j) => {
+      this.value(t, () => `the term ${term(j)} of ${quantity()}`);
+      acc = this.value(acc + t, () => `a partial sum of ${quantity()} (through ${term(j)})`);
+    });
+    return acc;
+  }
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, j) => j);
+const sq = (z: number) => z * z;
+
+/**
+ * The first quantity of the float32 plan beyond float32's range, or undefined.
+ *
+ * @param params  μ, σ: [K, d];  U: [K, L, d];  v: [K, L];  V: [K, r, d] (optional)
+ * @param x       [B, d]
+ * @param G       [B, L], ∂ℓ/∂h (the CLI's upstream)
+ */
+export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix): OutOfRange | undefined {
+  const scan = new Scan();
+  const { mu, sigma, U, v, V } = params;
+  const [K, L, d, B] = [mu.length, v[0].length, mu[0].length, x.length];
+  const Vk = (k: number) => (V !== undefined && V[k].length > 0 ? V[k] : undefined);
+  const c = x.map(powerOfTwoScale);
+  const xh = x.map((row, b) => row.map((z) => z / c[b]));
+  const scale = sigma.map((row, k) => powerOfTwoScale([...row, ...(Vk(k) ?? []).flat()]));
+  const sigmaHat = sigma.map((row, k) => row.map((z) => z / scale[k]));
+  const sigmaTilde = sigma.map((row, k) => row.map((z, i) => z * sigmaHat[k][i]));
+
+  // Forward.
+  const A = U.map((Uk, k) => Uk.map((row, l) => row.map((u, i) => scan.value(u * sigmaTilde[k][i], () => `U_kl,i·σ̃_ki of A = [μ; U⊙σ̃] (k = ${k}, l = ${l}, i = ${i})`))));
+  const w = U.map((Uk, k) =>
+    Uk.map((row, l) => {
+      const name = () => `w_kl = U_kl·μ_k + v_kl (k = ${k}, l = ${l})`;
+      return scan.value(scan.sum(row.map((u, i) => u * mu[k][i]), name, (i) => `U_kl,i·μ_ki with i = ${i}`) + v[k][l], name);
+    }),
+  );
+  const moments = xh.map((xb, b) =>
+    range(K).map((k) => {
+      const m = scan.sum(mu[k].map((z, i) => z * xb[i]), () => `m̂_kb = ⟨μ_k, x̂_b⟩ (k = ${k}, b = ${b})`, (i) => `μ_ki·x̂_bi with i = ${i}`);
+      const q = range(L).map((l) => {
+        const name = () => `q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩ (k = ${k}, l = ${l}, b = ${b})`;
+        const V_k = Vk(k);
+        if (V_k === undefined) return scan.sum(A[k][l].map((z, i) => z * xb[i]), name, (i) => `(U⊙σ̃)_kl,i·x̂_bi with i = ${i}`);
+        const Sx = covarianceTimes(sigma[k], V_k, xb, lowRankProjection(V_k, xb));
+        return scan.value(U[k][l].reduce((acc, u, i) => acc + u * Sx[i], 0) / scale[k], name);
+      });
+      const { s, t, a, b: Phi, pdf } = componentMoments(mu[k], sigma[k], xb, Vk(k));
+      const sHat = s / scale[k];
+      const flat = sq(sHat) <= S2_MIN;
+      scan.value(a, () => `a_kb = m̂Φ(t) + sφ(t) in x̂'s units (k = ${k}, b = ${b})`);
+      const step = flat ? (m > 0 ? 1 : m < 0 ? 0 : 0.5) : Phi; // H(m) at s = 0, H(0) = ½
+      return { q, a: flat ? Math.max(m, 0) : a, b: step, bScaled: step * scale[k], pdfOverS: flat ? 0 : pdf / sHat, tPdfOverS2: flat ? 0 : (t * pdf) / sq(sHat) };
+    }),
+  );
+  for (let b = 0; b < B; b++) {
+    const low = Math.min(c[b], 1) / K;
+    for (let l = 0; l < L; l++) {
+      const name = () => `the mix Σ_k (a_kb·f↓)·w_kl + (b_kb·ς_k·f↓)·q̃_klb (b = ${b}, l = ${l})`;
+      const terms = range(K).map((k) => {
+        const { a, bScaled, q } = moments[b][k];
+        return scan.value(a * low * w[k][l], () => `(a_kb·f↓)·w_kl in the mix (b = ${b}, k = ${k}, l = ${l})`) + scan.value(bScaled * low * q[l], () => `(b_kb·ς_k·f↓)·q̃_klb in the mix (b = ${b}, k = ${k}, l = ${l})`);
+      });
+      scan.value(scan.sum(terms, name, (k) => `component k = ${k}`) * Math.max(c[b], 1), () => `y_bl (b = ${b}, l = ${l})`);
+    }
+  }
+
+  // Backward: per (b, k), then the batch sums and the gradients.
+  const g = G.map((row) => row.map((z) => z / K));
+  const cMax = Math.max(1, ...c);
+  const r = c.map((cb) => cb / cMax);
+  const dm: Matrix = []; // [B][K]
+  const dq: number[][][] = []; // [B][K][L]
+  const D: Matrix = []; // [B][K]
+  for (let b = 0; b < B; b++) {
+    dm.push([]);
+    dq.push([]);
+    D.push([]);
+    for (let k = 0; k < K; k++) {
+      const { q, b: Phi, bScaled, pdfOverS, tPdfOverS2 } = moments[b][k];
+      const at = `(b = ${b}, k = ${k})`;
+      const alpha = scan.sum(range(L).map((l) => g[b][l] * w[k][l]), () => `α_kb = Σ_l (G_bl/K)·w_kl ${at}`, (l) => `(G_bl/K)·w_kl with l = ${l}`);
+      const beta = scan.sum(range(L).map((l) => g[b][l] * q[l]), () => `β_kb = Σ_l (G_bl/K)·q̃_klb ${at}`, (l) => `(G_bl/K)·q̃_klb with l = ${l}`);
+      dm[b].push(scan.sum([alpha * Phi, beta * pdfOverS], () => `∂ℓ/∂m_kb = α·b + β·φ/ŝ ${at}`, (j) => ['α·b', 'β·φ/ŝ'][j]));
+      dq[b].push(range(L).map((l) => scan.value(g[b][l] * bScaled, () => `∂ℓ/∂q̃_klb = (G_bl/K)·b_kb·ς_k (b = ${b}, k = ${k}, l = ${l})`)));
+      D[b].push(scan.sum([alpha * pdfOverS, -beta * tPdfOverS2], () => `D_bk = α·φ/ŝ − β·tφ/ŝ² ${at}`, (j) => ['α·φ/ŝ', 'β·tφ/ŝ²'][j]));
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    const gw = range(L).map((l) =>
+      scan.value(
+        scan.sum(range(B).map((b) => moments[b][k].a * r[b] * g[b][l]), () => `Σ_b a_kb·r_b·G_bl/K in ∂ℓ/∂w (k = ${k}, l = ${l})`, (b) => `a_kb·r_b·G_bl/K with b = ${b}`) * cMax,
+        () => `∂ℓ/∂w_kl = ∂ℓ/∂v_kl = cmax·Σ_b a_kb·r_b·G_bl/K (k = ${k}, l = ${l})`,
+      ),
+    );
+    for (let i = 0; i < d; i++) {
+      const batchSum = (name: string, weight: (b: number) => number, factor: (b: number) => number) =>
+        scan.sum(range(B).map((b) => weight(b) * r[b] * factor(b)), () => `${name} (k = ${k}, i = ${i})`, (b) => `row b = ${b}`);
+      const Pm = batchSum('P_m,ki = Σ_b ∂ℓ/∂m_kb·r_b·x̂_bi', (b) => dm[b][k], (b) => xh[b][i]);
+      const S = batchSum('S_ki = Σ_b D_bk·r_b·x̂_bi²', (b) => D[b][k], (b) => sq(xh[b][i]));
+      const Pq = range(L).map((l) => batchSum(`P_q,kli = Σ_b ∂ℓ/∂q̃_klb·r_b·x̂_bi (l = ${l})`, (b) => dq[b][k][l], (b) => xh[b][i]));
+      scan.sum([Pm * cMax, ...range(L).map((l) => gw[l] * U[k][l][i])], () => `∂ℓ/∂μ_ki = cmax·P_m,ki + Σ_l ∂ℓ/∂w_kl·U_kl,i (k = ${k}, i = ${i})`, (j) => (j === 0 ? 'cmax·P_m,ki' : `∂ℓ/∂w_kl·U_kl,i with l = ${j - 1}`));
+      for (let l = 0; l < L; l++) {
+        const [first, last] = Math.abs(sigmaTilde[k][i]) < 1 ? [sigmaTilde[k][i] * cMax, 1] : [sigmaTilde[k][i], cMax];
+        const stein = scan.value(Pq[l] * first, () => `P_q,kli·σ̃_ki (cmax first where |σ̃| < 1) in ∂ℓ/∂U (k = ${k}, l = ${l}, i = ${i})`) * last;
+        scan.sum([gw[l] * mu[k][i], stein], () => `∂ℓ/∂U_kl,i = ∂ℓ/∂w_kl·μ_ki + cmax·P_q,kli·σ̃_ki (k = ${k}, l = ${l}, i = ${i})`, (j) => ['∂ℓ/∂w·μ', 'cmax·P_q·σ̃'][j]);
+      }
+      const inner = scan.sum([...range(L).map((l) => 2 * U[k][l][i] * Pq[l]), S], () => `2 Σ_l U_kl,i·P_q,kli + S_ki (k = ${k}, i = ${i})`, (j) => (j < L ? `2·U_kl,i·P_q,kli with l = ${j}` : 'S_ki'));
+      const [first, last] = Math.abs(sigmaHat[k][i]) < 1 ? [sigmaHat[k][i] * cMax, 1] : [sigmaHat[k][i], cMax];
+      scan.value(scan.value(first * inner, () => `σ̂_ki·(2 Σ_l U·P_q + S) (cmax first where |σ̂| < 1) in ∂ℓ/∂σ (k = ${k}, i = ${i})`) * last, () => `∂ℓ/∂σ_ki (k = ${k}, i = ${i})`);
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    const e = powerOfTwoScale(D[b]); // D's row scale in ∂ℓ/∂x's term through s
+    for (let i = 0; i < d; i++) {
+      const viaS = scan.sum(range(K).map((k) => (D[b][k] / e) * sigmaTilde[k][i]), () => `Σ_k (D_bk/e_b)·σ̃_ki in ∂ℓ/∂x (b = ${b}, i = ${i})`, (k) => `k = ${k}`);
+      const throughS = e >= 1 ? xh[b][i] * e * viaS : viaS * e * xh[b][i];
+      const terms = range(K).flatMap((k) => [dm[b][k] * mu[k][i], ...range(L).map((l) => dq[b][k][l] * A[k][l][i])]);
+      scan.sum([...terms, throughS], () => `∂ℓ/∂x_bi (b = ${b}, i = ${i})`, (j) => (j === terms.length ? 'x̂_bi·Σ_k D_bk·σ̃_ki' : `[∂ℓ/∂m, ∂ℓ/∂q̃]·A, term ${j}`));
+    }
+  }
+  return scan.found;
+}
