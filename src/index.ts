@@ -13,6 +13,8 @@ export { useBackend, availableBackends, BACKENDS } from './backend/backend.js';
 export { GMBackendError, GMInternalError } from './errors.js';
 export type { BackendChoice, BackendReport } from './backend/backend.js';
 export type { AdapterReport } from './backend/webgpu.js';
+export { firstOutOfRange, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './op/float32-range.js';
+export type { OutOfRange } from './op/float32-range.js';
 export { normalCdfF32, normalPdfF32, expectedReluF32, upperTailF32, upperTailFit } from './op/normal-f32.js';
 export { GMInputError, GMShapeError, GMValueError } from '../reference/errors.js';
 export { GMDataError, parseIdx, readIdx } from './data/idx.js';

@@ -95,9 +95,26 @@ describe('firstOutOfRange', () => {
     }
   });
 
+  it('with underflow: names a term that falls below the normal range before a large factor lifts it (a·f↓ ≈ 4e−45, then w ≈ 2e20)', () => {
+    // Found by the whole-range property of gm-op.test.ts before the scan checked a·f↓ on
+    // its own: y[0][1] was 2 % off (a subnormal keeps one or two significant bits).
+    const c: GeneratedCase = {
+      params: {
+        mu: [[1e14, 1.0000002e17, 1.7966677e14, -1.5556107e17, -6.6044116e16]],
+        sigma: [[0, 8.798269e13, -7.059784e12, 1.0000000e16, -5.511739e12]],
+        U: [[[827.545, 7.7212, 0, 9.7959, 619.755], [0, -1000, 0, 0, -4774.64], [-1, 8607.31, -100, 225.94, -0.1]]],
+        v: [[0, -1e-24, 1.11e-23]],
+      },
+      x: [[-3.6305413e-32, 1.0000002e-30, 0, 4.2978716e-31, 1.2343497e-30]],
+      G: [[4441293312, 0, 2876522752]],
+    };
+    expect(firstOutOfRange(c.params, c.x, c.G)).toBeUndefined();
+    expect(firstOutOfRange(c.params, c.x, c.G, { underflow: true })).toMatchObject({ kind: 'underflow', quantity: 'a_kb·f↓ in the mix (b = 0, k = 0, l = 0)' });
+  });
+
   it('names nothing for an ordinary case', () => {
     const params: GMParams = { mu: [[0.3, -1.2], [0.5, 0.1]], sigma: [[0.5, 0.5], [1, 0]], U: [[[1, -2]], [[0.5, 0.25]]], v: [[0.1], [-0.3]] };
-    expect(firstOutOfRange(params, [[1, -2], [0, 0.5]], [[1], [-1]])).toBeUndefined();
+    expect(firstOutOfRange(params, [[1, -2], [0, 0.5]], [[1], [-1]], { underflow: true })).toBeUndefined();
   });
 
   const acrossFloat32 = wideCase({ maxK: 3, maxD: 4, maxL: 2, maxB: 3 }, { mu: [-30, 30], sigma: [-30, 30], U: [-30, 30], v: [-30, 30], x: [-30, 30], G: [-30, 30] }).map(toFloat32);

@@ -9,8 +9,12 @@
  * float64, in the plan's order (sums term by term in index order, as the host loops and
  * the WGSL programs do; a backend's matrix product may sum in another order), and returns
  * the first product, partial sum or result whose magnitude exceeds float32's largest
- * finite value. Overflow only: a quantity that underflows (docs/MATH.md, section 6, lists
- * those classes too) leaves a finite result, which no scan of the output can flag.
+ * finite value, or with `underflow` also the first nonzero one below float32's smallest
+ * normal value (docs/MATH.md, section 6, lists both classes). A quantity that underflows
+ * leaves a finite result, which no scan of the output can flag; where the scan with
+ * `underflow` finds nothing, every output and gradient is within the float32 bound of
+ * reference/error-bound.ts (the domain README "Float32 accuracy" states, tested by
+ * properties/op/gm-op.test.ts across float32's whole range).
  *
  * With low-rank factors V, q̃ and ŝ include V's shares, and V's own products (p̂ = x̂V̂ᵀ,
  * UVᵀ and its backward) are not checked.
@@ -22,8 +26,12 @@ import { S2_MIN, SCALE_EXPONENT_RANGE } from './limits.js';
 /** float32's largest finite value, (2 − 2⁻²³)·2¹²⁷. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** A quantity of the float32 plan beyond FLOAT32_MAX in magnitude. */
+/** float32's smallest normal value, 2⁻¹²⁶. */
+export const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/** A quantity of the float32 plan beyond FLOAT32_MAX in magnitude, or (when asked) nonzero below FLOAT32_MIN_NORMAL. */
 export interface OutOfRange {
+  kind: 'overflow' | 'underflow';
   /** what it is, with its indices, e.g. `the term (G_bl/K)·w_kl of α_kb = Σ_l (G_bl/K)·w_kl (b = 0, k = 0, l = 0)` */
   quantity: string;
   /** its float64 value */
@@ -42,9 +50,14 @@ function powerOfTwoScale(row: Vector): number {
 class Scan {
   found: OutOfRange | undefined;
 
-  /** A value the plan forms (a product or a result): out of range beyond FLOAT32_MAX. */
+  constructor(private readonly underflow: boolean) {}
+
+  /** A value the plan forms (a product or a result): out of range beyond FLOAT32_MAX, or nonzero below FLOAT32_MIN_NORMAL when underflow counts. */
   value(value: number, quantity: () => string): number {
-    if (this.found === undefined && Math.abs(value) > FLOAT32_MAX) this.found = { quantity: quantity(), value };
+    if (this.found !== undefined) return value;
+    const size = Math.abs(value);
+    if (size > FLOAT32_MAX) this.found = { kind: 'overflow', quantity: quantity(), value };
+    else if (this.underflow && size > 0 && size < FLOAT32_MIN_NORMAL) this.found = { kind: 'underflow', quantity: quantity(), value };
     return value;
   }
 
@@ -63,22 +76,24 @@ const range = (n: number) => Array.from({ length: n }, (_, j) => j);
 const sq = (z: number) => z * z;
 
 /**
- * The first quantity of the float32 plan beyond float32's range, or undefined.
+ * The first quantity of the float32 plan beyond float32's range (or, with `underflow`,
+ * below its normal range), or undefined: the plan's float32 domain, checked in float64.
  *
  * @param params  μ, σ: [K, d];  U: [K, L, d];  v: [K, L];  V: [K, r, d] (optional)
  * @param x       [B, d]
  * @param G       [B, L], ∂ℓ/∂h (the CLI's upstream)
+ * @param options underflow: also report nonzero quantities below FLOAT32_MIN_NORMAL (default false)
  */
-export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix): OutOfRange | undefined {
-  const scan = new Scan();
+export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix, { underflow = false }: { underflow?: boolean } = {}): OutOfRange | undefined {
+  const scan = new Scan(underflow);
   const { mu, sigma, U, v, V } = params;
   const [K, L, d, B] = [mu.length, v[0].length, mu[0].length, x.length];
   const Vk = (k: number) => (V !== undefined && V[k].length > 0 ? V[k] : undefined);
   const c = x.map(powerOfTwoScale);
-  const xh = x.map((row, b) => row.map((z) => z / c[b]));
+  const xh = x.map((row, b) => row.map((z, i) => scan.value(z / c[b], () => `x̂_bi = x_bi/c_b (b = ${b}, i = ${i})`)));
   const scale = sigma.map((row, k) => powerOfTwoScale([...row, ...(Vk(k) ?? []).flat()]));
-  const sigmaHat = sigma.map((row, k) => row.map((z) => z / scale[k]));
-  const sigmaTilde = sigma.map((row, k) => row.map((z, i) => z * sigmaHat[k][i]));
+  const sigmaHat = sigma.map((row, k) => row.map((z, i) => scan.value(z / scale[k], () => `σ̂_ki = σ_ki/ς_k (k = ${k}, i = ${i})`)));
+  const sigmaTilde = sigma.map((row, k) => row.map((z, i) => scan.value(z * sigmaHat[k][i], () => `σ̃_ki = σ_ki·σ̂_ki (k = ${k}, i = ${i})`)));
 
   // Forward.
   const A = U.map((Uk, k) => Uk.map((row, l) => row.map((u, i) => scan.value(u * sigmaTilde[k][i], () => `U_kl,i·σ̃_ki of A = [μ; U⊙σ̃] (k = ${k}, l = ${l}, i = ${i})`))));
@@ -103,7 +118,15 @@ export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix): OutOfRa
       const flat = sq(sHat) <= S2_MIN;
       scan.value(a, () => `a_kb = m̂Φ(t) + sφ(t) in x̂'s units (k = ${k}, b = ${b})`);
       const step = flat ? (m > 0 ? 1 : m < 0 ? 0 : 0.5) : Phi; // H(m) at s = 0, H(0) = ½
-      return { q, a: flat ? Math.max(m, 0) : a, b: step, bScaled: step * scale[k], pdfOverS: flat ? 0 : pdf / sHat, tPdfOverS2: flat ? 0 : (t * pdf) / sq(sHat) };
+      const at = `(k = ${k}, b = ${b})`;
+      return {
+        q,
+        a: flat ? Math.max(m, 0) : a,
+        b: scan.value(step, () => `b_kb = Φ(t) ${at}`),
+        bScaled: scan.value(step * scale[k], () => `b_kb·ς_k ${at}`),
+        pdfOverS: flat ? 0 : scan.value(pdf / sHat, () => `φ(t)/ŝ ${at}`),
+        tPdfOverS2: flat ? 0 : scan.value((t * pdf) / sq(sHat), () => `tφ(t)/ŝ² ${at}`),
+      };
     }),
   );
   for (let b = 0; b < B; b++) {
@@ -112,14 +135,16 @@ export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix): OutOfRa
       const name = () => `the mix Σ_k (a_kb·f↓)·w_kl + (b_kb·ς_k·f↓)·q̃_klb (b = ${b}, l = ${l})`;
       const terms = range(K).map((k) => {
         const { a, bScaled, q } = moments[b][k];
-        return scan.value(a * low * w[k][l], () => `(a_kb·f↓)·w_kl in the mix (b = ${b}, k = ${k}, l = ${l})`) + scan.value(bScaled * low * q[l], () => `(b_kb·ς_k·f↓)·q̃_klb in the mix (b = ${b}, k = ${k}, l = ${l})`);
+        const at = `(b = ${b}, k = ${k}, l = ${l})`;
+        const [aLow, bLow] = [scan.value(a * low, () => `a_kb·f↓ in the mix ${at}`), scan.value(bScaled * low, () => `b_kb·ς_k·f↓ in the mix ${at}`)];
+        return scan.value(aLow * w[k][l], () => `(a_kb·f↓)·w_kl in the mix ${at}`) + scan.value(bLow * q[l], () => `(b_kb·ς_k·f↓)·q̃_klb in the mix ${at}`);
       });
       scan.value(scan.sum(terms, name, (k) => `component k = ${k}`) * Math.max(c[b], 1), () => `y_bl (b = ${b}, l = ${l})`);
     }
   }
 
   // Backward: per (b, k), then the batch sums and the gradients.
-  const g = G.map((row) => row.map((z) => z / K));
+  const g = G.map((row, b) => row.map((z, l) => scan.value(z / K, () => `G_bl/K (b = ${b}, l = ${l})`)));
   const cMax = Math.max(1, ...c);
   const r = c.map((cb) => cb / cMax);
   const dm: Matrix = []; // [B][K]
@@ -142,13 +167,13 @@ export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix): OutOfRa
   for (let k = 0; k < K; k++) {
     const gw = range(L).map((l) =>
       scan.value(
-        scan.sum(range(B).map((b) => moments[b][k].a * r[b] * g[b][l]), () => `Σ_b a_kb·r_b·G_bl/K in ∂ℓ/∂w (k = ${k}, l = ${l})`, (b) => `a_kb·r_b·G_bl/K with b = ${b}`) * cMax,
+        scan.sum(range(B).map((b) => scan.value(moments[b][k].a * r[b], () => `a_kb·r_b in ∂ℓ/∂w (k = ${k}, b = ${b})`) * g[b][l]), () => `Σ_b a_kb·r_b·G_bl/K in ∂ℓ/∂w (k = ${k}, l = ${l})`, (b) => `a_kb·r_b·G_bl/K with b = ${b}`) * cMax,
         () => `∂ℓ/∂w_kl = ∂ℓ/∂v_kl = cmax·Σ_b a_kb·r_b·G_bl/K (k = ${k}, l = ${l})`,
       ),
     );
     for (let i = 0; i < d; i++) {
       const batchSum = (name: string, weight: (b: number) => number, factor: (b: number) => number) =>
-        scan.sum(range(B).map((b) => weight(b) * r[b] * factor(b)), () => `${name} (k = ${k}, i = ${i})`, (b) => `row b = ${b}`);
+        scan.sum(range(B).map((b) => scan.value(weight(b) * r[b], () => `the row-b weight times r_b in ${name} (k = ${k}, i = ${i})`) * factor(b)), () => `${name} (k = ${k}, i = ${i})`, (b) => `row b = ${b}`);
       const Pm = batchSum('P_m,ki = Σ_b ∂ℓ/∂m_kb·r_b·x̂_bi', (b) => dm[b][k], (b) => xh[b][i]);
       const S = batchSum('S_ki = Σ_b D_bk·r_b·x̂_bi²', (b) => D[b][k], (b) => sq(xh[b][i]));
       const Pq = range(L).map((l) => batchSum(`P_q,kli = Σ_b ∂ℓ/∂q̃_klb·r_b·x̂_bi (l = ${l})`, (b) => dq[b][k][l], (b) => xh[b][i]));
@@ -166,8 +191,9 @@ export function firstOutOfRange(params: GMParams, x: Matrix, G: Matrix): OutOfRa
   for (let b = 0; b < B; b++) {
     const e = powerOfTwoScale(D[b]); // D's row scale in ∂ℓ/∂x's term through s
     for (let i = 0; i < d; i++) {
-      const viaS = scan.sum(range(K).map((k) => (D[b][k] / e) * sigmaTilde[k][i]), () => `Σ_k (D_bk/e_b)·σ̃_ki in ∂ℓ/∂x (b = ${b}, i = ${i})`, (k) => `k = ${k}`);
-      const throughS = e >= 1 ? xh[b][i] * e * viaS : viaS * e * xh[b][i];
+      const viaS = scan.sum(range(K).map((k) => scan.value(D[b][k] / e, () => `D_bk/e_b in ∂ℓ/∂x (b = ${b}, k = ${k})`) * sigmaTilde[k][i]), () => `Σ_k (D_bk/e_b)·σ̃_ki in ∂ℓ/∂x (b = ${b}, i = ${i})`, (k) => `k = ${k}`);
+      const first = scan.value(e >= 1 ? xh[b][i] * e : viaS * e, () => `x̂_bi·e_b or e_b·Σ_k (D_bk/e_b)·σ̃_ki, whichever is formed first, in ∂ℓ/∂x (b = ${b}, i = ${i})`);
+      const throughS = first * (e >= 1 ? viaS : xh[b][i]);
       const terms = range(K).flatMap((k) => [dm[b][k] * mu[k][i], ...range(L).map((l) => dq[b][k][l] * A[k][l][i])]);
       scan.sum([...terms, throughS], () => `∂ℓ/∂x_bi (b = ${b}, i = ${i})`, (j) => (j === terms.length ? 'x̂_bi·Σ_k D_bk·σ̃_ki' : `[∂ℓ/∂m, ∂ℓ/∂q̃]·A, term ${j}`));
     }
