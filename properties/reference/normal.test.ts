@@ -186,6 +186,14 @@ describe('the scaled tail', () => {
     expect(scaledUpperTail(Infinity)).toMatchObject({ pdf: 0, Q: 0, loss: 0, k: 0 });
   });
 
+  it('ldexp steps past 2^±1023 when x and the result are in range but 2^n is not', () => {
+    // 2^n alone over- or underflows for |n| > 1023; the steps of 2^±1000 keep every partial product in range.
+    expect(ldexp(2 ** -1074, 2000)).toBe(2 ** 926);
+    expect(ldexp(2 ** 1023, -2000)).toBe(2 ** -977);
+    expect(ldexp(1.5 * 2 ** -1000, 1500)).toBe(1.5 * 2 ** 500);
+    expect(ldexp(1.5 * 2 ** 1000, -1500)).toBe(1.5 * 2 ** -500);
+  });
+
   test.prop([fc.double({ min: 1, max: 2, noNaN: true, maxExcluded: true }), fc.integer({ min: -2000, max: 2000 })])(
     'ldexp(x, n) = x·2^n: exact while normal, one rounding to the subnormal grid below',
     (x, n) => {
