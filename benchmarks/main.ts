@@ -20,7 +20,7 @@ import { writeAccuracy } from './accuracy/output.js';
 import { buildReport } from './accuracy/report.js';
 import { planExperiment, runExperiment } from './accuracy/suite.js';
 import { GMInputError } from '../reference/errors.js';
-import { availableBackends, BACKENDS, useBackend } from '../src/backend/backend.js';
+import { availableBackends, BACKENDS, parseThreads, useBackend } from '../src/backend/backend.js';
 import { webgpuAdapter } from '../src/backend/webgpu.js';
 import { isParseArgsError, parseIntegerFlag, UsageError } from '../src/cli/args.js';
 import { GMBackendError } from '../src/errors.js';
@@ -31,7 +31,7 @@ import { runSpeed, type Mode } from './speed.js';
 
 const USAGE =
   'usage: npm run bench -- [speed|accuracy] [--quick|--full] [--out PATH] [--backend NAME]\n' +
-  '  speed:    [--compare BASELINE.json] [--allow-missing ID,...]\n' +
+  '  speed:    [--compare BASELINE.json] [--allow-missing ID,...] [--threads N|auto]\n' +
   '  accuracy: [--dataset synthetic,mnist,fashion-mnist] [--models gm-K20,gm-K5-gamma1/256,...] [--epochs N] [--trials N]\n' +
   '            [--run-dir DIR [--accept-code-change]] [--shard I/N] [--workers N] [--data-dir DIR] [--download]\n' +
   '       npm run bench -- merge DIR... [--partial] [--out FILE]';
@@ -42,6 +42,8 @@ interface SpeedArgs {
   baseline?: { path: string; results: SpeedResultsFile };
   allowMissing: string[];
   backend?: string;
+  /** wasm's threaded build is timed too with this many threads (1: not at all). */
+  wasmThreads: number;
 }
 
 async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
@@ -50,7 +52,7 @@ async function speed(mode: Mode, args: SpeedArgs): Promise<number> {
   if (backends.length === 0) throw new UsageError(`--backend: expected one of ${present.join(', ')} (installed here), got ${args.backend}`);
   const started = new Date();
   const load = os.loadavg()[0]; // before the suite adds its own
-  const report = await runSpeed(mode, backends, (line) => process.stderr.write(`speed ${line}\n`));
+  const report = await runSpeed(mode, backends, (line) => process.stderr.write(`speed ${line}\n`), args.wasmThreads);
   const results = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     suite: 'speed' as const,
@@ -155,6 +157,7 @@ function parseCommandLine(argv: string[]) {
       'run-dir': { type: 'string' },
       shard: { type: 'string' },
       workers: { type: 'string' },
+      threads: { type: 'string' },
       partial: { type: 'boolean', default: false },
       'accept-code-change': { type: 'boolean', default: false },
     },
@@ -184,6 +187,7 @@ function parseCommandLine(argv: string[]) {
   if (values.partial) throw new UsageError('--partial: expected with merge, got it with a suite');
   if (values['accept-code-change'] && values['run-dir'] === undefined) throw new UsageError('--accept-code-change: expected together with --run-dir, got it alone');
   if (values.shard !== undefined && values['run-dir'] === undefined) throw new UsageError('--shard: expected together with --run-dir (where the shard keeps its runs for merge), got it alone');
+  if (values.threads !== undefined && !suites.includes('speed')) throw new UsageError('--threads: expected with the speed suite (the accuracy suite reads GMLAYER_WASM_THREADS), got it without');
   if (values['allow-missing'] !== undefined && values.compare === undefined) {
     throw new UsageError('--allow-missing: expected together with --compare, got it alone');
   }
@@ -195,6 +199,7 @@ function parseCommandLine(argv: string[]) {
       baseline: values.compare === undefined ? undefined : { path: values.compare, results: readResults(values.compare) },
       allowMissing: values['allow-missing']?.split(',').filter((s) => s !== '') ?? [],
       backend: values.backend,
+      wasmThreads: parseThreads(values.threads ?? 'auto', '--threads'),
     } satisfies SpeedArgs,
     accuracy: {
       out: suites.length > 1 ? undefined : values.out,

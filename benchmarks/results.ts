@@ -107,6 +107,14 @@ export function printReport(results: SpeedResultsFile): void {
       '÷ composite': f.task === 'gm-step' ? ratioOf(f.id, '÷ gm-step-composite') : '',
     })),
   );
+  const threads = results.wasmThreads;
+  if (threads !== undefined) {
+    console.log(
+      threads.running > 1
+        ? `wasm×${threads.running}: tfjs-wasm's threaded build, ${threads.running} threads for its matrix products (asked ${threads.requested}); wasm: one thread`
+        : `wasm on ${threads.requested} threads fell back to one: ${threads.fallback ?? 'no threaded build'}`,
+    );
+  }
   const { closedForm, monteCarlo } = results.reference;
   console.log(`float64 reference closed form, B = ${closedForm.B}, K = ${closedForm.K}: ${closedForm.meanMs.toFixed(1)} ms (exact to ~1e-15)`);
   console.log(

@@ -70,6 +70,11 @@ export interface SpeedReport {
   targets: { name: string; value: number; target: string; met: boolean }[];
   /** The PyTorch peer that ran (its version, BLAS, threads, the pilot), or why none did. */
   peer: PeerReport;
+  /**
+   * wasm's threaded build (figures and ratios under the backend label `wasm×N`): the
+   * threads asked for and those that ran, or why it fell back to one thread.
+   */
+  wasmThreads?: { requested: number; running: number; fallback?: string };
 }
 
 export type PeerReport = (PeerInfo & { pilotMs: Record<string, number> }) | { skipped: string };
@@ -119,6 +124,9 @@ type Progress = (line: string) => void;
  * gets this long a warm-up before its first measurement.
  */
 const WARMUP_MS = 3000;
+
+/** Starts a backend, wasm on one thread whatever GMLAYER_WASM_THREADS says (its threaded build has a section of its own). */
+const onOneThread = (backend: string) => useBackend(backend, { threads: 1 });
 
 /** Ranks of the low-rank covariance factors timed at K = 20, B = 64. */
 const LOW_RANKS = [1, 4, 16];
@@ -305,6 +313,56 @@ async function peerRatios(backend: string, Bs: number[], budgetMs: number, progr
   }
 }
 
+/**
+ * wasm restarted on its threaded build (src/backend/wasm-threads.ts) with `threads`
+ * threads, under the label `wasm×N`: the GM step, its floor and the FC step at K = 20 and
+ * each B of the wasm grid, GM step ÷ floor in paired rounds, each step ÷ the same step on
+ * one thread (information: the two never run in the same process at once), and the
+ * PyTorch peer again. wasm runs on one thread again afterwards.
+ */
+async function threadedWasm(
+  threads: number,
+  p: Plan,
+  figures: Figure[],
+  progress: Progress,
+): Promise<{ figures: Figure[]; ratios: Ratio[]; report: NonNullable<SpeedReport['wasmThreads']> }> {
+  const started = await useBackend('wasm', { threads });
+  const report = { requested: threads, running: started.threads ?? 1, ...(started.threadsFallback !== undefined && { fallback: started.threadsFallback }) };
+  if (report.running === 1) {
+    progress(`wasm on ${threads} threads: fell back to one (${report.fallback ?? 'no threaded build'}); skipped`);
+    await onOneThread('wasm');
+    return { figures: [], ratios: [], report };
+  }
+  const label = `wasm×${report.running}`;
+  progress(`warming up ${label} for ${WARMUP_MS / 1000} s`);
+  await warmUp();
+  const own: Figure[] = [];
+  const ratios: Ratio[] = [];
+  for (const B of p.grid.wasm.Bs) {
+    const shape: Shape = { B, d: D, K: 20, L };
+    for (const [task, make] of [
+      ['gm-step', () => gmStep(shape)],
+      ['floor', () => floor(shape)],
+      ['fc-step', () => fcStep(shape)],
+    ] as const) {
+      const id = `${label}/${task}/${task === 'fc-step' ? '' : 'K20/'}B${B}`;
+      progress(`[threads] ${id}`);
+      own.push({ id, backend: label, task, K: task === 'fc-step' ? null : 20, B, ...(await time(id, make(), p.bench)) });
+    }
+    const step = `${label}/gm-step/K20/B${B}`;
+    progress(`[threads] ${step} ÷ floor, paired rounds`);
+    ratios.push({ id: `${step} ÷ floor`, numerator: step, denominator: `${label}/floor/K20/B${B}`, paired: true, ...(await pairedWorkloads(gmStep(shape), floor(shape), p.pairedMs)) });
+    for (const task of ['gm-step/K20', 'fc-step'] as const) {
+      const ratio = meanRatio([...figures, ...own], `${label}/${task}/B${B}`, `wasm/${task}/B${B}`, `${label}/${task}/B${B} ÷ wasm`);
+      if (ratio) ratios.push(ratio);
+    }
+  }
+  const peer = await peerRatios(label, p.grid.wasm.Bs, p.pairedMs, progress);
+  ratios.push(...peer.ratios);
+  await onOneThread('wasm');
+  return { figures: own, ratios, report };
+}
+
 /** Float64 reference and Monte Carlo at K = 20, d = 784, L = 10 (Monte Carlo per input row). */
 function referenceTimings(pilot: number): SpeedReport['reference'] {
   const z = normalStream('bench-reference');
@@ -329,9 +387,13 @@ function referenceTimings(pilot: number): SpeedReport['reference'] {
   };
 }
 
-export async function runSpeed(mode: Mode, backends: string[], progress: Progress): Promise<SpeedReport> {
+/**
+ * Runs the suite on `backends` (fastest first), each on its default setting (wasm on one
+ * thread); with `wasmThreads` > 1 and wasm among them, wasm's threaded build too.
+ */
+export async function runSpeed(mode: Mode, backends: string[], progress: Progress, wasmThreads = 1): Promise<SpeedReport> {
   // Each backend started first: the plan depends on what it runs on (onGpu).
-  for (const backend of backends) await useBackend(backend);
+  for (const backend of backends) await onOneThread(backend);
   const p = plan(mode, backends);
   const jobs: { backend: string; task: Figure['task']; K: number | null; B: number; make: () => Workload }[] = [];
   for (const backend of backends) {
@@ -359,7 +421,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const started = performance.now();
   for (const [j, job] of jobs.entries()) {
     if (tf.getBackend() !== job.backend) {
-      await useBackend(job.backend);
+      await onOneThread(job.backend);
       progress(`warming up ${job.backend} for ${WARMUP_MS / 1000} s`);
       await warmUp();
     }
@@ -372,7 +434,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const ratios: Ratio[] = [];
   const steps = figures.filter((g) => g.task === 'gm-step');
   for (const [j, f] of steps.entries()) {
-    if (tf.getBackend() !== f.backend) await useBackend(f.backend);
+    if (tf.getBackend() !== f.backend) await onOneThread(f.backend);
     const shape: Shape = { B: f.B, d: D, K: f.K!, L };
     const floorId = `${f.backend}/floor/K${f.K}/B${f.B}`;
     progress(`[ratio ${j + 1}/${steps.length}] ${f.id} ÷ floor, paired rounds`);
@@ -384,7 +446,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
     if (composite) ratios.push(composite);
   }
   for (const [j, f] of figures.filter((g) => g.task === 'fc-step').entries()) {
-    if (tf.getBackend() !== f.backend) await useBackend(f.backend);
+    if (tf.getBackend() !== f.backend) await onOneThread(f.backend);
     const shape: Shape = { B: f.B, d: D, K: 0, L };
     progress(`[fc ratio ${j + 1}] ${f.id} ÷ fc-floor, paired rounds`);
     const paired = await pairedWorkloads(fcStep(shape), fcFloor(shape), p.pairedMs);
@@ -397,16 +459,22 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
 
   // The peer runs against the first (fastest) backend.
   const peerBackend = backends[0];
-  if (tf.getBackend() !== peerBackend) await useBackend(peerBackend);
+  if (tf.getBackend() !== peerBackend) await onOneThread(peerBackend);
   const peer = await peerRatios(peerBackend, p.grid[peerBackend].Bs, p.pairedMs, progress);
   if ('skipped' in peer.peer) progress(`peer: skipped (${peer.peer.skipped})`);
   ratios.push(...peer.ratios);
+
+  const threaded = backends.includes('wasm') && wasmThreads > 1 ? await threadedWasm(wasmThreads, p, figures, progress) : undefined;
+  if (threaded) {
+    figures.push(...threaded.figures);
+    ratios.push(...threaded.ratios);
+  }
 
   // Worker threads pay off with two cores or more; wasm and cpu run one thread per worker.
   const poolBackend = backends.find((b) => b === 'wasm' || b === 'cpu');
   if (poolBackend !== undefined && os.availableParallelism() >= 2) {
     progress(`accuracy runs on 2 workers ÷ 1, ${poolBackend}, paired rounds`);
-    await useBackend(poolBackend);
+    await onOneThread(poolBackend);
     try {
       ratios.push(await poolRatio(poolBackend, mode));
     } catch (error) {
@@ -416,7 +484,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   }
   const loopBackend = backends.find((b) => b === 'wasm') ?? backends[0];
   progress(`an MNIST epoch ÷ its steps, ${loopBackend}`);
-  await useBackend(loopBackend);
+  await onOneThread(loopBackend);
   try {
     ratios.push(await epochRatio(loopBackend, mode));
   } catch (error) {
@@ -428,7 +496,7 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   const reference = referenceTimings(p.monteCarloPilot);
   const fastest = backends[0];
   progress(`memory and a ${p.leakSteps}-step leak check on ${fastest}`);
-  await useBackend(fastest);
+  await onOneThread(fastest);
   const memory = { backend: fastest, ...(await memoryProfile({ B: 64, d: D, K: 20, L }, p.leakSteps)) };
 
   const targets: SpeedReport['targets'] = [];
@@ -441,10 +509,13 @@ export async function runSpeed(mode: Mode, backends: string[], progress: Progres
   if (loop) targets.push({ name: 'MNIST epoch of gm-K20 ÷ its bench steps', value: loop.value, target: '≤ 1.2', met: loop.value <= 1.2 });
   const pool = ratios.find((r) => r.id.endsWith('/accuracy-4-runs/workers2 ÷ workers1'));
   if (pool) targets.push({ name: 'four MNIST runs: 2 workers ÷ 1 (2 cores or more)', value: pool.value, target: '≤ 0.7', met: pool.value <= 0.7 });
-  const gmTorch = ratios.find((r) => r.id === `${peerBackend}/gm-step/K20/B64 ÷ torch`);
-  if (gmTorch && !onGpu(peerBackend)) targets.push({ name: `${peerBackend} GM step ÷ PyTorch's (B=64, K=20)`, value: gmTorch.value, target: '≤ 0.8', met: gmTorch.value <= 0.8 });
+  // best against best: PyTorch's faster thread setting against ours
+  const gmTorch = ratios
+    .filter((r) => r.id.endsWith('/gm-step/K20/B64 ÷ torch') && (r.id.startsWith(`${peerBackend}/`) || r.id.startsWith('wasm×')))
+    .sort((a, b) => a.value - b.value)[0];
+  if (gmTorch && !onGpu(peerBackend)) targets.push({ name: `${gmTorch.numerator.split('/')[0]} GM step ÷ PyTorch's (B=64, K=20)`, value: gmTorch.value, target: '≤ 0.8', met: gmTorch.value <= 0.8 });
   for (const backend of backends.filter(onGpu)) targets.push(...gpuTargets(backend, ratios));
-  return { figures, ratios, reference, memory, targets, peer: peer.peer };
+  return { figures, ratios, reference, memory, targets, peer: peer.peer, ...(threaded && { wasmThreads: threaded.report }) };
 }
 
 /**

@@ -11,7 +11,7 @@ export type { GaussianMixtureArgs } from './layer/gaussian-mixture.js';
 export { loadGMModel, checkGMArtifacts } from './layer/load.js';
 export { useBackend, availableBackends, BACKENDS } from './backend/backend.js';
 export { GMBackendError, GMInternalError } from './errors.js';
-export type { BackendChoice, BackendReport } from './backend/backend.js';
+export type { BackendChoice, BackendOptions, BackendReport } from './backend/backend.js';
 export type { AdapterReport } from './backend/webgpu.js';
 export { firstOutOfRange, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from './op/float32-range.js';
 export type { OutOfRange } from './op/float32-range.js';

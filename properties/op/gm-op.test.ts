@@ -29,7 +29,7 @@ import { componentMoments } from '../../reference/closed-form.js';
 import { forwardMagnitude, gradientMagnitude, roundingFactor, underflowFloor } from '../../reference/error-bound.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { gmGradients } from '../../reference/gradients.js';
-import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
+import type { GMGradients, Matrix } from '../../reference/types.js';
 import { gmLayer, gmLayerAutodiff, resolveKernels, type GMTensors, type KernelChoice } from '../../src/op/gm-op.js';
 import { normalStream } from '../../reference/random.js';
 import { gmCase, hardCase, moderateEntries, wideCase, type DecadeRanges, type GeneratedCase } from '../support/arbitraries.js';
@@ -37,20 +37,12 @@ import { describeEachBackend, describeEachPath, runsOn } from '../support/backen
 import { readArrays } from '../support/read.js';
 import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
 import { expectClose } from '../support/compare.js';
+import { checkAgainstReference, evaluate, expectGradientsClose, fround, opFor, tensors, toFloat32 } from '../support/against-reference.js';
 import { reluNetwork } from '../support/relu-network.js';
 import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
 
 import { firstOutOfRange } from '../../src/op/float32-range.js';
 import { S_MIN } from '../../src/op/limits.js';
-const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
-
-/** The case as float32 would hold it. */
-function toFloat32(c: GeneratedCase): GeneratedCase {
-  const p = c.params;
-  const V = p.V === undefined ? {} : { V: p.V.map(fround) };
-  return { params: { mu: fround(p.mu), sigma: fround(p.sigma), U: p.U.map(fround), v: fround(p.v), ...V }, x: fround(c.x), G: fround(c.G) };
-}
-
 /**
  * False where some (row, component) has 0 < ŝ ≤ 1e−18·10, the op's threshold window:
  * ŝ = ‖σ_k ⊙ x‖/(max|x|·max|σ_k|), within a factor 2 of the kernels' scaled s.
@@ -91,50 +83,6 @@ function signsDetermined(c: GeneratedCase): boolean {
       return Em === 0 || Math.abs(m) > gamma * Em + underflowFloor(FLOAT32_UNIT_ROUNDOFF);
     });
   });
-}
-
-const tensors = (p: GMParams): GMTensors => ({
-  mu: tf.tensor2d(p.mu),
-  sigma: tf.tensor2d(p.sigma),
-  U: tf.tensor3d(p.U),
-  v: tf.tensor2d(p.v),
-  ...(p.V !== undefined && { V: tf.tensor3d(p.V.flat(2), [p.mu.length, p.V[0].length, p.mu[0].length]) }),
-});
-
-type Op = (x: tf.Tensor2D, params: GMTensors) => tf.Tensor2D;
-const opFor = (kernels: KernelChoice): Op => (x, params) => gmLayer(x, params, { kernels });
-
-/** y and the gradients of Σ G ⊙ y through the given op, as nested arrays (read asynchronously: support/read.ts). */
-async function evaluate(op: Op, c: GeneratedCase): Promise<{ y: Matrix; grad: GMGradients }> {
-  const lowRank = (c.params.V?.[0]?.length ?? 0) > 0; // rank 0: nothing to differentiate in V
-  const got = await readArrays((): Record<string, tf.Tensor> => {
-    const p = tensors(c.params);
-    const x = tf.tensor2d(c.x);
-    const G = tf.tensor2d(c.G);
-    const loss = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor, V?: tf.Tensor) =>
-      tf.sum(tf.mul(op(xx as tf.Tensor2D, { mu, sigma, U, v, ...((V ?? p.V) !== undefined && { V: V ?? p.V }) } as GMTensors), G));
-    const [gx, gmu, gsigma, gU, gv, gV] = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)(lowRank ? [x, p.mu, p.sigma, p.U, p.v, p.V!] : [x, p.mu, p.sigma, p.U, p.v]);
-    return { y: op(x, p), mu: gmu, sigma: gsigma, U: gU, v: gv, x: gx, ...(gV !== undefined && { V: gV }) };
-  });
-  const V = c.params.V === undefined ? {} : { V: (got.V as Matrix[] | undefined) ?? c.params.V.map(() => []) };
-  return { y: got.y as Matrix, grad: { mu: got.mu as Matrix, sigma: got.sigma as Matrix, U: got.U as Matrix[], v: got.v as Matrix, x: got.x as Matrix, ...V } };
-}
-
-function expectGradientsClose(got: GMGradients, want: GMGradients, tol: GMGradients, label: string): void {
-  expectClose(got.mu, want.mu, tol.mu, `${label} grad.mu`);
-  expectClose(got.sigma, want.sigma, tol.sigma, `${label} grad.sigma`);
-  expectClose(got.U, want.U, tol.U, `${label} grad.U`);
-  expectClose(got.v, want.v, tol.v, `${label} grad.v`);
-  expectClose(got.x, want.x, tol.x, `${label} grad.x`);
-  if (want.V !== undefined) expectClose(got.V!, want.V, tol.V!, `${label} grad.V`);
-}
-
-/** tfjs result vs the reference on the same float32 inputs, within the float32 bound. */
-async function checkAgainstReference(op: Op, c32: GeneratedCase): Promise<void> {
-  const got = await evaluate(op, c32);
-  const want = gmGradients(c32.params, c32.x, c32.G);
-  expectClose(got.y, want.y, forwardTolerance(c32.params, c32.x, FLOAT32_UNIT_ROUNDOFF), 'y');
-  expectGradientsClose(got.grad, want.grad, gradientTolerance(c32.params, c32.x, c32.G, FLOAT32_UNIT_ROUNDOFF), '');
 }
 
 /**

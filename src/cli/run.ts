@@ -21,10 +21,11 @@ export const USAGE = `usage: gmlayer eval CASE.json [--impl reference|montecarlo
   --seed     seed of the Monte Carlo stream (default 0)
   --antithetic  mirrored draws for montecarlo
   --backend  for tfjs: auto (default; or GMLAYER_BACKEND), tensorflow, webgpu, wasm, cpu
+             (wasm's threads: GMLAYER_WASM_THREADS, 1 to 8 or auto; default 1)
   --kernels  for tfjs: auto (default), fused (cpu, wasm and webgpu), composite
 
 Prints {"impl", "y", "grad": {"mu", "sigma", "U", "v", "x"}} as JSON (montecarlo adds
-"stderr" and "gradStderr"; tfjs adds "backend", "kernels" and, on webgpu, "adapter"). Exit code 2 on bad usage,
+"stderr" and "gradStderr"; tfjs adds "backend", "kernels", on webgpu "adapter", on wasm "threads"). Exit code 2 on bad usage,
 bad input or an unavailable backend; 1 when the result is not finite or on an internal error.`;
 
 export interface CliIO {

@@ -41,6 +41,7 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
       impl: 'tfjs',
       backend: report.backend,
       ...(report.adapter && { adapter: report.adapter }),
+      ...(report.threads !== undefined && { threads: report.threads }),
       kernels: resolveKernels(kernels),
       y,
       grad: { mu, sigma, U, v, x, ...V },

@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { compileWat, WAT_PATH } from '../../../scripts/wasm.js';
+import { compileBoth, WAT_PATH } from '../../../scripts/wasm.js';
 import { hostMemory } from '../../../src/op/fused/host-memory.js';
 import { compileSync, compileWasmLoops, runLoop, wasmLoopsReady, type LoopName } from '../../../src/op/fused/wasm-loops.js';
-import { GM_LOOPS_WASM } from '../../../src/op/fused/wasm/gm-loops.wasm.js';
+import { GM_LOOPS_SHARED_WASM, GM_LOOPS_WASM } from '../../../src/op/fused/wasm/gm-loops.wasm.js';
 import { S2_MIN } from '../../../src/op/limits.js';
 import { upperTailFit, UPPER_TAIL_CONSTANTS, U_MAX } from '../../../src/op/normal-f32.js';
 import { describeEachHostBackend } from '../../support/backends.js';
@@ -42,9 +42,10 @@ describe('compiling the module', () => {
   });
 });
 
-it('the committed module is src/op/fused/wasm/gm-loops.wat compiled (rerun `npm run wasm` after editing it)', async () => {
-  const bytes = await compileWat(readFileSync(WAT_PATH, 'utf8'));
-  expect(Buffer.from(bytes).toString('base64')).toBe(GM_LOOPS_WASM);
+it('the committed modules are src/op/fused/wasm/gm-loops.wat compiled (rerun `npm run wasm` after editing it)', async () => {
+  const { unshared, shared } = await compileBoth(readFileSync(WAT_PATH, 'utf8'));
+  expect(Buffer.from(unshared).toString('base64')).toBe(GM_LOOPS_WASM);
+  expect(Buffer.from(shared).toString('base64')).toBe(GM_LOOPS_SHARED_WASM);
 });
 
 /** Runs a loop on tensors made from the inputs; returns each output's values. */

@@ -5,7 +5,8 @@
  * views without copies.
  *
  * This leans on backend members outside tfjs's documented API (cpu `data.get`; wasm
- * `makeOutput`, `typedArrayFromHeap`, `dataIdMap` and the emscripten module's `asm.memory`,
+ * `makeOutput`, `typedArrayFromHeap`, `dataIdMap` and the emscripten module's memory: its
+ * export `asm.memory`, or `wasmMemory` in the threaded build, which imports a shared one;
  * all public since tfjs 2.x); everything else in gmlayer goes through tfjs ops. A
  * backend without them runs the composite path instead (src/op/gm-op.ts).
  */
@@ -38,7 +39,7 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  wasm: { asm?: { memory?: unknown } };
+  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
 }
 
 /** Host-memory access for the given backend (named by tf.getBackend()). */
@@ -56,7 +57,7 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
   }
   if (name === 'wasm') {
     const wasm = backend as unknown as WasmBackend;
-    const memory = wasm.wasm.asm?.memory;
+    const memory = wasm.wasm.asm?.memory ?? wasm.wasm.wasmMemory;
     return {
       alloc: (shape) => wasm.makeOutput(shape, 'float32'),
       view: (t) => wasm.typedArrayFromHeap(t),
