@@ -25,11 +25,17 @@ describe('parseIdx', () => {
     ['truncated data', good.subarray(0, good.length - 1), /expected 18 bytes for dimensions \[2, 3\], got 17 \(truncated\)/],
     ['trailing bytes', new Uint8Array([...good, 0]), /got 19 \(trailing bytes\)/],
     ['a wrong magic number', new Uint8Array([1, 0, 8, 1, 0, 0, 0, 0]), /expected IDX magic bytes 00 00 <type> <ndim>, got 01 00 08 01/],
+    ['a wrong second magic byte', new Uint8Array([0, 1, 8, 1, 0, 0, 0, 0]), /expected IDX magic bytes 00 00 <type> <ndim>, got 00 01 08 01/],
+    // gzip is told by both magic bytes 1f 8b: one alone is raw data (here a wrong IDX magic)
+    ['a first gzip byte alone', new Uint8Array([0x1f, 0, 8, 1, 0, 0, 0, 0]), /expected IDX magic bytes 00 00 <type> <ndim>, got 1f 00 08 01/],
+    ['a second gzip byte alone', new Uint8Array([0, 0x8b, 8, 1, 0, 0, 0, 0]), /expected IDX magic bytes 00 00 <type> <ndim>, got 00 8b 08 01/],
+    ['one byte', new Uint8Array([0x1f]), /a 4-byte magic number first\), got 1 bytes/],
     ['a float type', new Uint8Array([0, 0, 0x0d, 1, 0, 0, 0, 0]), /expected IDX type 0x08 \(unsigned byte\), got type 0xd/],
-    ['no dimensions', new Uint8Array([0, 0, 8, 0]), /at least one dimension/],
+    ['no dimensions', new Uint8Array([0, 0, 8, 0]), /expected at least one dimension, got 0$/],
     ['a short header', new Uint8Array([0, 0, 8, 2, 0, 0, 0, 1]), /a 12-byte header for 2 dimensions, got 8 bytes/],
     ['too few bytes', new Uint8Array([0, 0]), /a 4-byte magic number first\), got 2 bytes/],
-    ['a corrupt gzip stream', gzipSync(good).subarray(0, 12), /a complete gzip stream/],
+    ['a corrupt gzip stream', gzipSync(good).subarray(0, 12), /expected a complete gzip stream, got a corrupt or truncated one \(.+\)$/],
+    ['the gzip magic bytes alone', new Uint8Array([0x1f, 0x8b]), /expected a complete gzip stream, got a corrupt or truncated one \(.+\)$/],
   ])('rejects %s with a GMDataError naming the file', (_name, bytes, message) => {
     try {
       parseIdx(bytes, 'data/train-images');
@@ -45,6 +51,12 @@ describe('parseIdx', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gmlayer-idx-'));
     writeFileSync(join(dir, 'a.idx'), good);
     expect(readIdx(join(dir, 'a.idx')).dims).toEqual([2, 3]);
-    expect(() => readIdx(join(dir, 'missing.idx'))).toThrow(/missing.idx: expected a readable IDX file, got ENOENT/);
+    expect(() => readIdx(join(dir, 'missing.idx'))).toThrow(/missing.idx: expected a readable IDX file, got ENOENT$/);
+  });
+
+  it('reads a dimension of length zero as an empty array (the header is the whole file)', () => {
+    const parsed = parseIdx(idxBytes([0], new Uint8Array()), 'empty');
+    expect(parsed.dims).toEqual([0]);
+    expect(parsed.data.length).toBe(0);
   });
 });
