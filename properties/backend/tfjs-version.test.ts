@@ -11,7 +11,8 @@ describe('checkTfjsVersion', () => {
     expect(() => checkTfjsVersion('@tensorflow/tfjs-core', version)).not.toThrow();
   });
 
-  it.each(['4.21.0', '3.21.0', '5.0.0', 'garbage'])('refuses %s naming the package, the range and the version', (version) => {
+  // 5.30.0: a later major is refused even where its minor is in range
+  it.each(['4.21.0', '3.21.0', '5.0.0', '5.30.0', 'garbage'])('refuses %s naming the package, the range and the version', (version) => {
     expect(() => checkTfjsVersion('@tensorflow/tfjs-core', version)).toThrow(GMBackendError);
     expect(() => checkTfjsVersion('@tensorflow/tfjs-core', version)).toThrow(
       new RegExp(`^@tensorflow/tfjs-core: expected version \\^4\\.22\\.0 .*got version ${version}$`),
