@@ -90,6 +90,7 @@ describe('pinned loading', () => {
     const path = join(dir, 't10k-images-idx3-ubyte');
     rmSync(path);
     mkdirSync(path);
+    expect(() => loadFromDirectory(dir, pins)).toThrow(new RegExp(`: expected a readable data file, got EISDIR$`));
     expect(() => loadFromDirectory(dir, pins)).toThrow(`${path}: expected a readable data file, got EISDIR`);
   });
 
