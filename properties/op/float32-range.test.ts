@@ -17,35 +17,19 @@
  *     as (G·a)·c where the composite's (a·c)·G did not, and the reverse: both now form
  *     cmax·Σ_b (a·c_b/cmax)·G.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { gmGradients } from '../../reference/gradients.js';
-import type { GMParams, Matrix } from '../../reference/types.js';
+import type { GMParams } from '../../reference/types.js';
 import { useBackend } from '../../src/backend/backend.js';
 import { firstOutOfRange, FLOAT32_MAX } from '../../src/op/float32-range.js';
-import { gmLayer, type GMTensors } from '../../src/op/gm-op.js';
 import { wideCase, type GeneratedCase } from '../support/arbitraries.js';
-import { readArrays } from '../support/read.js';
-
-const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
-const toFloat32 = (c: GeneratedCase): GeneratedCase => ({
-  params: { mu: fround(c.params.mu), sigma: fround(c.params.sigma), U: c.params.U.map(fround), v: fround(c.params.v) },
-  x: fround(c.x),
-  G: fround(c.G),
-});
+import { evaluate, opFor, toFloat32 } from '../support/against-reference.js';
 
 /** Every output and gradient of the float32 op (on the active backend; fused unless asked), flattened. */
-async function float32Results({ params, x, G }: GeneratedCase, kernels: 'fused' | 'composite' = 'fused'): Promise<number[]> {
-  const got = await readArrays(() => {
-    const p: GMTensors = { mu: tf.tensor2d(params.mu), sigma: tf.tensor2d(params.sigma), U: tf.tensor3d(params.U), v: tf.tensor2d(params.v) };
-    const xt = tf.tensor2d(x);
-    const loss = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor) =>
-      tf.sum(tf.mul(gmLayer(xx as tf.Tensor2D, { mu, sigma, U, v } as GMTensors, { kernels }), tf.tensor2d(G)));
-    const grads = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)([xt, p.mu, p.sigma, p.U, p.v]);
-    return { y: gmLayer(xt, p, { kernels }), ...Object.fromEntries(grads.map((g, j) => [`g${j}`, g])) };
-  });
-  return Object.values(got).flatMap((value) => (value as unknown[]).flat(3) as number[]);
+async function float32Results(c: GeneratedCase, kernels: 'fused' | 'composite' = 'fused'): Promise<number[]> {
+  const { y, grad } = await evaluate(opFor(kernels), c);
+  return [y, grad.mu, grad.sigma, grad.U, grad.v, grad.x].flat(3) as number[];
 }
 
 /** Every true output and gradient (float64 reference), flattened. */

@@ -109,9 +109,14 @@ function runCopying(name: LoopName, sizes: number[], inputs: Float32Array[], out
   outputs.forEach((a, j) => a.set(heap.subarray(addresses[inputs.length + j] / 4, addresses[inputs.length + j] / 4 + a.length)));
 }
 
+/** The loops over the backend's own heap, or null where they must copy through the private memory. */
+function inPlaceLoops(memory: HostMemory): Loops | null {
+  return memory.heap === undefined ? null : loopsOver(memory.heap.memory);
+}
+
 /** Whether the loops run in place on this memory (else through the private one, copying). */
 export function runsInPlace(memory: HostMemory): boolean {
-  return memory.heap !== undefined && loopsOver(memory.heap.memory) !== null;
+  return inPlaceLoops(memory) !== null;
 }
 
 /**
@@ -119,8 +124,9 @@ export function runsInPlace(memory: HostMemory): boolean {
  * outputs are float32 tensors in `memory`, allocated already, in the loop's order.
  */
 export function runLoop(memory: HostMemory, name: LoopName, sizes: number[], inputs: tf.TensorInfo[], outputs: tf.TensorInfo[]): void {
-  if (runsInPlace(memory)) {
-    loopsOver(memory.heap!.memory)![name](...sizes, ...[...inputs, ...outputs].map(memory.heap!.address));
+  const inPlace = inPlaceLoops(memory);
+  if (inPlace) {
+    inPlace[name](...sizes, ...[...inputs, ...outputs].map(memory.heap!.address));
   } else {
     runCopying(name, sizes, inputs.map(memory.view), outputs.map(memory.view));
   }
