@@ -1,8 +1,27 @@
-import { defineConfig, mergeConfig } from 'vitest/config';
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import base from './vitest.config.js';
 
-// For `npm run mutate`: Stryker reruns the covering tests once per mutant, and most of a
-// rerun's time is re-importing tfjs and its backends. The suites keep no state between
-// files that a mutant run could leak (each test sets its backend), so one module graph
-// serves all of them.
-export default mergeConfig(base, defineConfig({ test: { isolate: false } }));
+/** Suites that restart a backend, which needs it to hold no tensor of another file. */
+const OWN_WORKER = ['properties/backend/wasm-threads.test.ts'];
+
+/**
+ * For `npm run mutate`: Stryker reruns the covering tests once per mutant, and most of a
+ * rerun's time is re-importing tfjs and its backends. The suites keep no state between
+ * files that a mutant run could leak (each test sets its backend), so one module graph
+ * serves all of them, except the OWN_WORKER ones: they run isolated, as in `npm test`.
+ * `include` narrows the test files (globs), for a run over part of the tree.
+ */
+export function strykerConfig(include = base.test!.include!) {
+  const project = (name: string, test: TestProjectInlineConfiguration['test']): TestProjectInlineConfiguration => ({ test: { ...base.test, name, ...test } });
+  const isolated = include.filter((file) => OWN_WORKER.includes(file));
+  return defineConfig({
+    test: {
+      projects: [
+        project('shared-graph', { include, exclude: [...configDefaults.exclude, ...OWN_WORKER], isolate: false }),
+        ...(include === base.test!.include || isolated.length > 0 ? [project('own-worker', { include: isolated.length > 0 ? isolated : OWN_WORKER })] : []),
+      ],
+    },
+  });
+}
+
+export default strykerConfig();
