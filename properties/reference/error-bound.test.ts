@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { intervalSuprema, tInterval } from '../../reference/error-bound.js';
+import { intervalSuprema, tInterval, underflowFloor } from '../../reference/error-bound.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { normalCdf, normalPdf } from '../../reference/normal.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
@@ -124,8 +124,31 @@ describe('the pieces of the bound', () => {
     },
   );
 
+  // m'/s' is monotone in each of m' and s' on the box [m ± γE(m)] × [max(s − γE(s), 0), s + γE(s)],
+  // so its extremes are at the corners (s' = 0 read as the s = 0 branch: ±∞ on m'’s side, 0 at m' = 0);
+  // tInterval reaches them by cases instead, then widens each finite end by γ relative.
+  test.prop([finite, fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 1e-16, max: 1e-2, noNaN: true })])(
+    'tInterval is the extreme t̂ over the corners of the box of m̂, ŝ, widened by γ',
+    (m, s, Em, Es, gamma) => {
+      const ratio = (mm: number, ss: number) => (ss > 0 ? mm / ss : mm > 0 ? Infinity : mm < 0 ? -Infinity : 0);
+      const corners = [m - gamma * Em, m + gamma * Em].flatMap((mm) => [Math.max(s - gamma * Es, 0), s + gamma * Es].map((ss) => ratio(mm, ss)));
+      const widen = (end: number, side: number) => (Number.isFinite(end) ? end + side * gamma * Math.abs(end) : end);
+      expect(tInterval(m, s, Em, Es, gamma)).toEqual({ lo: widen(Math.min(...corners), -1), hi: widen(Math.max(...corners), 1) });
+    },
+  );
+  it('the floor F is 10⁸ times the smallest normal number of each format, and other formats are refused', () => {
+    const smallestNormal32 = new Float32Array(new Uint32Array([0x00800000]).buffer)[0]; // exponent field 1, mantissa 0
+    const smallestNormal64 = new Float64Array(new BigUint64Array([0x0010000000000000n]).buffer)[0];
+    expect(underflowFloor(FLOAT32_UNIT_ROUNDOFF)).toBe(1e8 * smallestNormal32);
+    expect(underflowFloor(FLOAT64_UNIT_ROUNDOFF)).toBe(1e8 * smallestNormal64);
+    expect(() => underflowFloor(2 ** -11)).toThrow(/underflowFloor: expected the unit roundoff of float64 \(2\^-53\) or float32 \(2\^-24\), got 0\.00048828125/);
+  });
+  it('tInterval at m = s = 0 with no error is the single point 0 (the s = 0 branch’s t̂ at m̂ = 0)', () => {
+    expect(tInterval(0, 0, 0, 0, 1e-6)).toEqual({ lo: 0, hi: 0 });
+  });
+
   const end = fc.oneof({ weight: 8, arbitrary: fc.double({ min: -50, max: 50, noNaN: true }) }, { weight: 1, arbitrary: fc.constantFrom(-Infinity, Infinity) });
-  test.prop([end, end])('intervalSuprema are not exceeded anywhere on the interval (200 points and the peaks)', (p, q) => {
+  test.prop([end, end])('intervalSuprema are not exceeded anywhere on the interval (200 points and the peaks), and are attained there', (p, q) => {
     const [lo, hi] = p <= q ? [p, q] : [q, p];
     const sup = intervalSuprema(lo, hi);
     const [a, b] = [Math.max(lo, -60), Math.min(hi, 60)];
@@ -137,5 +160,13 @@ describe('the pieces of the bound', () => {
       expect(Math.abs(t) * normalPdf(t)).toBeLessThanOrEqual(sup.tPdf * slack);
       expect(Math.abs(1 - t * t) * normalPdf(t)).toBeLessThanOrEqual(sup.curvature * slack);
     }
+    // and attained: each supremum is at an end or a peak, all among the points (Φ(±∞) as Φ(±60)).
+    const finitePoints = points.filter(Number.isFinite);
+    if (finitePoints.length === 0) return;
+    const most = (f: (t: number) => number) => Math.max(...finitePoints.map(f)) * slack;
+    expect(sup.Phi).toBeLessThanOrEqual(most(normalCdf));
+    expect(sup.pdf).toBeLessThanOrEqual(most(normalPdf));
+    expect(sup.tPdf).toBeLessThanOrEqual(most((t) => Math.abs(t) * normalPdf(t)));
+    expect(sup.curvature).toBeLessThanOrEqual(most((t) => Math.abs(1 - t * t) * normalPdf(t)));
   });
 });
