@@ -1,5 +1,5 @@
 /**
- * First-order rounding-error bounds for any implementation of the GM layer.
+ * Running rounding-error bounds for any implementation of the GM layer.
  *
  * An implementation that works in a floating-point format with unit roundoff u
  * (2⁻⁵³ for float64, 2⁻²⁴ for float32), rounds its inputs to that format, forms dot
@@ -9,10 +9,12 @@
  *     |ĥ − h| ≤ 4·n·u · M + F                                         (†)
  *
  * entry by entry, where n counts the roundings along the longest chain of operations
- * and M is the "magnitude" below: a first-order running error analysis of the same
- * formulas, in which each intermediate X carries a value bound V(X) ≥ |X| and an error
- * scale E(X) ≥ |δX|/γ, with E(XY) = E(X)|Y| + |X|E(Y) and each rounded sum adding
- * Σ|terms|. So cancellation between terms is paid for, but nothing else. The factor 4
+ * and M is the "magnitude" below: a running error analysis of the same formulas, in
+ * which each intermediate X carries a value bound V(X) ≥ |X| and an error scale
+ * E(X) ≥ |δX|/γ, with E(XY) = E(X)|Ŷ| + |X|E(Y), |Ŷ| ≤ |Y| + γE(Y), and each rounded
+ * sum adding Σ|terms|. So cancellation between terms is paid for, but nothing else.
+ * Divisions by s follow docs/MATH.md §8: first order where ŝ stays within s/2 of s,
+ * the quotients' ranges where it may not (low rank only). The factor 4
  * covers the product of up to three rounded factors in each term (γ_n ≈ n·u for a
  * length-n sum; Higham, Accuracy and Stability of Numerical Algorithms, §3.1).
  *
@@ -112,14 +114,22 @@ export function intervalSuprema(lo: number, hi: number): { Phi: number; pdf: num
   };
 }
 
+/**
+ * |X̂| ≤ |X| + γE(X): the computed factor's size, the second factor of the product rule
+ * |X̂Ŷ − XY| ≤ γE(X)|Ŷ| + |X|γE(Y). Replacing |Ŷ| by |Y| (first order) drops γ²E(X)E(Y),
+ * which is not small where an error scale is a factor's whole range, as E(b) and E(φ)
+ * are where t is ill conditioned: b = 0 exactly while b̂ = ½.
+ */
+const hat = (value: number, error: number, gamma: number) => value + gamma * error;
+
 /** min(slope·spread, cap), where a zero slope or cap means no change at all (never 0·∞). */
 const change = (slope: number, spread: number, cap: number) => (slope === 0 || cap === 0 ? 0 : Math.min(slope * spread, cap));
 
 /**
  * Values and error scales of the per-(row, component) quantities: |X| ≤ V and
- * |δX| ≤ γ·E, with γ the factor 4·n·u that multiplies M. Errors propagate to first order
- * through products and sums: E(XY) = E(X)|Y| + |X|E(Y), and a rounded sum adds the sum
- * of its terms' |values|. Through the special functions they propagate by the mean value
+ * |δX| ≤ γ·E, with γ the factor 4·n·u that multiplies M. Errors propagate through
+ * products and sums: E(XY) = E(X)|Ŷ| + |X|E(Y) ({@link hat}), and a rounded sum adds the
+ * sum of its terms' |values|. Through the special functions they propagate by the mean value
  * theorem over every t̂ the rounded m̂ and ŝ allow (tInterval), so the bound follows Φ(t)
  * and φ(t) into the tails yet stays valid where t is ill-conditioned (docs/MATH.md, §8).
  */
@@ -226,6 +236,17 @@ function absMatVec(Uk: Matrix, y: number[]): number[] {
   return Uk.map((row) => row.reduce((acc, u, i) => acc + Math.abs(u * y[i]), 0));
 }
 
+/**
+ * Σ_l |G_l| Σ_i |U_kli| (|σ_ki| + Σ_j |V_kji|) ≥ |e|/s, e = ⟨G, U_k Σ_k x⟩: each
+ * (Σ_k x)_i = σ_ki (σ_ki x_i) + Σ_j V_kji p_j, and |σ_ki x_i|, |p_j| ≤ s. It bounds the
+ * computed ê/ŝ too (up to its own roundings), however ŝ errs: the op forms σx/s and p/s.
+ */
+function quotientRange(params: GMParams, k: number, absG: number[]): number {
+  const Vk = params.V?.[k] ?? [];
+  const spread = params.sigma[k].map((sk, i) => Vk.reduce((acc, row) => acc + Math.abs(row[i]), Math.abs(sk)));
+  return absG.reduce((acc, g, l) => acc + g * params.U[k][l].reduce((sum, u, i) => sum + Math.abs(u) * spread[i], 0), 0);
+}
+
 /** E(w_kl) = Σ_i |U_kli μ_ki| + |v_kl|, the error scale of w_k = U_k μ_k + v_k. */
 function outputMeanErrors(params: GMParams): Matrix {
   return params.U.map((Uk, k) => absMatVec(Uk, params.mu[k]).map((value, l) => value + Math.abs(params.v[k][l])));
@@ -233,7 +254,8 @@ function outputMeanErrors(params: GMParams): Matrix {
 
 /**
  * Magnitude M of each output h_bl for (†): B×L.
- *   M_bl = 1/K Σ_k [ E(w_kl)|a| + |w_kl|E(a) + E(q_bkl) b + |q_bkl| E(b) ]
+ *   M_bl = 1/K Σ_k [ E(w_kl)|â| + |w_kl|E(a) + E(q_bkl) b̂ + |q_bkl| E(b) ]
+ * with |X̂| ≤ |X| + γE(X) ({@link hat}).
  *
  * @param gamma the factor 4·n·u that will multiply M ({@link roundingFactor}); M depends
  *              on it because t's uncertainty does (the larger γ, the wider the interval).
@@ -250,7 +272,7 @@ export function forwardMagnitude(params: GMParams, x: Matrix, gamma: number): Ma
       const Eq = absMatVec(params.U[k], cov.Ey);
       for (const { k: scale, a, b, Ea, Eb } of parts) {
         for (let l = 0; l < out.length; l++) {
-          out[l] += ldexp((Ew[k][l] * a + Math.abs(w[k][l]) * Ea + Eq[l] * b + Math.abs(q[l]) * Eb) / K, -scale);
+          out[l] += ldexp((Ew[k][l] * hat(a, Ea, gamma) + Math.abs(w[k][l]) * Ea + Eq[l] * hat(b, Eb, gamma) + Math.abs(q[l]) * Eb) / K, -scale);
         }
       }
     }
@@ -261,7 +283,7 @@ export function forwardMagnitude(params: GMParams, x: Matrix, gamma: number): Ma
 /**
  * Magnitude of each gradient entry of ℓ = Σ G ⊙ h for (†), in the shapes of the
  * gradients: the backward formulas of gradients.ts with every product and sum replaced
- * by its first-order error scale (value magnitudes included for the sums' own rounding).
+ * by its error scale (value magnitudes included for the sums' own rounding).
  * @param gamma as for {@link forwardMagnitude}.
  */
 export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma: number): GMGradients {
@@ -296,35 +318,56 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
       const UtG = matTVec(Uk, Gb).map(Math.abs);
       const EUtG = matTVec(Uk.map((row) => row.map(Math.abs)), absG);
       const over = s > 0 ? 1 / s : 0;
-      const rel = Es * over;
+      // 1/ŝ = (1/s)(1 + θ) with |θ| ≤ γ·rel/(1 − γ·rel), rel = E(s)/s, while γ·rel < 1.
+      // Where γE(s) ≥ s/2 (only with V, where p = V_k x cancels; s = 0 with p̂ ≠ 0
+      // included) ŝ may be near 0 or far from s: the terms divided by ŝ are bounded by
+      // their ranges instead (lowerS).
+      const lowerS = Es > 0 && gamma * Es >= s / 2;
+      const rel = lowerS ? 0 : (Es * over) / (1 - gamma * Es * over);
+      const cHat = hat(c, Ec, gamma);
+      const eRange = 2 * quotientRange(params, k, absG); // ≥ |ê/ŝ| (2 covers the computed values' own roundings)
       for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf } of parts) {
         const down = (value: number) => ldexp(value, -scale);
+        const [aHat, bHat, pdfHat, tPdfHat] = [hat(a, Ea, gamma), hat(bk, Eb, gamma), hat(pdf, Epdf, gamma), hat(absT * pdf, EtPdf, gamma)];
         // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division
-        // by s adds the relative error E(s)/s, 1 for the diagonal layer).
+        // by s adds the relative error rel, about 1 for the diagonal layer). Where s is
+        // ill conditioned, |computed − exact| ≤ |computed| + |exact|, the computed ones
+        // bounded through |ê/ŝ| ≤ eRange; the exact δs terms are 0 at s = 0 (section 10).
         const Vdm = (c * bk + e * pdf * over) / K;
-        const Edm = (Ec * bk + c * Eb + (Ee * pdf + e * (Epdf + pdf * rel)) * over) / K + Vdm;
         const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
-        const Eds = s > 0 ? (Ec * pdf + c * Epdf + (Ee * absT * pdf + e * (EtPdf + absT * pdf * rel)) * over) / K + Vds : 0;
+        const Edm = lowerS
+          ? ((cHat * bHat + eRange * pdfHat) / K + Vdm) / gamma
+          : (Ec * bHat + c * Eb + (Ee * pdfHat + e * (Epdf + pdfHat * rel)) * over) / K + Vdm;
+        const Eds = lowerS
+          ? ((cHat * pdfHat + eRange * tPdfHat) / K + Vds) / gamma
+          : s > 0
+            ? (Ec * pdfHat + c * Epdf + (Ee * tPdfHat + e * (EtPdf + tPdfHat * rel)) * over) / K + Vds
+            : 0;
         for (let l = 0; l < L; l++) {
           const gl = absG[l] / K;
           out.v[k][l] += down(gl * (Ea + a));
           for (let i = 0; i < d; i++) {
             const mu = Math.abs(params.mu[k][i]);
-            // E(a·μ_i) + a|μ_i| (the sum's own rounding) + E(b·y_i) = E(b)|y_i| + b·E(y_i).
-            out.U[k][l][i] += down(gl * ((Ea + a) * mu + Eb * Math.abs(cov.y[i]) + bk * cov.Ey[i]));
+            // E(a·μ_i) + a|μ_i| (the sum's own rounding) + E(b·y_i) = E(b)|y_i| + b̂·E(y_i).
+            out.U[k][l][i] += down(gl * ((Ea + a) * mu + Eb * Math.abs(cov.y[i]) + bHat * cov.Ey[i]));
           }
         }
-        const EdQ = UtG.map((g, i) => (EUtG[i] * bk + g * (Eb + bk)) / K); // E(∂ℓ/∂(Σx)) incl. its value
+        const EdQ = UtG.map((g, i) => (EUtG[i] * bHat + g * (Eb + bk)) / K); // E(∂ℓ/∂(Σx)) incl. its value
+        // E(∂ℓ/∂s · u) for a ratio u = z/s with |u|, |û| ≤ 1: E(∂ℓ/∂s)|û| + V(∂ℓ/∂s)E(u),
+        // E(u) = E(z)/s + |u|·rel.
+        const Eunit = (u: number, EzOverS: number) =>
+          lowerS ? Eds : s > 0 ? Eds * hat(u, EzOverS + u * rel, gamma) + Vds * (EzOverS + u * rel) : 0;
         for (let i = 0; i < d; i++) {
           const sk = Math.abs(params.sigma[k][i]);
           const xi = Math.abs(xb[i]);
-          const unit = s > 0 ? (sk * xi) / s : 0;
-          out.mu[k][i] += down((EUtG[i] * a + UtG[i] * (Ea + a)) / K + Edm * xi);
-          out.sigma[k][i] += down(2 * sk * xi * EdQ[i] + Eds * unit * xi);
-          out.x[b][i] += down(Edm * Math.abs(params.mu[k][i]) + Eds * unit * sk + sk * sk * EdQ[i]);
+          const unit = s > 0 ? (sk * xi) / s : 0; // σx/s, E(σx) = |σx|
+          const EdsUnit = Eunit(unit, unit);
+          out.mu[k][i] += down((EUtG[i] * aHat + UtG[i] * (Ea + a)) / K + Edm * xi);
+          out.sigma[k][i] += down(2 * sk * xi * EdQ[i] + EdsUnit * xi);
+          out.x[b][i] += down(Edm * Math.abs(params.mu[k][i]) + EdsUnit * sk + sk * sk * EdQ[i]);
         }
         const Vk = params.V?.[k];
-        if (Vk !== undefined) lowRankMagnitude(Vk, xb, cov, EdQ, s, Es, Vds, Eds, down, out.V![k], out.x[b]);
+        if (Vk !== undefined) lowRankMagnitude(Vk, xb, cov, EdQ, s, Eunit, gamma, down, out.V![k], out.x[b]);
       }
     }
   });
@@ -333,10 +376,11 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
 
 /**
  * The low-rank terms of gradientMagnitude for one (row, component), the error scales of
- * gradients.ts's lowRankGradients: with u_j = p_j/s (|u_j| ≤ 1) and
- * E(∂ℓ/∂s·u_j) = E(∂ℓ/∂s)|u_j| + V(∂ℓ/∂s)(P_j + |p_j|E(s)/s)/s,
+ * gradients.ts's lowRankGradients: with u_j = p_j/s (|u_j| ≤ 1), E(p_j) = P_j and
+ * E(∂ℓ/∂s·u_j) from `Eunit` (gradientMagnitude),
  *   ∂ℓ/∂V_kji = p_j δ_i + (V_k δ)_j x_i + ∂ℓ/∂s u_j x_i:
- *       (|p_j| + P_j)E(δ_i) + (Σ_i' |V_kji'| E(δ_i'))|x_i| + E(∂ℓ/∂s·u_j)|x_i|
+ *       (|p_j| + (1 + γ)P_j)E(δ_i) + (Σ_i' |V_kji'| E(δ_i'))|x_i| + E(∂ℓ/∂s·u_j)|x_i|
+ *   (E(δ_i) bounds |δ_i| too, so P_j·|δ̂_i| ≤ (1 + γ)P_j·E(δ_i))
  *   ∂ℓ/∂x_i += Σ_j V_kji ((V_k δ)_j + ∂ℓ/∂s u_j):  Σ_j |V_kji| (Σ_i' |V_kji'| E(δ_i') + E(∂ℓ/∂s·u_j))
  */
 function lowRankMagnitude(
@@ -345,9 +389,8 @@ function lowRankMagnitude(
   cov: { p: number[]; P: number[] },
   EdQ: number[],
   s: number,
-  Es: number,
-  Vds: number,
-  Eds: number,
+  Eunit: (u: number, EzOverS: number) => number,
+  gamma: number,
   down: (value: number) => number,
   outV: Matrix,
   outX: number[],
@@ -355,11 +398,11 @@ function lowRankMagnitude(
   Vk.forEach((row, j) => {
     const pj = Math.abs(cov.p[j]);
     const EVdq = row.reduce((acc, v, i) => acc + Math.abs(v) * EdQ[i], 0);
-    const Eunit = s > 0 ? Eds * (pj / s) + (Vds * (cov.P[j] + (pj * Es) / s)) / s : 0;
+    const Eu = s > 0 ? Eunit(pj / s, cov.P[j] / s) : Eunit(0, 0);
     for (let i = 0; i < xb.length; i++) {
       const xi = Math.abs(xb[i]);
-      outV[j][i] += down((pj + cov.P[j]) * EdQ[i] + EVdq * xi + Eunit * xi);
-      outX[i] += down(Math.abs(row[i]) * (EVdq + Eunit));
+      outV[j][i] += down((pj + (1 + gamma) * cov.P[j]) * EdQ[i] + EVdq * xi + Eu * xi);
+      outX[i] += down(Math.abs(row[i]) * (EVdq + Eu));
     }
   });
 }
