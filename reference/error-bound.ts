@@ -318,12 +318,13 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
       const UtG = matTVec(Uk, Gb).map(Math.abs);
       const EUtG = matTVec(Uk.map((row) => row.map(Math.abs)), absG);
       const over = s > 0 ? 1 / s : 0;
-      // 1/ŝ = (1/s)(1 + θ) with |θ| ≤ γ·rel/(1 − γ·rel), rel = E(s)/s, while γ·rel < 1.
+      // 1/ŝ = (1/s)(1 + θ) with |θ| ≤ γ·rel, rel = r/(1 − γr) and r = E(s)/s < 1/(2γ).
       // Where γE(s) ≥ s/2 (only with V, where p = V_k x cancels; s = 0 with p̂ ≠ 0
       // included) ŝ may be near 0 or far from s: the terms divided by ŝ are bounded by
       // their ranges instead (lowerS).
       const lowerS = Es > 0 && gamma * Es >= s / 2;
       const rel = lowerS ? 0 : (Es * over) / (1 - gamma * Es * over);
+      const overHat = hat(over, over * rel, gamma); // |1/ŝ|
       const cHat = hat(c, Ec, gamma);
       const eRange = 2 * quotientRange(params, k, absG); // ≥ |ê/ŝ| (2 covers the computed values' own roundings)
       for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf } of parts) {
@@ -337,11 +338,11 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
         const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
         const Edm = lowerS
           ? ((cHat * bHat + eRange * pdfHat) / K + Vdm) / gamma
-          : (Ec * bHat + c * Eb + (Ee * pdfHat + e * (Epdf + pdfHat * rel)) * over) / K + Vdm;
+          : (Ec * bHat + c * Eb + (Ee * pdfHat + e * Epdf) * overHat + e * pdf * rel * over) / K + Vdm;
         const Eds = lowerS
           ? ((cHat * pdfHat + eRange * tPdfHat) / K + Vds) / gamma
           : s > 0
-            ? (Ec * pdfHat + c * Epdf + (Ee * tPdfHat + e * (EtPdf + tPdfHat * rel)) * over) / K + Vds
+            ? (Ec * pdfHat + c * Epdf + (Ee * tPdfHat + e * EtPdf) * overHat + e * absT * pdf * rel * over) / K + Vds
             : 0;
         for (let l = 0; l < L; l++) {
           const gl = absG[l] / K;
@@ -354,9 +355,10 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
         }
         const EdQ = UtG.map((g, i) => (EUtG[i] * bHat + g * (Eb + bk)) / K); // E(∂ℓ/∂(Σx)) incl. its value
         // E(∂ℓ/∂s · u) for a ratio u = z/s with |u|, |û| ≤ 1: E(∂ℓ/∂s)|û| + V(∂ℓ/∂s)E(u),
-        // E(u) = E(z)/s + |u|·rel.
+        // E(u) = E(z)|1/ŝ| + |u|·rel.
+        const Eratio = (u: number, EzOverS: number) => EzOverS * (1 + gamma * rel) + u * rel;
         const Eunit = (u: number, EzOverS: number) =>
-          lowerS ? Eds : s > 0 ? Eds * hat(u, EzOverS + u * rel, gamma) + Vds * (EzOverS + u * rel) : 0;
+          lowerS ? Eds : s > 0 ? Eds * hat(u, Eratio(u, EzOverS), gamma) + Vds * Eratio(u, EzOverS) : 0;
         for (let i = 0; i < d; i++) {
           const sk = Math.abs(params.sigma[k][i]);
           const xi = Math.abs(xb[i]);
