@@ -140,9 +140,11 @@ function componentErrors(params: GMParams, xb: number[], k: number, gamma: numbe
   for (let i = 0; i < xb.length; i++) Em += Math.abs(params.mu[k][i] * xb[i]);
   const cov = covarianceErrors(params.sigma[k], Vk, xb);
   // s is a root of a sum of squares: relative error γ from its own roundings, E(s) = s,
-  // plus what the errors of p = V_k x carry in: δs = Σ_j p_j δp_j / s. At s = 0 the
-  // computed p̂ is at most γP, so ŝ ≤ γΣ_j P_j.
-  const Es = mom.s > 0 ? mom.s + cov.pP / mom.s : cov.P.reduce((acc, Pj) => acc + Pj, 0);
+  // plus what the errors of p = V_k x carry in (|p̂_j − p_j| ≤ γP_j): at most their norm
+  // (a norm is 1-Lipschitz), and at most Σ_j |p_j|P_j/s + γ‖P‖²/(2s) (√(s² + ε) ≤
+  // s + ε/(2s)), the first-order term and the rest, which dominates where p cancels.
+  const normP = Math.hypot(...cov.P);
+  const Es = mom.s > 0 ? mom.s + Math.min(normP, cov.pP / mom.s + (gamma * normP * normP) / (2 * mom.s)) : normP;
   const { lo, hi } = tInterval(mom.m, mom.s, Em, Es, gamma);
   // |t̂ − t|: ∞ where t is infinite or the interval is unbounded (then only the caps hold).
   const spread = Number.isFinite(mom.t) ? Math.max(hi - mom.t, mom.t - lo) : lo === hi ? 0 : Infinity;
@@ -172,6 +174,9 @@ interface ErrorPart {
   Epdf: number;
   /** E(tφ(t)): both values lie in [−sup|t|φ, sup|t|φ] */
   EtPdf: number;
+  /** sup_I φ and sup_I |t|φ: bounds of the computed φ(t̂), |t̂|φ(t̂), also where the exact ones are the s = 0 branch's 0 */
+  pdfSup: number;
+  tPdfSup: number;
 }
 
 /** The single part where the interval reaches |t| ≤ 37: the values as they are. */
@@ -185,6 +190,8 @@ function ordinaryPart(mom: ComponentMoments, Em: number, Es: number, absT: numbe
     Eb: change(sup.pdf, spread, 1) / gamma + mom.b,
     Epdf: change(sup.tPdf, spread, sup.pdf) / gamma + mom.pdf,
     EtPdf: change(sup.curvature, spread, 2 * sup.tPdf) / gamma + absT * mom.pdf,
+    pdfSup: sup.pdf,
+    tPdfSup: sup.tPdf,
   };
 }
 
@@ -205,6 +212,8 @@ function tailParts(mom: ComponentMoments, Em: number, Es: number, absT: number, 
   const tail = {
     k,
     pdf: at.pdf,
+    pdfSup,
+    tPdfSup,
     Eb: change(pdfSup, spread, near.Q) / gamma,
     Epdf: change(tPdfSup, spread, pdfSup) / gamma + at.pdf,
     EtPdf: change(curvatureSup, spread, 2 * tPdfSup) / gamma + absT * at.pdf,
@@ -214,7 +223,7 @@ function tailParts(mom: ComponentMoments, Em: number, Es: number, absT: number, 
     return [{ ...tail, a, b: at.Q, Ea: near.Q * Em + pdfSup * Es + a, Eb: tail.Eb + at.Q }];
   }
   return [
-    { k: 0, a: mom.a, b: mom.b, pdf: 0, Ea: Em + mom.a, Eb: mom.b, Epdf: 0, EtPdf: 0 },
+    { k: 0, a: mom.a, b: mom.b, pdf: 0, Ea: Em + mom.a, Eb: mom.b, Epdf: 0, EtPdf: 0, pdfSup: 0, tPdfSup: 0 },
     { ...tail, a: 0, b: 0, Ea: pdfSup * Es },
   ];
 }
@@ -327,20 +336,21 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
       const overHat = hat(over, over * rel, gamma); // |1/ŝ|
       const cHat = hat(c, Ec, gamma);
       const eRange = 2 * quotientRange(params, k, absG); // ≥ |ê/ŝ| (2 covers the computed values' own roundings)
-      for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf } of parts) {
+      for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf, pdfSup, tPdfSup } of parts) {
         const down = (value: number) => ldexp(value, -scale);
         const [aHat, bHat, pdfHat, tPdfHat] = [hat(a, Ea, gamma), hat(bk, Eb, gamma), hat(pdf, Epdf, gamma), hat(absT * pdf, EtPdf, gamma)];
         // ∂ℓ/∂m = (cΦ + eφ/s)/K and ∂ℓ/∂s = (cφ − e·tφ/s)/K: value V and error E (division
         // by s adds the relative error rel, about 1 for the diagonal layer). Where s is
         // ill conditioned, |computed − exact| ≤ |computed| + |exact|, the computed ones
-        // bounded through |ê/ŝ| ≤ eRange; the exact δs terms are 0 at s = 0 (section 10).
+        // bounded through |ê/ŝ| ≤ eRange and t̂ ∈ I; the exact δs terms are 0 at s = 0
+        // (section 10), where the computed ŝ may be positive.
         const Vdm = (c * bk + e * pdf * over) / K;
         const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
         const Edm = lowerS
-          ? ((cHat * bHat + eRange * pdfHat) / K + Vdm) / gamma
+          ? ((cHat * bHat + eRange * pdfSup) / K + Vdm) / gamma
           : (Ec * bHat + c * Eb + (Ee * pdfHat + e * Epdf) * overHat + e * pdf * rel * over) / K + Vdm;
         const Eds = lowerS
-          ? ((cHat * pdfHat + eRange * tPdfHat) / K + Vds) / gamma
+          ? ((cHat * pdfSup + eRange * tPdfSup) / K + Vds) / gamma
           : s > 0
             ? (Ec * pdfHat + c * Epdf + (Ee * tPdfHat + e * EtPdf) * overHat + e * absT * pdf * rel * over) / K + Vds
             : 0;

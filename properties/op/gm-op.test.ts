@@ -269,6 +269,39 @@ describeEachPath('low-rank factors V', (backend, kernels) => {
   it.each([2 ** -40, -(2 ** -40)])('s = 0 where the float32 sum p̂ = V_k x does not cancel (μ_k0 = %d): within the float32 bound', async (mu0) => {
     await checkAgainstReference(op, cancelling(mu0));
   });
+
+  // Built to cancel: σ_k0 ∈ {0, 1e−12, 1e−6} and the rows of V_k permutations of
+  // (a, a·ε, −a, −a·ε) on x = (z, z, z, z), so s = σ_k0·z exactly while float32 sums may
+  // leave p̂ ~ a·ε·z; μ_k0 ∈ {0, ±2⁻⁴⁰, …} puts m at, near or far from 0.
+  const cancellingCase = fc
+    .record({
+      K: fc.integer({ min: 1, max: 3 }),
+      rows: fc.array(fc.constantFrom([0, 1, 2, 3], [1, 0, 3, 2], [0, 2, 1, 3], [3, 1, 2, 0]), { minLength: 1, maxLength: 2 }),
+      a: fc.constantFrom(1, 3, 0.1, 1e3),
+      eps: fc.constantFrom(2 ** -30, 2 ** -26, 2 ** -24, 1e-9),
+      mu0: fc.constantFrom(0, 2 ** -40, -(2 ** -40), 2 ** -30, -(2 ** -30), 1e-6, -1e-6, 1, -1),
+      sigma0: fc.constantFrom(0, 1e-12, 1e-6),
+      v: fc.constantFrom(0, 0.01, 1, 1e3, -1e3),
+      z: fc.constantFrom(0.5, 1, 3, 7),
+      G: fc.constantFrom(1, -1, 0.3, -1.7),
+    })
+    .map(({ K, rows, a, eps, mu0, sigma0, v, z, G }): GeneratedCase => {
+      const entries = [a, a * eps, -a, -a * eps];
+      return toFloat32({
+        params: {
+          mu: Array.from({ length: K }, (_, k) => [mu0 * (k + 1), 0, 0, 0]),
+          sigma: Array.from({ length: K }, () => [sigma0, 0, 0, 0]),
+          U: Array.from({ length: K }, () => [[1, -1, 1, 1]]),
+          v: Array.from({ length: K }, () => [v]),
+          V: Array.from({ length: K }, () => rows.map((order) => order.map((i) => entries[i]))),
+        },
+        x: [[z, z, z, z]],
+        G: [[G]],
+      });
+    });
+  test.prop([cancellingCase], { numRuns: runsOn(backend, 40) })('s at or near 0 where p = V_k x cancels exactly and its float32 sum need not: within the float32 bound', async (c) => {
+    await checkAgainstReference(op, c);
+  });
 });
 
 describeEachPath('identities of the float32 op', (backend, kernels) => {
