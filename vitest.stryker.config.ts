@@ -1,8 +1,11 @@
 import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import base from './vitest.config.js';
 
-/** Suites that restart a backend, which needs it to hold no tensor of another file. */
-const OWN_WORKER = ['properties/backend/wasm-threads.test.ts'];
+/**
+ * Suites that need a module graph of their own: one restarts a backend, which needs it to
+ * hold no tensor of another file; one needs the loops not compiled yet.
+ */
+const OWN_WORKER = ['properties/backend/wasm-threads.test.ts', 'properties/op/fused/wasm-compile-refused.test.ts'];
 
 /**
  * For `npm run mutate`: Stryker reruns the covering tests once per mutant, and most of a

@@ -11,6 +11,7 @@
  * backend without them runs the composite path instead (src/op/gm-op.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { GMInternalError } from '../../errors.js';
 
 /** The backends whose tensors these views can reach. */
 export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
@@ -50,7 +51,7 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
       alloc: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
       view: (t) => {
         const values = cpu.data.get(t.dataId).values;
-        if (!(values instanceof Float32Array)) throw new Error(`gmlayer: expected float32 storage on the cpu backend, got ${Object.prototype.toString.call(values)}`);
+        if (!(values instanceof Float32Array)) throw new GMInternalError('host memory on cpu', 'float32 storage (validate admits float32 tensors only)', Object.prototype.toString.call(values));
         return values;
       },
     };
@@ -64,5 +65,5 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
       heap: memory instanceof WebAssembly.Memory ? { memory, address: (t) => wasm.dataIdMap.get(t.dataId).memoryOffset } : undefined,
     };
   }
-  throw new Error(`gmlayer: no host-memory access on backend ${name}`);
+  throw new GMInternalError('host memory', `one of the backends ${HOST_BACKENDS.join(', ')} (resolveKernels picks the fused kernels only there)`, `backend ${name}`);
 }
