@@ -3,7 +3,7 @@
  * config and save/load round trips, and clear errors.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sequential, layers as tfl, type LayersModel } from '@tensorflow/tfjs-layers';
+import { initializers, sequential, layers as tfl, type LayersModel } from '@tensorflow/tfjs-layers';
 import { expect, it } from 'vitest';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { GaussianMixture, gaussianMixture } from '../../src/layer/gaussian-mixture.js';
@@ -142,6 +142,41 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     layer.apply(tf.tensor2d([[1, NaN, 3]]));
     await new Promise((resolve) => setTimeout(resolve, 200)); // the read lands meanwhile
     expect(() => layer.apply(tf.tensor2d([[1, 2, 3]]))).toThrow(nan);
+  });
+
+  it('refuses γ ≤ 0 or not finite, a build without a known d, and after its build an input of another d', () => {
+    expect(() => new GaussianMixture({ units: 2, components: 2, gamma: 0 })).toThrow(/gamma: expected a finite number > 0, got 0/);
+    expect(() => new GaussianMixture({ units: 2, components: 2, gamma: Infinity })).toThrow(/gamma: expected a finite number > 0, got Infinity/);
+    const unbuilt = new GaussianMixture({ units: 2, components: 2, seed: 1 });
+    expect(() => unbuilt.build([null, null])).toThrow(GMValueError);
+    expect(() => unbuilt.build([null, null])).toThrow(/: input shape: expected a known last dimension d, got \[null,null\]/);
+    const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
+    layer.apply(tf.zeros([1, 3]));
+    expect(() => layer.apply(tf.zeros([1, 4]))).toThrow(/expected axis -1 of input shape to have value 3/);
+    expect(layer.computeOutputShape([5, 3])).toEqual([5, 2]);
+  });
+
+  it('checkValues: false lets a NaN through to the output, unchecked (the default checks)', async () => {
+    const layer = new GaussianMixture({ units: 2, components: 2, seed: 1, checkValues: false });
+    const y = layer.apply(tf.tensor2d([[1, NaN, 3]])) as tf.Tensor;
+    expect(Array.from(await y.data()).some(Number.isNaN)).toBe(true);
+  });
+
+  it('a seed fixes every weight, each from its own stream; no seed draws afresh; an initialiser overrides the paper’s', async () => {
+    const weights = async (layer: GaussianMixture) => {
+      layer.apply(tf.zeros([1, 6]));
+      return Promise.all(layer.getWeights().map((w) => w.array()));
+    };
+    const seeded = await weights(new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 7 }));
+    expect(await weights(new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 7 }))).toEqual(seeded);
+    const [mu, , U, v, V] = seeded as number[][][];
+    expect(mu[0]).not.toEqual((U as unknown as number[][][])[0][0].slice(0, 6)); // not one stream reused
+    expect(v[0]).not.toEqual(mu[0].slice(0, 3));
+    expect(V).not.toEqual(mu);
+    expect(await weights(new GaussianMixture({ units: 3, components: 2 }))).not.toEqual(await weights(new GaussianMixture({ units: 3, components: 2 })));
+    const overridden = await weights(new GaussianMixture({ units: 3, components: 2, seed: 7, muInitializer: initializers.constant({ value: 0.25 }) }));
+    expect(overridden[0]).toEqual([Array(6).fill(0.25), Array(6).fill(0.25)]);
+    expect(overridden.slice(1)).toEqual(seeded.slice(1, 4)); // the others as the paper's, from the same seed
   });
 
   it('fit stops at the batch after one with a non-finite input (checked on webgpu after the fact)', async () => {

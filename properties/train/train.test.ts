@@ -3,6 +3,7 @@
  * divergence stop, learning on the synthetic task, and the accuracy report's plots.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { summarize, type AccuracyReport } from '../../benchmarks/accuracy/report.js';
 import { componentEvolution, componentFigure, errorCurves } from '../../benchmarks/plots.js';
@@ -10,7 +11,7 @@ import { componentPlot, principalPlane, projectComponent } from '../../benchmark
 import { useBackend } from '../../src/backend/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
 import { assignWeights, buildModel, modelName, parseModelName, readWeights, type Model, type ModelSpec } from '../../src/train/models.js';
-import { GMTrainingError, train, type EpochResult, type Examples, type TrainState } from '../../src/train/train.js';
+import { GMTrainingError, testError, train, type EpochResult, type Examples, type TrainState } from '../../src/train/train.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -66,6 +67,25 @@ describe('training recipe', () => {
     expect(results).toHaveLength(8);
     expect(results[7].testError).toBeLessThan(bayesError(r) + 0.05);
     model.dispose();
+  });
+});
+
+describe('test error', () => {
+  it('is the fraction of rows whose largest logit is not the label, over batches of 1000 and a partial last one', async () => {
+    await useBackend('cpu');
+    // logits = x itself, 2,345 rows of 4 classes: the expected count by a plain loop over the rows
+    const [n, d] = [2345, 4];
+    const z = seedrandom('test-error');
+    const x = Float32Array.from({ length: n * d }, () => z());
+    const labels = Uint8Array.from({ length: n }, () => Math.floor(z() * d));
+    let wrong = 0;
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(x.subarray(i * d, i * d + d));
+      if (row.indexOf(Math.max(...row)) !== labels[i]) wrong += 1;
+    }
+    const identity = { logits: (xx: tf.Tensor2D) => xx.clone() } as unknown as Model;
+    expect(wrong).toBeGreaterThan(0);
+    expect(await testError(identity, { x, labels, n, d })).toBe(wrong / n);
   });
 });
 
