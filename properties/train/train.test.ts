@@ -89,6 +89,41 @@ describe('test error', () => {
   });
 });
 
+describe('an epoch', () => {
+  const eight: Examples = { x: Float32Array.from([...tiny.x, ...tiny.x.map((z) => -z)]), labels: Uint8Array.from([0, 1, 1, 0, 1, 0, 0, 1]), n: 8, d: 2 };
+
+  it('reports the mean loss over its batches and its own duration (learning rates 0: the model stays put)', async () => {
+    await useBackend('cpu');
+    const model = buildModel({ kind: 'gm', K: 2 }, 2, 2, 5);
+    // equal batches of 2: the mean of batch means is the mean over all 8, in any order
+    const whole = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(Int32Array.from(eight.labels), 'int32'), 2), model.logits(tf.tensor2d(eight.x, [8, 2]))).dataSync()[0];
+    const started = performance.now();
+    const [result] = await train(model, eight, eight, { epochs: 1, batchSize: 2, lrSigma: 0, lrOther: 0, seed: 3, classes: 2 });
+    const wall = (performance.now() - started) / 1000;
+    expect(Math.abs(result.trainLoss - whole)).toBeLessThanOrEqual(1e-6 * whole); // 8 float32 terms summed two ways: about 2·8·2⁻²⁴ ≈ 1e−6 relative at most
+    expect(result.seconds).toBeGreaterThan(0);
+    expect(result.seconds).toBeLessThanOrEqual(wall);
+  });
+
+  it('shuffles by its seed: each epoch a permutation, seeds differ, and some permutations fix a point (a uniform shuffle, not a cyclic one)', async () => {
+    await useBackend('cpu');
+    const orders = async (seed: number, epochs: number) => {
+      const seen: number[][] = [];
+      await train(buildModel({ kind: 'gm', K: 2 }, 2, 2, 5), eight, eight, { epochs, batchSize: 8, lrSigma: 0, lrOther: 0, seed, classes: 2, onEpoch: (_, state) => void seen.push(Array.from(state.order)) });
+      return seen;
+    };
+    const [first, second] = await orders(1, 2);
+    const identity = [0, 1, 2, 3, 4, 5, 6, 7];
+    expect([...first].sort()).toEqual(identity);
+    expect(first).not.toEqual(identity);
+    expect(second).not.toEqual(first);
+    const bySeed = await Promise.all(Array.from({ length: 20 }, (_, seed) => orders(seed + 10, 1)));
+    expect(new Set(bySeed.map(([o]) => o.join())).size).toBeGreaterThan(1);
+    // a uniform shuffle of 8 leaves no point fixed with probability ≈ 1/e: all 20 seeds doing so would be ≈ 2e−9
+    expect(bySeed.some(([o]) => o.some((value, j) => value === j))).toBe(true);
+  });
+});
+
 describe('resuming (TrainState)', () => {
   const set = xorGaussianMixture({ d: 4, n: 50, separation: 2, seed: 'resume' });
   const options = { epochs: 3, batchSize: 8, seed: 'r', classes: 2 };
