@@ -259,8 +259,8 @@ describeEachPath('low-rank factors V', (backend, kernels) => {
   // s = 0 exactly: σ_k = 0 and p = V_k x = 1 + 2⁻³⁰ − 1 − 2⁻³⁰ = 0, a sum that float32
   // in this order leaves at p̂ = −2⁻³⁰ (tfjs-cpu's matMul sums in float64 and keeps 0).
   // Then ŝ = 2⁻³⁰, t̂ ≈ ±2⁻¹⁰ where t = ±∞: b̂ ≈ ½ where b = 0 or 1, and ∂ℓ/∂s terms
-  // ≈ ⟨G, w⟩φ(0)/K ≈ 400 appear in ∂ℓ/∂V and ∂ℓ/∂x where the exact ones are 0 (the
-  // symmetric derivative at s = 0). The bound once missed both (docs/MATH.md, §8).
+  // appear in ∂ℓ/∂V and ∂ℓ/∂x where the exact ones are 0 (the symmetric derivative at
+  // s = 0). The bound once missed both (docs/MATH.md, §8).
   const cancelling = (mu0: number): GeneratedCase => ({
     params: { mu: [[mu0, 0, 0, 0]], sigma: [[0, 0, 0, 0]], U: [[[1, 1, 1, 1]]], v: [[1000]], V: [[[1, 2 ** -30, -1, -(2 ** -30)]]] },
     x: [[1, 1, 1, 1]],
