@@ -335,7 +335,7 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
       const rel = lowerS ? 0 : (Es * over) / (1 - gamma * Es * over);
       const overHat = hat(over, over * rel, gamma); // |1/ŝ|
       const cHat = hat(c, Ec, gamma);
-      const eRange = 2 * quotientRange(params, k, absG); // ≥ |ê/ŝ| (2 covers the computed values' own roundings)
+      const eRange = lowerS ? 2 * quotientRange(params, k, absG) : 0; // ≥ |ê/ŝ| (2 covers the computed values' own roundings); read only where lowerS
       for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf, pdfSup, tPdfSup } of parts) {
         const down = (value: number) => ldexp(value, -scale);
         const [aHat, bHat, pdfHat, tPdfHat] = [hat(a, Ea, gamma), hat(bk, Eb, gamma), hat(pdf, Epdf, gamma), hat(absT * pdf, EtPdf, gamma)];

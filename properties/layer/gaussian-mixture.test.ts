@@ -169,8 +169,8 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     };
     const seeded = await weights(new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 7 }));
     expect(await weights(new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 7 }))).toEqual(seeded);
-    const [mu, , U, v, V] = seeded as number[][][];
-    expect(mu[0]).not.toEqual((U as unknown as number[][][])[0][0].slice(0, 6)); // not one stream reused
+    const [mu, , U, v, V] = seeded as [number[][], number[][], number[][][], number[][], number[][][]];
+    expect(mu[0]).not.toEqual(U[0][0].slice(0, 6)); // not one stream reused
     expect(v[0]).not.toEqual(mu[0].slice(0, 3));
     expect(V).not.toEqual(mu);
     expect(await weights(new GaussianMixture({ units: 3, components: 2 }))).not.toEqual(await weights(new GaussianMixture({ units: 3, components: 2 })));

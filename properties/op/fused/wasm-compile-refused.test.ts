@@ -12,7 +12,10 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { GMBackendError } from '../../../src/errors.js';
 import { compileWasmLoops, wasmLoopsReady } from '../../../src/op/fused/wasm-loops.js';
 import { gmLayer, resolveKernels } from '../../../src/op/gm-op.js';
-import { checkAgainstReference, opFor } from '../../support/against-reference.js';
+import { checkAgainstReference, opFor, tensors } from '../../support/against-reference.js';
+import type { GeneratedCase } from '../../support/arbitraries.js';
+
+const CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] };
 
 const refuse = vi.spyOn(WebAssembly, 'Module');
 beforeAll(async () => {
@@ -31,8 +34,8 @@ it('before any compile: not ready, asking once and not again', () => {
 
 it("'auto' runs the composite kernels, with the same result as asking for them", async () => {
   expect(resolveKernels('auto')).toBe('composite');
-  const params = { mu: tf.tensor2d([[0.5, -1]]), sigma: tf.tensor2d([[1, 0.25]]), U: tf.tensor3d([[[1, 2]]]), v: tf.tensor2d([[0.1]]) };
-  const x = tf.tensor2d([[1, 2]]);
+  const params = tensors(CASE.params);
+  const x = tf.tensor2d(CASE.x);
   expect(await gmLayer(x, params).data()).toEqual(await gmLayer(x, params, { kernels: 'composite' }).data());
 });
 
@@ -45,6 +48,6 @@ it("after compileWasmLoops() (asynchronous, no synchronous compile), 'auto' runs
   await expect(compileWasmLoops()).resolves.toBe(true);
   expect(wasmLoopsReady()).toBe(true);
   expect(resolveKernels('auto')).toBe('fused');
-  await checkAgainstReference(opFor('auto'), { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] });
+  await checkAgainstReference(opFor('auto'), CASE);
   expect(refuse).toHaveBeenCalledTimes(1); // the async compile needed no synchronous one
 });
