@@ -1,6 +1,7 @@
 /**
- * The training recipe (src/train): per-parameter learning rates, frozen marginals, the
- * divergence stop, learning on the synthetic task, and the accuracy report's plots.
+ * The training recipe (src/train/train.ts): per-parameter learning rates, frozen
+ * marginals, the divergence stop, learning on the synthetic task, resuming, and the
+ * accuracy report's plots. The models themselves: models.test.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
@@ -10,7 +11,7 @@ import { componentEvolution, componentFigure, errorCurves } from '../../benchmar
 import { componentPlot, principalPlane, projectComponent } from '../../benchmarks/components.js';
 import { useBackend } from '../../src/backend/backend.js';
 import { bayesError, xorGaussianMixture } from '../../src/data/synthetic.js';
-import { assignWeights, buildModel, modelName, parseModelName, readWeights, type Model, type ModelSpec } from '../../src/train/models.js';
+import { assignWeights, buildModel, readWeights, type Model } from '../../src/train/models.js';
 import { GMTrainingError, testError, train, type EpochResult, type Examples, type TrainState } from '../../src/train/train.js';
 
 beforeAll(async () => {
@@ -246,70 +247,5 @@ describe('every model of the paper trains', () => {
       expect(r.testError).toBeLessThanOrEqual(1);
     }
     model.dispose();
-  });
-
-  it.each(['fc-standard', 'fc-mean-field'])('%s: the transposed-weight products and their hand-written gradients match tfjs autodiff of the plain formula', (name) => {
-    const model = buildModel({ ...parseModelName(name)!, hidden: 8 }, 4, 3, 5);
-    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 9) as tf.Tensor2D;
-    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 1, 0], 'int32'), 3);
-    const vars = model.parameters.map((p) => p.variable);
-    // The plain formula: x·W1tᵀ by a transpose flag, differentiated by tfjs.
-    const plain = (W: tf.Tensor[]) => {
-      const [Wa, ...rest] = W as tf.Tensor2D[];
-      if (name === 'fc-standard') {
-        const [b1, W2, b2] = rest;
-        return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, Wa, false, true), b1)) as tf.Tensor2D, W2, false, true), b2) as tf.Tensor2D;
-      }
-      return tf.div(tf.matMul(tf.relu(tf.matMul(x, Wa, false, true)) as tf.Tensor2D, rest[0], false, true), 8) as tf.Tensor2D;
-    };
-    const loss = (logits: () => tf.Tensor2D) => () => tf.losses.softmaxCrossEntropy(y, logits()) as tf.Scalar;
-    const { value, grads } = tf.variableGrads(loss(() => model.logits(x)), vars);
-    const expected = tf.grads((...W: tf.Tensor[]) => loss(() => plain(W))())(vars);
-    expect(value.dataSync()[0]).toBeCloseTo(loss(() => plain(vars))().dataSync()[0], 5);
-    // Each entry sums at most 8 float32 products of O(1) terms: both routes within ~1e−6 of exact.
-    vars.forEach((v, j) => {
-      const [a, b] = [grads[v.name].dataSync(), expected[j].dataSync()];
-      a.forEach((g, i) => expect(Math.abs(g - b[i])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b[i]))));
-    });
-    model.dispose();
-  });
-
-  it('gives the mean-field network m times the learning rate (the mean-field time scale)', () => {
-    const model = buildModel({ kind: 'fc-mean-field', hidden: 8 }, 2, 2, 5);
-    expect(model.parameters.every((p) => p.rateScale === 8)).toBe(true);
-  });
-});
-
-describe('models release what they allocate', () => {
-  it.each(['gm-K3', 'gm-K3-r2', 'gm2-K2', 'gm-frozen-K3', 'fc-standard', 'fc-mean-field'])('%s: buildModel then dispose leaves no tensor', (name) => {
-    const before = tf.memory().numTensors;
-    buildModel({ ...parseModelName(name)!, hidden: 8 }, 4, 2, 1).dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe('model names', () => {
-  it.each(['gm-K20', 'gm-K20-r4', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'gm-K5-gamma1/256', 'gm-K20-r4-gamma1/3', 'gm2-K5-gamma1/49', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
-    expect(modelName(parseModelName(name)!)).toBe(name);
-  });
-  it.each(['gm', 'gm-K0', 'gm-K20-r0', 'gm2-K20-r2', 'fc', 'gm-K20-r', 'GM-K20', 'gm-K5-gamma0.5', 'gm-K5-gamma1/0', 'gm-K5-gamma256', 'fc-standard-gamma1/4'])('%s is no model name', (name) => {
-    expect(parseModelName(name)).toBeUndefined();
-  });
-  it('-gamma1/<n> sets γ = 1/n; γ = 1/2, the default, is written without it; other γ have no name', () => {
-    expect(parseModelName('gm-K5-gamma1/256')).toEqual({ kind: 'gm', K: 5, gamma: 1 / 256 });
-    expect(modelName(parseModelName('gm-K5-gamma1/2')!)).toBe('gm-K5');
-    expect(() => modelName({ kind: 'gm', K: 5, gamma: 0.3 })).toThrow(/gamma: expected 1\/n for an integer n/);
-  });
-  it('gm-K<K>-r<r> has V [K, r, d] trained with the rate of μ, U and v, frozen in gm-frozen', () => {
-    const spec = parseModelName('gm-K3-r2') as ModelSpec;
-    const model = buildModel(spec, 4, 2, 1);
-    const isV = (p: { variable: tf.Variable }) => p.variable.name.startsWith('gm_V');
-    const V = model.parameters.find(isV)!;
-    expect(V.variable.shape).toEqual([3, 2, 4]);
-    expect(V.group).toBe('other');
-    model.dispose();
-    const frozen = buildModel({ kind: 'gm-frozen', K: 3, r: 2 }, 4, 2, 1);
-    expect(frozen.parameters.some(isV)).toBe(false);
-    frozen.dispose();
   });
 });
