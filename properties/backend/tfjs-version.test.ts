@@ -1,8 +1,6 @@
-/** The tfjs peer range check, and backend names refused as bad input. */
+/** The tfjs peer range check. */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { GMValueError } from '../../reference/errors.js';
-import { useBackend } from '../../src/backend/backend.js';
 import { checkTfjsVersion } from '../../src/backend/tfjs-version.js';
 import { GMBackendError } from '../../src/errors.js';
 
@@ -21,12 +19,5 @@ describe('checkTfjsVersion', () => {
 
   it('holds for the tfjs this repository installs', () => {
     expect(() => checkTfjsVersion('@tensorflow/tfjs-core', tf.version_core)).not.toThrow();
-  });
-});
-
-describe('useBackend', () => {
-  it('refuses an unknown name as bad input, naming the choices', async () => {
-    await expect(useBackend('webgl2')).rejects.toThrow(GMValueError);
-    await expect(useBackend('webgl2')).rejects.toThrow('backend: expected one of auto, tensorflow, webgpu, wasm, cpu, got "webgl2"');
   });
 });
