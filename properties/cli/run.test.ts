@@ -7,8 +7,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.js';
+import { runCli, USAGE, type CliIO } from '../../src/cli/run.js';
 import { gmGradients } from '../../reference/gradients.js';
+import { gmMonteCarlo } from '../../reference/monte-carlo.js';
+import { GMInternalError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gmlayer-cli-'));
 const write = (name: string, content: unknown) => {
@@ -22,12 +24,13 @@ const ok = {
   upstream: [[1], [2], [-1]],
 };
 
-async function run(...argv: string[]) {
+async function runWith(stdin: CliIO['stdin'], argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), ...(stdin && { stdin }) });
   return { code, stdout, stderr };
 }
+const run = (...argv: string[]) => runWith(undefined, argv);
 
 describe('gmlayer eval with low-rank factors params.V', () => {
   const lowRank = { ...ok, params: { ...ok.params, V: [[[0.3, 0.1]], [[-0.2, 0.4]]] } };
@@ -99,6 +102,37 @@ describe('gmlayer eval', () => {
     expect(out.grad).toEqual(gmGradients(ok.params, ok.x).grad);
   });
 
+  it.each([['--help'], ['-h'], ['eval', 'x.json', '--help']])('%j prints the usage on stdout and exits 0', async (...argv) => {
+    const r = await run(...argv);
+    expect(r).toEqual({ code: 0, stdout: USAGE + '\n', stderr: '' });
+  });
+
+  it('reads the case from stdin for "-"; a failed read exits 2 naming it', async () => {
+    const r = await runWith(async () => JSON.stringify(ok), ['eval', '-']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).y).toEqual(gmGradients(ok.params, ok.x, ok.upstream).y);
+    expect(r.stdout.endsWith('}\n')).toBe(true);
+    const failed = await runWith(async () => Promise.reject(new Error('stream closed')), ['eval', '-']);
+    expect(failed).toEqual({ code: 2, stdout: '', stderr: 'gmlayer: cannot read case file -: stream closed\n' });
+  });
+
+  it('exits 1 saying it is a bug on an internal error, and lets an unexpected error through', async () => {
+    // Thrown where the result is printed, after the computation: inside runCli's handler.
+    let stderr = '';
+    const failing = (error: Error): CliIO => ({ stdout: () => { throw error; }, stderr: (t) => (stderr += t), stdin: async () => JSON.stringify(ok) });
+    expect(await runCli(['eval', '-'], failing(new GMInternalError('the tape', 'one entry', 'two')))).toBe(1);
+    expect(stderr).toBe('gmlayer: internal error in gmlayer (a bug, not bad input; please report it): the tape: expected one entry, got two\n');
+    await expect(runCli(['eval', '-'], failing(new RangeError('unexpected')))).rejects.toThrow(RangeError);
+  });
+
+  it('runs the Monte Carlo estimator by default with 10,000 draws, seed "0", no mirroring: the estimator\'s own values', async () => {
+    const r = await run('eval', write('mc-default.json', ok), '--impl', 'montecarlo');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const mc = gmMonteCarlo(ok.params, ok.x, { samples: 10_000, seed: '0', antithetic: false }, ok.upstream);
+    expect(out).toEqual({ impl: 'montecarlo', y: mc.y, stderr: mc.stderr, grad: mc.grad, gradStderr: mc.gradStderr, samples: 10_000, seed: '0', antithetic: false });
+  });
+
   it('runs the Monte Carlo estimator with standard errors', async () => {
     const r = await run('eval', write('mc.json', ok), '--impl', 'montecarlo', '--samples', '2000', '--seed', '5', '--antithetic');
     expect(r.code).toBe(0);
@@ -116,6 +150,9 @@ describe('gmlayer eval', () => {
     [['eval', 'x.json', '--impl', 'nope'], /--impl: expected one of reference, montecarlo/],
     [['eval', 'x.json', '--samples', '1'], /--samples: expected an integer ≥ 2, got 1/],
     [['eval', 'x.json', '--kernels', 'fused'], /--kernels: applies to --impl tfjs only, got --impl reference/],
+    [['eval', 'x.json', '--impl', 'montecarlo', '--backend', 'cpu'], /^gmlayer: --backend: applies to --impl tfjs only, got --impl montecarlo\n$/],
+    [['eval', 'x.json', 'y.json'], /^gmlayer: expected "eval CASE.json", got "eval \S+x\.json y\.json" \(see gmlayer --help\)\n$/],
+    [['eval', 'x.json', '--seed'], /^gmlayer: Option '--seed <value>' argument missing \(see gmlayer --help\)\n$/],
     [['eval', 'x.json', '--impl', 'tfjs', '--backend', 'cpu', '--kernels', 'fast'], /options.kernels: expected 'auto' or 'fused' or 'composite', got "fast"/],
   ])('exits 2 with one line on stderr for %j', async (argv, message) => {
     write('x.json', ok);
