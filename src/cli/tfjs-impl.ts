@@ -14,12 +14,12 @@ export const runTfjs: CliImpl = async (c: GMCase, options) => {
   const report = await useBackend(options.backend ?? process.env.GMLAYER_BACKEND ?? 'auto');
   const kernels = (options.kernels ?? 'auto') as KernelChoice; // gmLayer checks it
   const tensors = tf.tidy(() => {
-    const x = tf.tensor2d(c.x.length === 0 ? [] : c.x, [c.dims.B, c.dims.d]);
+    const x = tf.tensor2d(c.x, [c.dims.B, c.dims.d]);
     const mu = tf.tensor2d(c.params.mu);
     const sigma = tf.tensor2d(c.params.sigma);
     const U = tf.tensor3d(c.params.U);
     const v = tf.tensor2d(c.params.v);
-    const G = tf.tensor2d(c.upstream.length === 0 ? [] : c.upstream, [c.dims.B, c.dims.L]);
+    const G = tf.tensor2d(c.upstream, [c.dims.B, c.dims.L]);
     const V = c.params.V === undefined ? undefined : tf.tensor3d(c.params.V.flat(2), [c.dims.K, c.dims.r, c.dims.d]);
     const lowRank = c.dims.r > 0; // rank 0 (V as K empty lists) is the diagonal layer: nothing to differentiate
     const params = (m: tf.Tensor, s: tf.Tensor, u: tf.Tensor, vv: tf.Tensor, VV?: tf.Tensor) =>
