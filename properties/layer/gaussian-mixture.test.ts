@@ -4,12 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initializers, sequential, layers as tfl, type LayersModel } from '@tensorflow/tfjs-layers';
-import { expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gmForward } from '../../reference/closed-form.js';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
-import { GaussianMixture, gaussianMixture } from '../../src/layer/gaussian-mixture.js';
+import type { GMParams, Matrix, Tensor3 } from '../../reference/types.js';
+import { useBackend } from '../../src/backend/backend.js';
+import { GaussianMixture, gaussianMixture, type GaussianMixtureArgs } from '../../src/layer/gaussian-mixture.js';
 import { checkGMArtifacts, loadGMModel } from '../../src/layer/load.js';
 import { describeEachBackend } from '../support/backends.js';
 import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
+import { expectClose } from '../support/compare.js';
+import { FLOAT32_UNIT_ROUNDOFF, forwardTolerance } from '../support/tolerance.js';
 
 function twoLayerModel(seed = 1): LayersModel {
   const model = sequential();
@@ -195,5 +200,73 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     model.add(gaussianMixture({ units: 4, components: 3, seed: 2 }));
     model.add(tfl.dense({ units: 2 }));
     expect((model.predict(tf.ones([3, 6])) as tf.Tensor).shape).toEqual([3, 2]);
+  });
+});
+
+describe('GaussianMixture: what it computes, its shapes and its config (one backend: nothing here depends on it)', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
+  it('computes the GM layer of its own weights: the reference within the float32 bound (†), with and without V, from a tensor or a list of one', async () => {
+    for (const rank of [0, 2]) {
+      const layer = new GaussianMixture({ units: 3, components: 2, rank, gamma: 0.75, seed: 12 });
+      const x = tf.randomNormal([4, 5], 0, 1, 'float32', 13) as tf.Tensor2D;
+      const y = layer.apply(x) as tf.Tensor;
+      const [mu, sigma, U, v, V] = (await Promise.all(layer.getWeights().map((w) => w.array()))) as [Matrix, Matrix, Tensor3, Matrix, Tensor3?];
+      const params: GMParams = { mu, sigma, U, v, ...(V !== undefined && { V }) };
+      expect(V === undefined).toBe(rank === 0);
+      const X = (await x.array()) as Matrix;
+      expectClose((await y.array()) as Matrix, gmForward(params, X), forwardTolerance(params, X, FLOAT32_UNIT_ROUNDOFF), `rank ${rank}`);
+      expect(await (layer.call([x]) as tf.Tensor).array()).toEqual(await y.array());
+    }
+  });
+
+  it('takes input shapes as a list of one, as Keras passes them', () => {
+    const layer = new GaussianMixture({ units: 5, components: 3, seed: 1 });
+    layer.build([[null, 4]]);
+    expect(layer.getWeights().map((w) => w.shape)).toEqual([[3, 4], [3, 4], [3, 5, 4], [3, 5]]);
+    expect(layer.computeOutputShape([[7, 4]])).toEqual([7, 5]);
+    expect(layer.computeOutputShape([null, 4])).toEqual([null, 5]);
+  });
+
+  it('refuses, before its build, an input not of rank 2', () => {
+    const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
+    expect(() => layer.apply(tf.zeros([2, 3, 4]))).toThrow(/expected max_ndim=2, found ndim=3/);
+    expect(() => layer.apply(tf.zeros([3]))).toThrow(/expected min_ndim=2, found ndim=1/);
+  });
+
+  it.each([
+    [{ units: '3', components: 2 }, 'units: expected a positive integer, got 3'],
+    [{ units: 3, components: undefined }, 'components: expected a positive integer, got undefined'],
+    [{ units: 3, components: 2, rank: 1.5 }, 'rank: expected an integer ≥ 0, got 1.5'],
+    [{ units: 3, components: 2, gamma: NaN }, 'gamma: expected a finite number > 0, got NaN'],
+  ])('refuses %j naming the field', (args, message) => {
+    expect(() => new GaussianMixture(args as never)).toThrow(GMValueError);
+    expect(() => new GaussianMixture(args as never)).toThrow(message);
+  });
+
+  it('saves gamma and checkValues always, rank and seed only when set; the defaults are γ = 1/2 and checks on', () => {
+    const config = new GaussianMixture({ units: 3, components: 2, name: 'plain' }).getConfig();
+    expect(config).toMatchObject({ units: 3, components: 2, gamma: 0.5, checkValues: true, name: 'plain' });
+    expect(config).not.toHaveProperty('seed');
+    expect(config).not.toHaveProperty('rank');
+    expect(new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 0 }).getConfig()).toMatchObject({ rank: 1, seed: 0 });
+  });
+
+  it('σ and V initialisers override the paper’s too; V draws from its own stream (seed + 4)', async () => {
+    const weights = async (args: Partial<GaussianMixtureArgs>) => {
+      const layer = new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 7, ...args });
+      layer.build([null, 6]);
+      return Promise.all(layer.getWeights().map((w) => w.array()));
+    };
+    const paper = await weights({});
+    const overridden = await weights({ sigmaInitializer: initializers.constant({ value: 2 }), VInitializer: initializers.constant({ value: -1 }) });
+    expect(overridden[1]).toEqual([Array(6).fill(2), Array(6).fill(2)]);
+    expect(overridden[4]).toEqual([[Array(6).fill(-1)], [Array(6).fill(-1)]]);
+    expect(overridden.slice(0, 1).concat(overridden.slice(2, 4))).toEqual(paper.slice(0, 1).concat(paper.slice(2, 4)));
+    // N(0, γ²/d) from seed 11 is N(0, 1) from seed 11 scaled by γ/√d: the stream of seed + 4, no other weight's.
+    const unit = (await tf.randomNormal([2, 1, 6], 0, 1, 'float32', 11).array()) as Tensor3;
+    expectClose(paper[4] as Tensor3, unit.map((m) => m.map((row) => row.map((z) => (z * 0.5) / Math.sqrt(6)))), 1e-6, 'V');
   });
 });
