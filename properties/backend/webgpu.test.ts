@@ -3,10 +3,11 @@
  * useBackend reports, that 'auto' never takes a software adapter, and the error that
  * names what to install. Tests that need an adapter run where global-setup found one.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, inject, it } from 'vitest';
 import { availableBackends, useBackend } from '../../src/backend/backend.js';
-import { findAdapter, isSoftwareAdapter, registerWebGPU } from '../../src/backend/webgpu.js';
+import { findAdapter, isSoftwareAdapter, registerWebGPU, webgpuAdapter } from '../../src/backend/webgpu.js';
 import { GMBackendError } from '../../src/errors.js';
 import { resolveKernels } from '../../src/op/gm-op.js';
 
@@ -23,6 +24,26 @@ describe('isSoftwareAdapter', () => {
     expect(isSoftwareAdapter(info(device, description))).toBe(false),
   );
   it('trusts the fallback flag', () => expect(isSoftwareAdapter(info('Some GPU', '', true))).toBe(true));
+  it.each([['softpipe', ''], ['', 'Mesa swrast'], ['WARP', ''], ['', 'Microsoft Basic Render Driver'.toUpperCase()]])('%s %s is software (any case)', (device, description) =>
+    expect(isSoftwareAdapter(info(device, description))).toBe(true),
+  );
+  it('reads the vendor too, and WARP only as a word', () => {
+    expect(isSoftwareAdapter({ vendor: 'llvmpipe', device: '', description: '' })).toBe(true);
+    expect(isSoftwareAdapter(info('Warpspeed X1', ''))).toBe(false);
+    expect(isSoftwareAdapter(info('Some GPU', '', false))).toBe(false);
+  });
+});
+
+/** Whether this machine has a GPU device node, as findAdapter looks for one on Linux. */
+function gpuDeviceNode(): boolean {
+  const has = (dir: string, prefix: string) => existsSync(dir) && readdirSync(dir).some((name) => name.startsWith(prefix));
+  return has('/dev/dri', 'renderD') || has('/dev', 'nvidia');
+}
+
+describe.skipIf(process.platform !== 'linux' || gpuDeviceNode())('findAdapter on Linux without a GPU device node', () => {
+  it('says so without starting Dawn when only hardware is allowed', async () => {
+    expect(await findAdapter(false)).toEqual({ why: 'no GPU device (no /dev/dri/renderD* or /dev/nvidia*), so no hardware adapter' });
+  });
 });
 
 const adapter = inject('webgpuAdapter');
@@ -34,6 +55,21 @@ describe.skipIf(adapter === undefined)('webgpu with an adapter present', () => {
     expect(report).toMatchObject({ requested: 'webgpu', backend: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu' });
     expect(report.adapter).toMatchObject({ description: expect.any(String), backend: expect.stringMatching(/^(vulkan|metal|d3d12|opengles)$/), software: expect.any(Boolean) });
     expect(await tf.add(tf.tensor1d([1, 2]), 1).data()).toEqual(new Float32Array([2, 3]));
+  });
+
+  it('probes once and registers once: the same adapter and report each time, with the WebGPU globals tfjs needs defined', async () => {
+    const first = await findAdapter(true);
+    expect((await findAdapter(true)).found).toBe(first.found);
+    const report = await registerWebGPU(true);
+    expect(await registerWebGPU(true)).toBe(report);
+    expect(webgpuAdapter()).toBe(report);
+    expect(report).toEqual(first.found!.report);
+    const { vendor, architecture, device, description } = first.found!.adapter.info;
+    expect(report).toMatchObject({ vendor, architecture, device, description: description || device, software: isSoftwareAdapter(first.found!.adapter.info) });
+    expect(report.description).not.toBe('');
+    expect(adapter).toBe(`${report.description} via ${report.backend}${report.software ? ', software' : ''}`); // global-setup's search found the same
+    for (const name of ['GPUBufferUsage', 'GPUMapMode', 'GPUShaderStage']) expect(name in globalThis).toBe(true);
+    expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBe(first.found!.gpu);
   });
 
   it("gmLayer's 'auto' kernels on webgpu are the fused WGSL ones", async () => {
