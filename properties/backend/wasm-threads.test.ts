@@ -10,7 +10,7 @@
  * restarting the wasm backend affects it alone.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -147,18 +147,20 @@ describe('the thread count asked for', () => {
   });
 });
 
-it('the CLI runs on two threads with GMLAYER_WASM_THREADS=2, and its process exits by itself', () => {
+it('the CLI runs on two threads with GMLAYER_WASM_THREADS=2, and its process exits by itself, removing its start-up scripts', () => {
   const bin = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
   const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/conformance.json', import.meta.url), 'utf8')) as ConformanceFile;
   const imageLike = fixtures.groups.flatMap((g) => g.cases).find((c) => c.id === 'image-like-d784')!;
   const fixture = join(mkdtempSync(join(os.tmpdir(), 'gmlayer-threads-')), 'case.json');
   writeFileSync(fixture, JSON.stringify(imageLike.inputs));
+  const tmp = mkdtempSync(join(os.tmpdir(), 'gmlayer-threads-tmp-')); // the child's os.tmpdir(), for its start-up scripts
   const run = spawnSync(process.execPath, [bin, 'eval', fixture, '--impl', 'tfjs', '--backend', 'wasm'], {
     encoding: 'utf8',
-    env: { ...process.env, GMLAYER_WASM_THREADS: '2' },
+    env: { ...process.env, GMLAYER_WASM_THREADS: '2', TMPDIR: tmp },
     timeout: 60_000, // ends with a signal (status null) if the pool's threads kept the process alive
   });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(JSON.parse(run.stdout)).toMatchObject({ impl: 'tfjs', backend: 'wasm', threads: 2 });
+  expect(readdirSync(tmp)).toEqual([]);
 });
