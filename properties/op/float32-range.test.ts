@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMParams } from '../../reference/types.js';
 import { useBackend } from '../../src/backend/backend.js';
-import { firstOutOfRange, FLOAT32_MAX } from '../../src/op/float32-range.js';
+import { firstOutOfRange, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from '../../src/op/float32-range.js';
 import { wideCase, type GeneratedCase } from '../support/arbitraries.js';
 import { evaluate, opFor, toFloat32 } from '../support/against-reference.js';
 
@@ -111,3 +111,145 @@ describe('firstOutOfRange', () => {
     else if (representable) expect(found, 'a float32 result is not finite, every true value is representable, and no quantity named').toBeDefined();
   });
 });
+
+/**
+ * The names the scan gives, as docs/MATH.md, section 6, writes the plan's quantities: each
+ * template with the indices it carries. A sum's terms and partial sums are named
+ * "the term T of S" and "a partial sum of S (through T)", with T one of S's term forms.
+ */
+type Index = 'b' | 'k' | 'l' | 'i' | 'j';
+interface Form {
+  text: string;
+  /** the indices in the trailing "(b = …, k = …)" group, in order */
+  at: Index[];
+}
+const form = (text: string, at = ''): Form => ({ text, at: (at === '' ? [] : at.split(' ')) as Index[] });
+const VALUES: Form[] = [
+  form('x̂_bi = x_bi/c_b', 'b i'),
+  form('σ̂_ki = σ_ki/ς_k', 'k i'),
+  form('σ̃_ki = σ_ki·σ̂_ki', 'k i'),
+  form('U_kl,i·σ̃_ki of A = [μ; U⊙σ̃]', 'k l i'),
+  form('q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩', 'k l b'),
+  form("a_kb = m̂Φ(t) + sφ(t) in x̂'s units", 'k b'),
+  form('b_kb = Φ(t)', 'k b'),
+  form('b_kb·ς_k', 'k b'),
+  form('φ(t)/ŝ', 'k b'),
+  form('tφ(t)/ŝ²', 'k b'),
+  form('a_kb·f↓ in the mix', 'b k l'),
+  form('b_kb·ς_k·f↓ in the mix', 'b k l'),
+  form('(a_kb·f↓)·w_kl in the mix', 'b k l'),
+  form('(b_kb·ς_k·f↓)·q̃_klb in the mix', 'b k l'),
+  form('y_bl', 'b l'),
+  form('G_bl/K', 'b l'),
+  form('∂ℓ/∂q̃_klb = (G_bl/K)·b_kb·ς_k', 'b k l'),
+  form('a_kb·r_b in ∂ℓ/∂w', 'k b'),
+  form('∂ℓ/∂w_kl = ∂ℓ/∂v_kl = cmax·Σ_b a_kb·r_b·G_bl/K', 'k l'),
+  form('P_q,kli·σ̃_ki (cmax first where |σ̃| < 1) in ∂ℓ/∂U', 'k l i'),
+  form('σ̂_ki·(2 Σ_l U·P_q + S) (cmax first where |σ̂| < 1) in ∂ℓ/∂σ', 'k i'),
+  form('∂ℓ/∂σ_ki', 'k i'),
+  form('D_bk/e_b in ∂ℓ/∂x', 'b k'),
+  form('x̂_bi·e_b or e_b·Σ_k (D_bk/e_b)·σ̃_ki, whichever is formed first, in ∂ℓ/∂x', 'b i'),
+];
+/** The batch sums of ∂ℓ/∂μ, ∂ℓ/∂U and ∂ℓ/∂σ, whose row weights are named after them. */
+const BATCH_SUMS: [string, Index[]][] = [
+  ['P_m,ki = Σ_b ∂ℓ/∂m_kb·r_b·x̂_bi', []],
+  ['S_ki = Σ_b D_bk·r_b·x̂_bi²', []],
+  ['P_q,kli = Σ_b ∂ℓ/∂q̃_klb·r_b·x̂_bi', ['l']],
+];
+const SUMS: [Form, Form[]][] = [
+  [form('w_kl = U_kl·μ_k + v_kl', 'k l'), [form('U_kl,i·μ_ki with i = {i}')]],
+  [form('m̂_kb = ⟨μ_k, x̂_b⟩', 'k b'), [form('μ_ki·x̂_bi with i = {i}')]],
+  [form('q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩', 'k l b'), [form('(U⊙σ̃)_kl,i·x̂_bi with i = {i}')]],
+  [form('the mix Σ_k (a_kb·f↓)·w_kl + (b_kb·ς_k·f↓)·q̃_klb', 'b l'), [form('component k = {k}')]],
+  [form('α_kb = Σ_l (G_bl/K)·w_kl', 'b k'), [form('(G_bl/K)·w_kl with l = {l}')]],
+  [form('β_kb = Σ_l (G_bl/K)·q̃_klb', 'b k'), [form('(G_bl/K)·q̃_klb with l = {l}')]],
+  [form('∂ℓ/∂m_kb = α·b + β·φ/ŝ', 'b k'), [form('α·b'), form('β·φ/ŝ')]],
+  [form('D_bk = α·φ/ŝ − β·tφ/ŝ²', 'b k'), [form('α·φ/ŝ'), form('β·tφ/ŝ²')]],
+  [form('Σ_b a_kb·r_b·G_bl/K in ∂ℓ/∂w', 'k l'), [form('a_kb·r_b·G_bl/K with b = {b}')]],
+  ...BATCH_SUMS.map(([name, own]): [Form, Form[]] => [form(`${name}${own.map((n) => ` (${n} = {${n}})`).join('')}`, 'k i'), [form('row b = {b}')]]),
+  [form('∂ℓ/∂μ_ki = cmax·P_m,ki + Σ_l ∂ℓ/∂w_kl·U_kl,i', 'k i'), [form('cmax·P_m,ki'), form('∂ℓ/∂w_kl·U_kl,i with l = {l}')]],
+  [form('∂ℓ/∂U_kl,i = ∂ℓ/∂w_kl·μ_ki + cmax·P_q,kli·σ̃_ki', 'k l i'), [form('∂ℓ/∂w·μ'), form('cmax·P_q·σ̃')]],
+  [form('2 Σ_l U_kl,i·P_q,kli + S_ki', 'k i'), [form('2·U_kl,i·P_q,kli with l = {l}'), form('S_ki')]],
+  [form('Σ_k (D_bk/e_b)·σ̃_ki in ∂ℓ/∂x', 'b i'), [form('k = {k}')]],
+  [form('∂ℓ/∂x_bi', 'b i'), [form('[∂ℓ/∂m, ∂ℓ/∂q̃]·A, term {j}'), form('x̂_bi·Σ_k D_bk·σ̃_ki')]],
+];
+VALUES.push(...BATCH_SUMS.map(([name, own]) => form(`the row-b weight times r_b in ${name}${own.map((n) => ` (${n} = {${n}})`).join('')}`, 'k i')));
+
+const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+/** A form as a regular expression whose groups capture its indices, with their names in order. */
+function pattern({ text, at }: Form): { source: string; names: Index[] } {
+  const names: Index[] = [];
+  const source = escape(text).replace(/\\?\{([bklij])\\?\}/g, (_, n: Index) => (names.push(n), '(\\d+)'));
+  const trailing = at.length === 0 ? '' : ` \\(${at.map((n) => `${n} = (\\d+)`).join(', ')}\\)`;
+  return { source: source + trailing, names: [...names, ...at] };
+}
+const NAME_PATTERNS = [
+  ...VALUES.map(pattern),
+  ...SUMS.flatMap(([sum, terms]) => {
+    const s = pattern(sum);
+    return terms.flatMap((term) => {
+      const t = pattern(term);
+      return [
+        { source: `the term ${t.source} of ${s.source}`, names: [...t.names, ...s.names] },
+        { source: `a partial sum of ${s.source} \\(through ${t.source}\\)`, names: [...s.names, ...t.names] },
+      ];
+    });
+  }),
+].map(({ source, names }) => ({ regex: new RegExp(`^${source}$`), names }));
+
+/** The indices a name carries, checked against the case's sizes; undefined for a name of no known form. */
+function namedIndices(quantity: string, dims: Record<Index, number>): Record<string, number>[] | undefined {
+  for (const { regex, names } of NAME_PATTERNS) {
+    const match = regex.exec(quantity);
+    if (match === null) continue;
+    return names.map((n, j) => ({ [n]: Number(match[j + 1]), [`${n} <`]: dims[n] }));
+  }
+  return undefined;
+}
+
+describe('firstOutOfRange names', () => {
+  const acrossFloat32 = wideCase({ maxK: 3, maxD: 4, maxL: 2, maxB: 3, maxR: 2 }, { mu: [-30, 30], sigma: [-30, 30], U: [-30, 30], v: [-30, 30], x: [-30, 30], G: [-30, 30] }).map(toFloat32);
+  // Pure float64 arithmetic: 2,000 cases in well under a second. Over the whole range
+  // about half name an overflow and a third an underflow, spread over most forms.
+  test.prop([acrossFloat32], { numRuns: 2000 })('each a quantity of the plan in its documented form, with indices inside the case, and a value out of range', (c) => {
+    const [B, K, L, d] = [c.x.length, c.params.mu.length, c.params.v[0].length, c.params.mu[0].length];
+    for (const underflow of [false, true]) {
+      const found = firstOutOfRange(c.params, c.x, c.G, { underflow });
+      if (found === undefined) continue;
+      const indices = namedIndices(found.quantity, { b: B, k: K, l: L, i: d, j: K * (1 + L) });
+      expect(indices, `a name of no documented form: ${found.quantity}`).toBeDefined();
+      for (const pair of indices!) {
+        const [[name, value], [, size]] = Object.entries(pair);
+        expect(value, `${name} in ${found.quantity}`).toBeLessThan(size);
+      }
+      const size = Math.abs(found.value);
+      if (found.kind === 'overflow') expect(size).toBeGreaterThan(FLOAT32_MAX);
+      else expect(underflow && size > 0 && size < FLOAT32_MIN_NORMAL).toBe(true);
+    }
+  });
+
+  it('counts float32\'s largest value and smallest normal value as in range', () => {
+    // y = v·μx = FLOAT32_MAX exactly (x = c = 1, s = 0, K = 1), as are the mix's terms;
+    // G = 2⁻¹²⁸ keeps ∂ℓ/∂U = G·a·μ = FLOAT32_MAX²·2⁻¹²⁸ below FLOAT32_MAX.
+    expect(firstOutOfRange(...args(one(FLOAT32_MAX, 1, 1, 2 ** -128)))).toBeUndefined();
+    expect(firstOutOfRange(...args(one(FLOAT32_MAX, 2, 1, 2 ** -128)))).toMatchObject({ kind: 'overflow', quantity: '(a_kb·f↓)·w_kl in the mix (b = 0, k = 0, l = 0)' });
+    // G/K = 2⁻¹²⁶ exactly, and so α, ∂ℓ/∂m and every product with the other factors 1.
+    expect(firstOutOfRange(...args(one(1, 1, 1, FLOAT32_MIN_NORMAL)), { underflow: true })).toBeUndefined();
+    expect(firstOutOfRange(...args(one(1, 1, 1, FLOAT32_MIN_NORMAL / 2)), { underflow: true })).toMatchObject({ kind: 'underflow', quantity: 'G_bl/K (b = 0, l = 0)', value: FLOAT32_MIN_NORMAL / 2 });
+  });
+
+  it('scales an all-zero row of x or σ by 1, as the kernels do (a tiny scale would leave b·ς below the normal range)', () => {
+    const params: GMParams = { mu: [[0.5, -1], [0.25, 2]], sigma: [[0, 0], [1, 0.5]], U: [[[1, 2]], [[0.5, -1]]], v: [[0.5], [1]] };
+    expect(firstOutOfRange(params, [[0, 0], [1, -0.5]], [[1], [1]], { underflow: true })).toBeUndefined();
+  });
+
+  it('counts V\'s share of q̃: with σ = 0, q̃ = U·(VᵀV x)/ς overflows through V alone', () => {
+    // ς = 2^67 (V's scale), VᵀVx = 1e40, q̃ = 1e19·1e40/2^67 ≈ 6.8e38.
+    const params: GMParams = { mu: [[1]], sigma: [[0]], U: [[[1e19]]], v: [[0]], V: [[[1e20]]] };
+    expect(firstOutOfRange(params, [[1]], [[1]])).toMatchObject({ kind: 'overflow', quantity: 'q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩ (k = 0, l = 0, b = 0)' });
+    // V as K empty lists is the diagonal layer: q̃ = 0 here, and y = 0.
+    expect(firstOutOfRange({ ...params, V: [[]] }, [[1]], [[1]])).toBeUndefined();
+  });
+});
+
+const args = (c: GeneratedCase): [GMParams, GeneratedCase['x'], GeneratedCase['G']] => [c.params, c.x, c.G];
