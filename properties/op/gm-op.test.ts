@@ -43,6 +43,7 @@ import { FLOAT32_UNIT_ROUNDOFF, addMatrices, forwardTolerance, gradientTolerance
 
 import { firstOutOfRange } from '../../src/op/float32-range.js';
 import { S_MIN } from '../../src/op/limits.js';
+import { GaussianMixtureLayer, GaussianMixtureLayerFused, GaussianMixtureLayerWebGPU } from '../../src/op/kernel-names.js';
 /**
  * False where some (row, component) has 0 < ŝ ≤ 1e−18·10, the op's threshold window:
  * ŝ = ‖σ_k ⊙ x‖/(max|x|·max|σ_k|), within a factor 2 of the kernels' scaled s.
@@ -475,6 +476,8 @@ describeEachPath('robustness', (backend, kernels) => {
     expect(await nonFinite(() => gmLayer(tf.tensor2d([[1, NaN]]), p))).toBeInstanceOf(GMValueError);
     expect((await nonFinite(() => gmLayer(tf.tensor2d([[1, NaN]]), p))).message).toBe('x[0][1]: expected a finite number, got NaN');
     expect((await nonFinite(() => gmLayer(x, { ...p, U: tf.tensor3d([[[1, Infinity]]]) }))).message).toBe('params.U[0][0][1]: expected a finite number, got Infinity');
+    const V = tf.tensor3d([[[0.5, NaN]]]);
+    expect((await nonFinite(() => gmLayer(x, { ...p, V }))).message).toBe('params.V[0][0][1]: expected a finite number, got NaN');
     expect(thrown(() => gmLayer(x, { ...p, mu: tf.tensor2d([[], []], [2, 0]) as tf.Tensor2D })).message).toMatch(/params.mu/);
     expect(thrown(() => gmLayer([[1, 2]] as unknown as tf.Tensor2D, p)).message).toMatch(/x: expected a tf.Tensor/);
   });
@@ -488,14 +491,28 @@ describeEachPath('robustness', (backend, kernels) => {
     }
   });
 
-  it('B = 0 gives an empty output and zero gradients of every parameter (no kernel sees the empty batch)', async () => {
-    const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]], V: [[[0.5, -0.5]]] });
-    const x = tf.tensor2d([], [0, 2]);
-    expect(op(x, p).shape).toEqual([0, 1]);
-    const grads = tf.grads((xx: tf.Tensor, mu: tf.Tensor, U: tf.Tensor) => op(xx as tf.Tensor2D, { ...p, mu, U } as GMTensors))([x, p.mu, p.U], tf.zeros([0, 1]));
-    expect(grads.map((g) => g.shape)).toEqual([[0, 2], [1, 2], [1, 1, 2]]);
-    expect([...(await grads[1].data()), ...(await grads[2].data())]).toEqual([0, 0, 0, 0]);
+  it('B = 0 gives an empty output and zero gradients of every input, V included (no kernel sees the empty batch)', async () => {
+    // Without V, with V of rank 0 (the diagonal layer: nothing to differentiate) and of rank 1.
+    for (const V of [undefined, tf.tensor3d([], [1, 0, 2]), tf.tensor3d([[[0.5, -0.5]]])]) {
+      const p = { ...tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] }), ...(V !== undefined && { V }) };
+      const x = tf.tensor2d([], [0, 2]);
+      expect(op(x, p).shape).toEqual([0, 1]);
+      const inputs = [x, p.mu, p.sigma, p.U, p.v, ...(V !== undefined && V.size > 0 ? [V] : [])];
+      const layer = (xx: tf.Tensor, mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor, VV?: tf.Tensor) =>
+        op(xx as tf.Tensor2D, { mu, sigma, U, v, ...((VV ?? V) !== undefined && { V: VV ?? V }) } as GMTensors);
+      const grads = tf.grads(layer as (...args: tf.Tensor[]) => tf.Tensor)(inputs, tf.zeros([0, 1]));
+      expect(grads.map((g) => g.shape)).toEqual(inputs.map((t) => t.shape));
+      for (const g of grads) expect(Array.from(await g.data()).every((z) => z === 0)).toBe(true);
+    }
     await gmValuesChecked(); // on webgpu: the deferred check of inputs with an empty x reads back clean
+  });
+
+  it('runs the kernel of its path: the composite one, or the fused one of its backend', async () => {
+    const p = tensors({ mu: [[1, 2]], sigma: [[1, 1]], U: [[[1, 0]]], v: [[0]] });
+    const { kernelNames } = await tf.profile(() => op(tf.tensor2d([[1, 2]]), p));
+    const expected = kernels === 'composite' ? GaussianMixtureLayer : backend === 'webgpu' ? GaussianMixtureLayerWebGPU : GaussianMixtureLayerFused;
+    expect(kernelNames.filter((name) => name.startsWith('GaussianMixtureLayer'))).toEqual([expected]);
+    await gmValuesChecked();
   });
 });
 
