@@ -249,6 +249,14 @@ describe('firstOutOfRange names', () => {
     expect(firstOutOfRange(params, [[1]], [[1]])).toMatchObject({ kind: 'overflow', quantity: 'q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩ (k = 0, l = 0, b = 0)' });
     // V as K empty lists is the diagonal layer: q̃ = 0 here, and y = 0.
     expect(firstOutOfRange({ ...params, V: [[]] }, [[1]], [[1]])).toBeUndefined();
+    // ... whose q̃ is summed term by term: (U⊙σ̃)·x̂ = 3e38·1.4 overflows though the terms cancel.
+    const cancelling: GMParams = { mu: [[0, 0]], sigma: [[1, 1]], U: [[[3e38, -3e38]]], v: [[0]] };
+    for (const V of [undefined, [[]]]) {
+      expect(firstOutOfRange({ ...cancelling, ...(V !== undefined && { V }) }, [[1.4, 1.4]], [[1]])).toMatchObject({
+        kind: 'overflow',
+        quantity: 'the term (U⊙σ̃)_kl,i·x̂_bi with i = 0 of q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩ (k = 0, l = 0, b = 0)',
+      });
+    }
   });
 });
 
