@@ -429,6 +429,12 @@ describeEachPath('robustness', (backend, kernels) => {
     await checkAgainstReference(op, c);
   });
 
+  it('rows of very different scales in one batch: the batch sums scale by the largest row scale (a·c alone would overflow)', async () => {
+    // c = (2^126, 1) (the exponent clamped): a ≈ 40 in x̂'s units, so a·c ≈ 3.4e39, while ∂ℓ/∂v = Σ_b a_b c_b G_b ≈ 3.4e36.
+    const c = toFloat32({ params: { mu: [[10]], sigma: [[0]], U: [[[0]]], v: [[1e-3]] }, x: [[3.4e38], [1]], G: [[1e-3], [1e-3]] });
+    await checkAgainstReference(op, c);
+  });
+
   it('a mean near the float32 maximum: K components near it average to a representable h (their sum alone overflows)', async () => {
     for (const K of [2, 3]) {
       const c = toFloat32({
