@@ -42,7 +42,7 @@ function mnistShapedCase(): GeneratedCase {
 }
 
 describe('wasm on two threads', () => {
-  const before = { Blob: globalThis.Blob, createObjectURL: URL.createObjectURL, cpus: os.cpus };
+  const before = { Blob: globalThis.Blob, createObjectURL: URL.createObjectURL, cpus: os.cpus, warn: console.warn };
   let report: BackendReport;
   beforeAll(async () => {
     report = await useBackend('wasm', { threads: 2 });
@@ -56,6 +56,7 @@ describe('wasm on two threads', () => {
     expect(globalThis.Blob).toBe(before.Blob);
     expect(URL.createObjectURL).toBe(before.createObjectURL);
     expect(os.cpus).toBe(before.cpus);
+    expect(console.warn).toBe(before.warn); // silenced while tfjs starts, to keep its reason for a failure
     expect(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')).toBe(true);
   });
 
@@ -112,7 +113,9 @@ describe('falling back to one thread', () => {
   it('starts wasm on one thread, saying why, when the threaded build cannot start', async () => {
     await useBackend('wasm', { threads: 1 });
     process.env.TMPDIR = '/nonexistent/gmlayer-test'; // where the start-up scripts cannot be written
+    const warn = console.warn;
     const report = await useBackend('wasm', { threads: 2 });
+    expect(console.warn).toBe(warn);
     expect(report).toMatchObject({ backend: 'wasm', threads: 1 });
     expect(report.threadsFallback).toMatch(/ENOENT.*\/nonexistent\/gmlayer-test/);
     expect(runsInPlace(hostMemory('wasm', tf.backend()))).toBe(true);
