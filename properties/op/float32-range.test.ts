@@ -243,6 +243,26 @@ describe('firstOutOfRange names', () => {
     expect(firstOutOfRange(params, [[0, 0], [1, -0.5]], [[1], [1]], { underflow: true })).toBeUndefined();
   });
 
+  it('multiplies P_q·σ̃ by cmax first only where |σ̃| < 1, as the kernels do, and names what that forms', () => {
+    // x = 2^100 (cmax = 2^100, x̂ = 1), σ = 2^10 (σ̃ = 2^10): P_q = G·b·ς = 2^21, so
+    // P_q·σ̃ = 2^31 is formed first and cmax·P_q·σ̃ = 2^131 overflows as a term of ∂ℓ/∂U.
+    const large: GMParams = { mu: [[0]], sigma: [[2 ** 10]], U: [[[2 ** -2]]], v: [[0]] };
+    expect(firstOutOfRange(large, [[2 ** 100]], [[2 ** 12]])).toMatchObject({
+      kind: 'overflow',
+      quantity: 'the term cmax·P_q·σ̃ of ∂ℓ/∂U_kl,i = ∂ℓ/∂w_kl·μ_ki + cmax·P_q,kli·σ̃_ki (k = 0, l = 0, i = 0)',
+    });
+    // x = 2^20, σ = 2^−70 (σ̃ = 2^−70 < 1): P_q = 2^−71 meets σ̃·cmax = 2^−50, a normal 2^−121;
+    // P_q·σ̃ = 2^−141 alone would be subnormal. Nothing else leaves the normal range.
+    const small: GMParams = { mu: [[0]], sigma: [[2 ** -70]], U: [[[2 ** 60]]], v: [[0]] };
+    expect(firstOutOfRange(small, [[2 ** 20]], [[1]], { underflow: true })).toBeUndefined();
+    // With x = 1 (cmax = 1) that product is 2^−141: named.
+    expect(firstOutOfRange(small, [[1]], [[1]], { underflow: true })).toMatchObject({
+      kind: 'underflow',
+      quantity: 'P_q,kli·σ̃_ki (cmax first where |σ̃| < 1) in ∂ℓ/∂U (k = 0, l = 0, i = 0)',
+      value: 2 ** -141,
+    });
+  });
+
   it('counts V\'s share of q̃: with σ = 0, q̃ = U·(VᵀV x)/ς overflows through V alone', () => {
     // ς = 2^67 (V's scale), VᵀVx = 1e40, q̃ = 1e19·1e40/2^67 ≈ 6.8e38.
     const params: GMParams = { mu: [[1]], sigma: [[0]], U: [[[1e19]]], v: [[0]], V: [[[1e20]]] };
