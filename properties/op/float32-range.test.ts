@@ -263,6 +263,13 @@ describe('firstOutOfRange names', () => {
     });
   });
 
+  it('divides by ŝ where ŝ is small but above the degenerate limit (t = 12, ŝ = 2^−59): φ/ŝ ≈ 3e−14 and tφ/ŝ² in range, nothing named', () => {
+    // σ̂ = (1, 2^−59) meets x̂ = (0, 1): ŝ = 2^−59 > S_MIN and m̂ = 12·2^−59. φ(12)·ŝ or
+    // 12φ(12)·ŝ² would be far below the normal range (about 1e−49 and 1e−66).
+    const params: GMParams = { mu: [[0, 12 * 2 ** -59]], sigma: [[1, 2 ** -59]], U: [[[1, 1]]], v: [[0]] };
+    expect(firstOutOfRange(params, [[0, 1]], [[2 ** 40]], { underflow: true })).toBeUndefined();
+  });
+
   it('counts V\'s share of q̃: with σ = 0, q̃ = U·(VᵀV x)/ς overflows through V alone', () => {
     // ς = 2^67 (V's scale), VᵀVx = 1e40, q̃ = 1e19·1e40/2^67 ≈ 6.8e38.
     const params: GMParams = { mu: [[1]], sigma: [[0]], U: [[[1e19]]], v: [[0]], V: [[[1e20]]] };
