@@ -113,8 +113,8 @@ describe('firstOutOfRange', () => {
 });
 
 /**
- * The names the scan gives, as docs/MATH.md, section 6, writes the plan's quantities: each
- * template with the indices it carries. A sum's terms and partial sums are named
+ * The names the scan gives, in the notation of docs/MATH.md, section 6: each form with the
+ * indices it carries. A sum's terms and partial sums are named
  * "the term T of S" and "a partial sum of S (through T)", with T one of S's term forms.
  */
 type Index = 'b' | 'k' | 'l' | 'i' | 'j';
