@@ -86,6 +86,12 @@ describe('what each GM model computes', () => {
     model.dispose();
   });
 
+  it('skips the op\'s input checks (the training loop checks the loss): a NaN input gives NaN logits', () => {
+    const model = buildModel({ kind: 'gm', K: 2 }, 2, 2, 1);
+    expect(values(model.logits(tf.tensor2d([[NaN, 1]]))).every(Number.isNaN)).toBe(true);
+    model.dispose();
+  });
+
   it('gm-frozen computes what gm of the same spec and seed does, with μ, σ (and V) untrainable and out of its parameters', () => {
     for (const r of [0, 2]) {
       const [gm, frozen] = (['gm', 'gm-frozen'] as const).map((kind) => buildModel({ kind, K: 3, r }, 5, 3, 4));
@@ -106,6 +112,7 @@ describe('what each GM model computes', () => {
     expect(first.U.shape).toEqual([2, 6, 5]);
     expect(second.U.shape).toEqual([2, 3, 6]);
     expect(model.components!.mu).toBe(first.mu);
+    expect(model.parameters.map((p) => p.variable.name)).toEqual([first, second].flatMap((layer) => [layer.mu, layer.sigma, layer.U, layer.v].map((v) => v.name)));
     const x = input(4, 5, 3);
     // The first layer by the op itself (held to the reference in properties/op), the
     // second against the reference on that float32 output.
@@ -141,6 +148,20 @@ describe('initial values', () => {
     const firstMu = values(vars.gm_mu[0]);
     expect(values(vars.gm_mu[1]).slice(0, 8).some((z) => firstMu.includes(z))).toBe(false);
     model.dispose();
+  });
+
+  it('draws each tensor from its own seed, as documented: seed, seed + 1, … (gm2\'s second layer from seed + 10)', () => {
+    const seed = 40;
+    const draws = (shape: number[], sd: number, offset: number) => values(tf.randomNormal(shape, 0, sd, 'float32', seed + offset));
+    const gm = variablesOf(buildModel({ kind: 'gm', K: 2, r: 1 }, 3, 2, seed));
+    expect([gm.gm_mu, gm.gm_U, gm.gm_v, gm.gm_V].map(([v]) => values(v))).toEqual([draws([2, 3], 0.5, 0), draws([2, 2, 3], 0.5, 1), draws([2, 2], 0.5, 2), draws([2, 1, 3], 0.5 / Math.sqrt(3), 3)]);
+    const gm2 = variablesOf(buildModel({ kind: 'gm2', K: 2, hidden: 4 }, 3, 2, seed));
+    expect(values(gm2.gm_mu[1])).toEqual(draws([2, 4], 0.5, 10));
+    const transposed = (t: tf.Tensor) => values(tf.transpose(t));
+    const fc = variablesOf(buildModel({ kind: 'fc-standard', hidden: 4 }, 3, 2, seed));
+    expect(values(fc.fc_W2t[0])).toEqual(transposed(tf.randomUniform([4, 2], -0.5, 0.5, 'float32', seed + 1)));
+    const mf = variablesOf(buildModel({ kind: 'fc-mean-field', hidden: 4, gamma: 0.25 }, 3, 2, seed));
+    expect(values(mf.mf_omegaT[0])).toEqual(transposed(tf.randomNormal([4, 2], 0, 0.25, 'float32', seed + 1)));
   });
 
   it('the same spec and seed give the same weights; another seed others', async () => {

@@ -28,8 +28,11 @@ const tiny: Examples = {
 const values = (v: tf.Variable) => Array.from(v.dataSync());
 
 describe('training recipe', () => {
-  it('steps σ with learning rate 1 and every other parameter with 0.1', async () => {
-    const model = buildModel({ kind: 'gm', K: 2 }, 2, 2, 7);
+  it.each([
+    ['gm-K2', { kind: 'gm', K: 2 }],
+    ['fc-mean-field (m = 4: its rates 4 times 0.1)', { kind: 'fc-mean-field', hidden: 4 }],
+  ] as const)('%s: steps σ with learning rate 1 and every other parameter with 0.1, times its rate scale', async (_name, spec) => {
+    const model = buildModel(spec, 2, 2, 7);
     const x = tf.tensor2d(tiny.x, [4, 2]);
     const y = tf.oneHot(tf.tensor1d(Int32Array.from(tiny.labels), 'int32'), 2);
     const vars = model.parameters.map((p) => p.variable);
@@ -37,11 +40,11 @@ describe('training recipe', () => {
     const before = vars.map(values);
     await train(model, tiny, tiny, { epochs: 1, batchSize: 4, seed: 1, classes: 2 }); // one step on the whole set
     model.parameters.forEach((p, j) => {
-      const rate = p.group === 'sigma' ? 1 : 0.1;
+      const rate = (p.group === 'sigma' ? 1 : 0.1) * p.rateScale;
       const g = Array.from(grads[p.variable.name].dataSync());
       values(p.variable).forEach((after, i) => expect(after).toBeCloseTo(before[j][i] - rate * g[i], 5));
     });
-    expect(model.parameters.filter((p) => p.group === 'sigma')).toHaveLength(1);
+    expect(model.parameters.filter((p) => p.group === 'sigma')).toHaveLength(spec.kind === 'gm' ? 1 : 0);
   });
 
   it('keeps μ and σ fixed in gm-frozen', async () => {
