@@ -72,6 +72,15 @@ describe.skipIf(adapter === undefined)('webgpu with an adapter present', () => {
     expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBe(first.found!.gpu);
   });
 
+  it("asks the device for the adapter's own limits where tfjs's factory does, not WebGPU's defaults", async () => {
+    await useBackend('webgpu');
+    const { adapter: found } = (await findAdapter(true)).found!;
+    const { device } = tf.backend() as unknown as { device: { limits: Record<string, number> } };
+    const names = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+    for (const name of names) expect(device.limits[name], name).toBe(found.limits[name]);
+    await useBackend('cpu');
+  });
+
   it("gmLayer's 'auto' kernels on webgpu are the fused WGSL ones", async () => {
     await useBackend('webgpu');
     expect(resolveKernels('auto')).toBe('fused');

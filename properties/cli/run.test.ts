@@ -78,10 +78,13 @@ describe('gmlayer eval: a result that is not finite (exit 1, one line saying why
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
-  it('reference: a value left the float64 range', async () => {
+  it('reference: a value left the float64 range, named at its place however deep', async () => {
     const r = await run('eval', write('float64.json', one(1e200, 1, 1e200)));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^gmlayer: the reference result is not finite at y\[0\]\[0\] = Infinity: a value of the computation left the float64 range\n$/);
+    // Two rows, the second beyond float64: y[1][0] is the first, then ∂ℓ/∂μ.
+    const second = await run('eval', write('float64-row.json', { ...one(1e200, 1, 1), x: [[1], [1e200]] }));
+    expect(second.stderr).toMatch(/^gmlayer: the reference result is not finite at y\[1\]\[0\] = Infinity/);
   });
 });
 

@@ -3,6 +3,7 @@
  * and kernels that ran, GMLAYER_BACKEND, and an empty batch. Its values on every backend
  * and path are held to the conformance vectors in cli-fixtures.test.ts.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
@@ -32,6 +33,15 @@ describe('--impl tfjs', () => {
     expect(cpu).toMatchObject({ impl: 'tfjs', backend: 'cpu', kernels: 'composite' });
     expect(Object.keys(cpu)).toEqual(['impl', 'backend', 'kernels', 'y', 'grad']);
     expect(Object.keys(cpu.grad as object)).toEqual(['mu', 'sigma', 'U', 'v', 'x']);
+  });
+
+  it('leaves no tensor behind, with and without V', async () => {
+    for (const c of [parseCase(inputs), parseCase({ ...inputs, params: { ...inputs.params, V: [[[0.3, 0.1]], [[-0.2, 0.4]]] } })]) {
+      await runTfjs(c, { ...options, backend: 'cpu' }); // kernels registered, backend started
+      const before = tf.memory().numTensors;
+      await runTfjs(c, { ...options, backend: 'cpu' });
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 
   it('takes GMLAYER_BACKEND when --backend is absent', async () => {
