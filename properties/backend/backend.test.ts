@@ -21,9 +21,10 @@ afterEach(async () => {
 
 describe('useBackend', () => {
   it('reports the choice, the backend that runs and its package; wasm adds its threads', async () => {
-    expect(await useBackend('cpu')).toEqual({ requested: 'cpu', backend: 'cpu', package: '@tensorflow/tfjs-backend-cpu' });
+    // Strictly: no key of another backend, not even one set to undefined.
+    expect(await useBackend('cpu')).toStrictEqual({ requested: 'cpu', backend: 'cpu', package: '@tensorflow/tfjs-backend-cpu' });
     expect(tf.getBackend()).toBe('cpu');
-    expect(await useBackend('wasm')).toEqual({ requested: 'wasm', backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', threads: 1 });
+    expect(await useBackend('wasm')).toStrictEqual({ requested: 'wasm', backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', threads: 1 });
     expect(tf.getBackend()).toBe('wasm');
   });
 
@@ -45,6 +46,10 @@ describe('useBackend', () => {
   it('refuses an unknown name as bad input, naming the choices', async () => {
     await expect(useBackend('webgl2')).rejects.toThrow(GMValueError);
     await expect(useBackend('webgl2')).rejects.toThrow('backend: expected one of auto, tensorflow, webgpu, wasm, cpu, got "webgl2"');
+  });
+
+  it('refuses a bad thread count by its option\'s name, before starting anything', async () => {
+    await expect(useBackend('wasm', { threads: 9 })).rejects.toThrow("options.threads: expected an integer from 1 to 8, or 'auto', got 9");
   });
 
   it('refuses an unknown option by name', async () => {

@@ -126,10 +126,15 @@ describe('the thread count asked for', () => {
   it('is an integer from 1 to 8, its decimal text, or auto (the CPUs this process may use, at most 8)', () => {
     expect(parseThreads(1)).toBe(1);
     expect(parseThreads('8')).toBe(8);
+    expect(parseThreads('08')).toBe(8);
     expect(parseThreads('auto')).toBe(Math.min(os.availableParallelism(), 8));
   });
 
-  it.each([0, 9, 1.5, '2.0', ' 2', '', 'two', NaN])('refuses %j, naming the field', (bad) => {
+  it('names the field "threads" unless told another', () => {
+    expect(() => parseThreads('many')).toThrow(/^threads: expected an integer from 1 to 8, or 'auto', got "many"$/);
+  });
+
+  it.each([0, 9, 1.5, '2.0', ' 2', '', 'two', '10', NaN])('refuses %j, naming the field', (bad) => {
     expect(() => parseThreads(bad as number | string, 'options.threads')).toThrow(GMValueError);
     expect(() => parseThreads(bad as number | string, 'options.threads')).toThrow(/^options\.threads: expected an integer from 1 to 8, or 'auto', got /);
   });

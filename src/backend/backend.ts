@@ -96,7 +96,7 @@ async function tryBackend(choice: Concrete, allowSoftware: boolean, threads: num
   if (choice === 'wasm') return startWasm((await import(found)) as WasmPackage, threads, found);
   if (!(await tf.setBackend(choice))) return undefined;
   if (choice === 'cpu') skipNodeBanner(tf.backend());
-  return { pkg: found, adapter };
+  return { pkg: found, ...(adapter !== undefined && { adapter }) }; // an adapter only on webgpu: no key at all elsewhere
 }
 
 /**
