@@ -106,5 +106,7 @@ describe.skipIf(adapter !== undefined)('webgpu without an adapter', () => {
   it('useBackend("webgpu") throws GMBackendError naming what to install', async () => {
     await expect(useBackend('webgpu')).rejects.toThrow(GMBackendError);
     await expect(useBackend('webgpu')).rejects.toThrow(/npm install webgpu @tensorflow\/tfjs-backend-webgpu/);
+    // naming the missing adapter, not a missing package
+    await expect(useBackend('webgpu')).rejects.toThrow(/^backend: expected a WebGPU adapter \(.*\), got no (loadable webgpu package|adapter)/);
   });
 });
