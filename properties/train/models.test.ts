@@ -153,15 +153,19 @@ describe('initial values', () => {
   it('draws each tensor from its own seed, as documented: seed, seed + 1, … (gm2\'s second layer from seed + 10)', () => {
     const seed = 40;
     const draws = (shape: number[], sd: number, offset: number) => values(tf.randomNormal(shape, 0, sd, 'float32', seed + offset));
-    const gm = variablesOf(buildModel({ kind: 'gm', K: 2, r: 1 }, 3, 2, seed));
-    expect([gm.gm_mu, gm.gm_U, gm.gm_v, gm.gm_V].map(([v]) => values(v))).toEqual([draws([2, 3], 0.5, 0), draws([2, 2, 3], 0.5, 1), draws([2, 2], 0.5, 2), draws([2, 1, 3], 0.5 / Math.sqrt(3), 3)]);
-    const gm2 = variablesOf(buildModel({ kind: 'gm2', K: 2, hidden: 4 }, 3, 2, seed));
-    expect(values(gm2.gm_mu[1])).toEqual(draws([2, 4], 0.5, 10));
     const transposed = (t: tf.Tensor) => values(tf.transpose(t));
-    const fc = variablesOf(buildModel({ kind: 'fc-standard', hidden: 4 }, 3, 2, seed));
+    const models = [
+      buildModel({ kind: 'gm', K: 2, r: 1 }, 3, 2, seed),
+      buildModel({ kind: 'gm2', K: 2, hidden: 4 }, 3, 2, seed),
+      buildModel({ kind: 'fc-standard', hidden: 4 }, 3, 2, seed),
+      buildModel({ kind: 'fc-mean-field', hidden: 4, gamma: 0.25 }, 3, 2, seed),
+    ];
+    const [gm, gm2, fc, mf] = models.map(variablesOf);
+    expect([gm.gm_mu, gm.gm_U, gm.gm_v, gm.gm_V].map(([v]) => values(v))).toEqual([draws([2, 3], 0.5, 0), draws([2, 2, 3], 0.5, 1), draws([2, 2], 0.5, 2), draws([2, 1, 3], 0.5 / Math.sqrt(3), 3)]);
+    expect(values(gm2.gm_mu[1])).toEqual(draws([2, 4], 0.5, 10));
     expect(values(fc.fc_W2t[0])).toEqual(transposed(tf.randomUniform([4, 2], -0.5, 0.5, 'float32', seed + 1)));
-    const mf = variablesOf(buildModel({ kind: 'fc-mean-field', hidden: 4, gamma: 0.25 }, 3, 2, seed));
     expect(values(mf.mf_omegaT[0])).toEqual(transposed(tf.randomNormal([4, 2], 0, 0.25, 'float32', seed + 1)));
+    models.forEach((model) => model.dispose());
   });
 
   it('the same spec and seed give the same weights; another seed others', async () => {
