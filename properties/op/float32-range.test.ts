@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { gmGradients } from '../../reference/gradients.js';
 import type { GMParams } from '../../reference/types.js';
 import { useBackend } from '../../src/backend/backend.js';
-import { firstOutOfRange, FLOAT32_MAX, FLOAT32_MIN_NORMAL } from '../../src/op/float32-range.js';
+import { firstOutOfRange, FLOAT32_MAX, FLOAT32_MIN_NORMAL, type OutOfRange } from '../../src/op/float32-range.js';
 import { wideCase, type GeneratedCase } from '../support/arbitraries.js';
 import { evaluate, opFor, toFloat32 } from '../support/against-reference.js';
 
@@ -268,6 +268,23 @@ describe('firstOutOfRange names', () => {
     // 12φ(12)·ŝ² would be far below the normal range (about 1e−49 and 1e−66).
     const params: GMParams = { mu: [[0, 12 * 2 ** -59]], sigma: [[1, 2 ** -59]], U: [[[1, 1]]], v: [[0]] };
     expect(firstOutOfRange(params, [[0, 1]], [[2 ** 40]], { underflow: true })).toBeUndefined();
+  });
+
+  const firstNamed: [string, GMParams, number[][], OutOfRange['kind'], string][] = [
+    // x̂, σ̂ and σ̃ below the normal range: a small entry beside its row's largest.
+    ['x̂', { mu: [[1, 1]], sigma: [[1, 1]], U: [[[1, 1]]], v: [[0]] }, [[1, 2 ** -140]], 'underflow', 'x̂_bi = x_bi/c_b (b = 0, i = 1)'],
+    ['σ̂', { mu: [[1, 1]], sigma: [[1, 2 ** -140]], U: [[[1, 1]]], v: [[0]] }, [[1, 1]], 'underflow', 'σ̂_ki = σ_ki/ς_k (k = 0, i = 1)'],
+    ['σ̃', { mu: [[1, 1]], sigma: [[1, 2 ** -70]], U: [[[1, 1]]], v: [[0]] }, [[1, 1]], 'underflow', 'σ̃_ki = σ_ki·σ̂_ki (k = 0, i = 1)'],
+    // σ = 3e38: ς is clamped to 2^126, so σ̂ ≈ 3.5 and σ̃ = σ·σ̂ ≈ 1e39.
+    ['σ̃', { mu: [[1]], sigma: [[3e38]], U: [[[0]]], v: [[0]] }, [[1]], 'overflow', 'σ̃_ki = σ_ki·σ̂_ki (k = 0, i = 0)'],
+    // m̂ = 3e38 + 3e38 as it is summed.
+    ['m̂', { mu: [[3e38, 3e38]], sigma: [[0, 0]], U: [[[0, 0]]], v: [[0]] }, [[1, 1]], 'overflow', 'a partial sum of m̂_kb = ⟨μ_k, x̂_b⟩ (k = 0, b = 0) (through μ_ki·x̂_bi with i = 1)'],
+    // Two components of 2e38 each in the mix (a = 2e19, w = 2e19, f↓ = ½).
+    ['the mix', { mu: [[2e19], [2e19]], sigma: [[0], [0]], U: [[[0]], [[0]]], v: [[2e19], [2e19]] }, [[1]], 'overflow', 'a partial sum of the mix Σ_k (a_kb·f↓)·w_kl + (b_kb·ς_k·f↓)·q̃_klb (b = 0, l = 0) (through component k = 1)'],
+  ];
+  it.each(firstNamed)('names %s where it is the first quantity out of range (%s)', (_name, params, x, kind, quantity) => {
+    const G = x.map(() => params.v[0].map(() => 1));
+    expect(firstOutOfRange(params, x, G, { underflow: kind === 'underflow' })).toMatchObject({ kind, quantity });
   });
 
   it('counts V\'s share of q̃: with σ = 0, q̃ = U·(VᵀV x)/ς overflows through V alone', () => {
