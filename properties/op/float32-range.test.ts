@@ -291,6 +291,8 @@ describe('firstOutOfRange names', () => {
     // ς = 2^67 (V's scale), VᵀVx = 1e40, q̃ = 1e19·1e40/2^67 ≈ 6.8e38.
     const params: GMParams = { mu: [[1]], sigma: [[0]], U: [[[1e19]]], v: [[0]], V: [[[1e20]]] };
     expect(firstOutOfRange(params, [[1]], [[1]])).toMatchObject({ kind: 'overflow', quantity: 'q̃_klb = ⟨U_kl⊙σ̃_k, x̂_b⟩ (k = 0, l = 0, b = 0)' });
+    // With U = 1e−10, q̃ ≈ 6.8e9 (divided by ς, not multiplied) and nothing leaves the range.
+    expect(firstOutOfRange({ ...params, U: [[[1e-10]]] }, [[1]], [[1]])).toBeUndefined();
     // V as K empty lists is the diagonal layer: q̃ = 0 here, and y = 0.
     expect(firstOutOfRange({ ...params, V: [[]] }, [[1]], [[1]])).toBeUndefined();
     // ... whose q̃ is summed term by term: (U⊙σ̃)·x̂ = 3e38·1.4 overflows though the terms cancel.
