@@ -546,6 +546,7 @@ describe('kernel choice', () => {
       tf.removeBackend('gmlayer-test-device');
     }
     expect(resolveKernels('auto')).toBe('fused');
+    expect(resolveKernels()).toBe('fused'); // 'auto' by default
   });
 
   it('auto is fused on wasm', async () => {
