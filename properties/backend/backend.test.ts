@@ -4,20 +4,15 @@
  * thread counts have their own suite (wasm-threads.test.ts), as does webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { availableBackends, useBackend } from '../../src/backend/backend.js';
 import { GMBackendError } from '../../src/errors.js';
 import { BACKENDS_PRESENT } from '../support/backends.js';
+import { restoreAfterEach } from '../support/env.js';
 
 const tensorflowPresent = BACKENDS_PRESENT.includes('tensorflow');
-const saved = process.env.GMLAYER_BACKEND;
-
-afterEach(async () => {
-  if (saved === undefined) delete process.env.GMLAYER_BACKEND;
-  else process.env.GMLAYER_BACKEND = saved;
-  await useBackend('cpu');
-});
+restoreAfterEach('GMLAYER_BACKEND');
 
 describe('useBackend', () => {
   it('reports the choice, the backend that runs and its package; wasm adds its threads', async () => {

@@ -1,14 +1,14 @@
 /**
  * `gmlayer eval --impl tfjs` (src/cli/tfjs-impl.ts): what it reports about the backend
- * and kernels that ran, GMLAYER_BACKEND, and an empty batch. Its values on every backend
+ * and kernels that ran, GMLAYER_BACKEND, an empty batch, and the tensors it releases. Its values on every backend
  * and path are held to the conformance vectors in cli-fixtures.test.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { runTfjs } from '../../src/cli/tfjs-impl.js';
-import { useBackend } from '../../src/backend/backend.js';
+import { restoreAfterEach } from '../support/env.js';
 
 const inputs = {
   params: { mu: [[0.5, -1], [0.2, 0.3]], sigma: [[0.4, -0.2], [0, 0]], U: [[[1, 2]], [[0.5, -0.5]]], v: [[0.1], [-0.2]] },
@@ -16,13 +16,7 @@ const inputs = {
   upstream: [[1], [2], [-1]],
 };
 const options = { samples: 2, seed: '0', antithetic: false, backend: undefined, kernels: undefined };
-const saved = process.env.GMLAYER_BACKEND;
-
-afterEach(async () => {
-  if (saved === undefined) delete process.env.GMLAYER_BACKEND;
-  else process.env.GMLAYER_BACKEND = saved;
-  await useBackend('cpu');
-});
+restoreAfterEach('GMLAYER_BACKEND');
 
 describe('--impl tfjs', () => {
   it('reports the backend and the kernels that ran: wasm with its threads, cpu without; auto kernels resolved', async () => {
