@@ -209,8 +209,8 @@ function namedIndices(quantity: string, dims: Record<Index, number>): Record<str
 
 describe('firstOutOfRange names', () => {
   const acrossFloat32 = wideCase({ maxK: 3, maxD: 4, maxL: 2, maxB: 3, maxR: 2 }, { mu: [-30, 30], sigma: [-30, 30], U: [-30, 30], v: [-30, 30], x: [-30, 30], G: [-30, 30] }).map(toFloat32);
-  // Pure float64 arithmetic: 2,000 cases in well under a second. Over the whole range
-  // about half name an overflow and a third an underflow, spread over most forms.
+  // Pure float64 arithmetic, so many cases are cheap; across float32's whole range they
+  // leave it in most of the forms, by overflow and by underflow.
   test.prop([acrossFloat32], { numRuns: 2000 })('each a quantity of the plan in its documented form, with indices inside the case, and a value out of range', (c) => {
     const [B, K, L, d] = [c.x.length, c.params.mu.length, c.params.v[0].length, c.params.mu[0].length];
     for (const underflow of [false, true]) {
