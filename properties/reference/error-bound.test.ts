@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { intervalSuprema, tInterval, underflowFloor } from '../../reference/error-bound.js';
+import { intervalSuprema, operationCount, roundingFactor, tInterval, underflowFloor } from '../../reference/error-bound.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { normalCdf, normalPdf } from '../../reference/normal.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
@@ -109,6 +109,13 @@ describe('the bound covers the rounding of the inputs', () => {
 });
 
 describe('the pieces of the bound', () => {
+  it('counts the chain of roundings as documented: n = d + K + 32, plus L + B for gradients; the factor is 4·n·u', () => {
+    const dims = { K: 3, d: 7, L: 2 };
+    expect(operationCount(dims, 5, 'forward')).toBe(7 + 3 + 32);
+    expect(operationCount(dims, 5, 'gradient')).toBe(7 + 3 + 32 + 2 + 5);
+    expect(roundingFactor(dims, 5, 2 ** -24, 'gradient')).toBe(4 * 49 * 2 ** -24);
+  });
+
   const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
   test.prop([finite, fc.double({ min: 0, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 1e-16, max: 1e-2, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })])(
     'tInterval holds every t̂ = m̂/ŝ the rounded m̂, ŝ allow (ŝ = 0 as the s = 0 limits)',
