@@ -14,6 +14,8 @@ import { checkGMArtifacts, loadGMModel } from '../../src/layer/load.js';
 import { describeEachBackend } from '../support/backends.js';
 import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
 import { expectClose } from '../support/compare.js';
+import { expectNormal } from '../support/draws.js';
+import { saveToMemory } from '../support/save.js';
 import { FLOAT32_UNIT_ROUNDOFF, forwardTolerance } from '../support/tolerance.js';
 
 function twoLayerModel(seed = 1): LayersModel {
@@ -23,14 +25,6 @@ function twoLayerModel(seed = 1): LayersModel {
   return model;
 }
 
-async function saveToMemory(model: LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return saved!;
-}
 
 describeEachBackend('GaussianMixture layer', (backend) => {
   it('stacks two GM layers 784 → 100 → 10 in tf.sequential and trains with fit()', async () => {
@@ -56,14 +50,9 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     layer.build([null, 784]);
     const [mu, sigma, U, v] = await Promise.all(layer.getWeights().map(async (w) => Array.from(await w.data())));
     expect(new Set(sigma)).toEqual(new Set([0.5]));
-    // The sample SD of n normal draws has relative SE 1/√(2n); for μ (n = 15,680) that
-    // is 0.56 %, for U 0.18 %, for v (n = 200) 5 %: 6 SE bounds fail with probability < 2e−9.
-    for (const [values, n] of [[mu, 15680], [U, 156800], [v, 200]] as const) {
-      const mean = values.reduce((a, z) => a + z, 0) / n;
-      const sd = Math.sqrt(values.reduce((a, z) => a + (z - mean) ** 2, 0) / (n - 1));
-      expect(Math.abs(sd / 0.5 - 1)).toBeLessThan(6 / Math.sqrt(2 * n));
-      expect(Math.abs(mean)).toBeLessThan((6 * 0.5) / Math.sqrt(n));
-    }
+    // n = 15,680, 156,800 and 200 draws (support/draws.ts sizes the bounds).
+    expect([mu, U, v].map((w) => w.length)).toEqual([15680, 156800, 200]);
+    for (const values of [mu, U, v]) expectNormal(values, 0.5);
   });
 
   it('rank r ≥ 1 adds V [K, r, d], initialised N(0, γ²/d) and trained by fit(); it saves, loads and checks', async () => {
@@ -73,13 +62,7 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     const V = layer.getWeights()[4];
     expect(V.shape).toEqual([20, 3, 784]);
     const values = Array.from(await V.data());
-    // n = 47,040 draws: 6 SE bounds on the SD (relative SE 1/√(2n) = 0.33 %) and the mean fail with probability < 2e−9.
-    const n = values.length;
-    const mean = values.reduce((a, z) => a + z, 0) / n;
-    const sd = Math.sqrt(values.reduce((a, z) => a + (z - mean) ** 2, 0) / (n - 1));
-    const want = 0.5 / Math.sqrt(784);
-    expect(Math.abs(sd / want - 1)).toBeLessThan(6 / Math.sqrt(2 * n));
-    expect(Math.abs(mean)).toBeLessThan((6 * want) / Math.sqrt(n));
+    expectNormal(values, 0.5 / Math.sqrt(784)); // 47,040 draws
     model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
     const x = tf.randomUniform([8, 784], 0, 1, 'float32', 3);
     await model.fit(x, tf.randomNormal([8, 10], 0, 1, 'float32', 4), { epochs: 1, batchSize: 8, verbose: 0 });

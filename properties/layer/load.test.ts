@@ -11,6 +11,7 @@ import { GMShapeError, GMValueError } from '../../reference/errors.js';
 import { useBackend } from '../../src/backend/backend.js';
 import { gaussianMixture } from '../../src/layer/gaussian-mixture.js';
 import { checkGMArtifacts, loadGMModel } from '../../src/layer/load.js';
+import { saveToMemory } from '../support/save.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -83,12 +84,7 @@ describe('checkGMArtifacts', () => {
 });
 
 describe('loadGMModel', () => {
-  async function saved(units: number): Promise<tf.io.ModelArtifacts> {
-    const model = sequential({ layers: [gaussianMixture({ inputShape: [4], units, components: 2, seed: 1, name: 'gm' })] });
-    let out: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((out = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-    return out!;
-  }
+  const saved = (units: number) => saveToMemory(sequential({ layers: [gaussianMixture({ inputShape: [4], units, components: 2, seed: 1, name: 'gm' })] }));
 
   it('loads from a URL through the tfjs load handler registered for it, checking the weights first', async () => {
     const good = await saved(3);

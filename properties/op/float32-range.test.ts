@@ -39,6 +39,8 @@ function trueResults({ params, x, G }: GeneratedCase): number[] {
 }
 
 const one = (mu: number, v: number, x: number, G: number): GeneratedCase => ({ params: { mu: [[mu]], sigma: [[0]], U: [[[0]]], v: [[v]] }, x: [[x]], G: [[G]] });
+/** A case as firstOutOfRange's arguments. */
+const args = (c: GeneratedCase): [GMParams, GeneratedCase['x'], GeneratedCase['G']] => [c.params, c.x, c.G];
 
 describe('firstOutOfRange', () => {
   it('names the quantity of each overflow class, where the float32 op is indeed not finite', async () => {
@@ -305,5 +307,3 @@ describe('firstOutOfRange names', () => {
     }
   });
 });
-
-const args = (c: GeneratedCase): [GMParams, GeneratedCase['x'], GeneratedCase['G']] => [c.params, c.x, c.G];

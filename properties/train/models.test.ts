@@ -11,6 +11,7 @@ import { useBackend } from '../../src/backend/backend.js';
 import { gmLayer } from '../../src/op/gm-op.js';
 import { assignWeights, buildModel, DEFAULT_GAMMA, modelName, parseModelName, readWeights, type Model, type ModelSpec } from '../../src/train/models.js';
 import { expectClose } from '../support/compare.js';
+import { expectNormal, expectUniform } from '../support/draws.js';
 import { FLOAT32_UNIT_ROUNDOFF, forwardTolerance } from '../support/tolerance.js';
 
 beforeAll(async () => {
@@ -37,35 +38,6 @@ const gmParams = (mu: tf.Tensor, sigma: tf.Tensor, U: tf.Tensor, v: tf.Tensor, V
   v: nested(v),
   ...(V !== undefined && { V: nested<Tensor3>(V) }),
 });
-
-/** Sample mean and SD of a list. */
-function moments(list: number[]): { mean: number; sd: number } {
-  const mean = list.reduce((a, z) => a + z, 0) / list.length;
-  return { mean, sd: Math.sqrt(list.reduce((a, z) => a + (z - mean) ** 2, 0) / (list.length - 1)) };
-}
-
-/**
- * Holds n seeded draws to N(0, sd²). The sample SD has relative standard error 1/√(2n),
- * the mean sd/√n: bounds of 6 standard errors fail for correct draws with probability
- * below 2e−9 each (the draws are seeded, so a pass is also reproducible).
- */
-function expectNormal(list: number[], sd: number): void {
-  const got = moments(list);
-  expect(Math.abs(got.sd / sd - 1)).toBeLessThan(6 / Math.sqrt(2 * list.length));
-  expect(Math.abs(got.mean)).toBeLessThan((6 * sd) / Math.sqrt(list.length));
-}
-
-/**
- * Holds n seeded draws to U(−w, w): every draw inside, and the SD w/√3 within 6 standard
- * errors. For the uniform (kurtosis 9/5) the sample variance has relative standard error
- * √(0.8/n), so the SD √(0.2/n); failure probability below 2e−9.
- */
-function expectUniform(list: number[], w: number): void {
-  expect(list.every((z) => Math.abs(z) <= w)).toBe(true);
-  const got = moments(list);
-  expect(Math.abs(got.sd / (w / Math.sqrt(3)) - 1)).toBeLessThan(6 * Math.sqrt(0.2 / list.length));
-  expect(Math.abs(got.mean)).toBeLessThan((6 * w) / Math.sqrt(3 * list.length));
-}
 
 const input = (B: number, d: number, seed: number) => tf.randomNormal([B, d], 0, 1, 'float32', seed) as tf.Tensor2D;
 
