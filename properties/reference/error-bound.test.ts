@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { intervalSuprema, operationCount, roundingFactor, tInterval, underflowFloor } from '../../reference/error-bound.js';
+import { forwardMagnitude, gradientMagnitude, intervalSuprema, operationCount, roundingFactor, tInterval, underflowFloor } from '../../reference/error-bound.js';
 import { gmGradients } from '../../reference/gradients.js';
-import { normalCdf, normalPdf } from '../../reference/normal.js';
+import { normalCdf, normalPdf, tailExponent } from '../../reference/normal.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
 import { hardCase, uniform } from '../support/arbitraries.js';
 import { expectClose, mapNested } from '../support/compare.js';
@@ -60,6 +60,20 @@ describe('the bound covers the rounding of the inputs', () => {
     expect(Math.fround(x[0][1])).toBe(f);
     expect(gmGradients(params, x, G).y[0][0]).toBeLessThan(1e-60);
     expectWithinBound(params, x, G, { params: mapParams(params, Math.fround), x: mapNested(x, Math.fround), G }, FLOAT32_UNIT_ROUNDOFF);
+  });
+
+  it('where V_k x cancels: rounding x to float32 moves s from 0 to 2^−22, and the bound still holds', () => {
+    // x = (α, β, α + β), α = 1 + 5·2^−26 and β = 1 + 2^−25 (their sum 2 + 7·2^−26, all exact in float64), V = 2·(1, 1, −1):
+    // p = V x = 0, so s = 0. Float32 (spacing 2^−23 above 1, 2^−22 above 2) rounds α up to 1 + 2^−23, β and α + β down to 1
+    // and 2: p̂ = ŝ = 2^−22. With μ = 0 (t̂ = 0) and
+    // w = 0 (c = 0) the exact ∂ℓ/∂m is 0 and the moved one ê·φ(0)/ŝ = 6φ(0) (ê/ŝ = ⟨G, U Vᵀ⟩ = 6): only the bound's range
+    // of |ê/ŝ|, 2·Σ_l |G_l| Σ_i |U_li|(|σ_i| + Σ_j |V_ji|) = 12, covers it, in ∂ℓ/∂μ, ∂ℓ/∂x and ∂ℓ/∂V.
+    const [alpha, beta] = [1 + 5 * 2 ** -26, 1 + 2 ** -25];
+    const params: GMParams = { mu: [[0, 0, 0]], sigma: [[0, 0, 0]], U: [[[1, 1, -1]]], v: [[0]], V: [[[2, 2, -2]]] };
+    const x = [[alpha, beta, alpha + beta]];
+    const G = [[1]];
+    expect(mapNested(x, Math.fround)).toEqual([[1 + 2 ** -23, 1, 2]]);
+    expectWithinBound(params, x, G, { params, x: mapNested(x, Math.fround), G }, FLOAT32_UNIT_ROUNDOFF);
   });
 
   /**
@@ -175,5 +189,43 @@ describe('the pieces of the bound', () => {
     expect(sup.pdf).toBeLessThanOrEqual(most(normalPdf));
     expect(sup.tPdf).toBeLessThanOrEqual(most((t) => Math.abs(t) * normalPdf(t)));
     expect(sup.curvature).toBeLessThanOrEqual(most((t) => Math.abs(1 - t * t) * normalPdf(t)));
+  });
+});
+
+describe('the switch to scaled tails', () => {
+  // Where the interval's end nearest 0 passes |t| = 37, componentErrors stops using the
+  // values as they are and takes the tail parts at scale 2^k: the same values and the same
+  // suprema (at that end, where φ, uφ(u) and |1 − u²|φ(u) all decrease), by another route
+  // (scaledUpperTail instead of normalCdf, normalPdf and closed-form.ts's moments). So the
+  // magnitudes have no jump there. With γ = 1e−8 no cap binds (|t̂ − t| ≈ 3·37·γ keeps
+  // sup φ·|t̂ − t| far below Q(37) ≈ φ(37)/37, the tail's cap on E(b); float32's γ would
+  // bind it, a jump by design). Either side of the switch, 1e−13 apart in μ: the values
+  // move by |t|·1e−13 relative, and |t̂ − t|, a difference of two doubles near 37, carries
+  // up to 2 ulp(37)/(3·37·γ) ≈ 1.3e−8 relative; 1e−6 leaves a margin of 75.
+  const gamma = 1e-8;
+  const x = [[1, 0.8]];
+  const G = [[1.3, -0.6]];
+  const s = Math.hypot(1, 0.4); // σ = (1, −0.5) meets x
+  const params = (mu0: number): GMParams => ({ mu: [[mu0, 0.3]], sigma: [[1, -0.5]], U: [[[0.7, -1.2], [0.2, 0.9]]], v: [[0.4, -0.1]] });
+  /** Whether the tail parts serve μ_00 = mu0: the interval's end nearest 0 beyond 37, as componentErrors finds it (E(m) = Σ|μx|, E(s) = s). */
+  const scaled = (mu0: number) => {
+    const { lo, hi } = tInterval(mu0 + 0.24, s, Math.abs(mu0) + 0.24, s, gamma);
+    return tailExponent(lo > 0 ? lo : hi < 0 ? -hi : 0) > 0;
+  };
+  const magnitudes = (mu0: number) => ({ y: forwardMagnitude(params(mu0), x, gamma), grad: parts(gradientMagnitude(params(mu0), x, G, gamma)) });
+  it.each([
+    ['left', -1],
+    ['right', 1],
+  ])('no jump in the magnitudes where the %s tail begins', (_side, sign) => {
+    let [inside, beyond] = [sign * 36 * s, sign * 38 * s];
+    while (Math.abs(beyond - inside) > 1e-13) {
+      const mid = (inside + beyond) / 2;
+      if (scaled(mid)) beyond = mid;
+      else inside = mid;
+    }
+    expect([scaled(inside), scaled(beyond)]).toEqual([false, true]);
+    const [before, after] = [magnitudes(inside), magnitudes(beyond)];
+    expectClose(after.y, before.y, mapNested(before.y, (z) => 1e-6 * z), 'y');
+    for (const [name, value] of Object.entries(after.grad)) expectClose(value, before.grad[name as keyof typeof before.grad]!, mapNested(before.grad[name as keyof typeof before.grad]!, (z) => 1e-6 * z), name);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Entry-by-entry comparison of nested arrays against a per-entry tolerance, failing
  * with the worst offender's path, values and tolerance. NaN or ±∞ on either side
- * always fails (unlike tfjs's own expectArraysClose).
+ * always fails (unlike tfjs's own expectArraysClose), and so does a tolerance that is
+ * negative or NaN.
  */
 type Nested = number | Nested[];
 
@@ -35,6 +36,8 @@ export function expectClose(actual: Nested, expected: Nested, tolerance: Nested 
     if (!Number.isFinite(got) || !Number.isFinite(want)) {
       throw new Error(`${a[j][0]}: got ${got}, expected ${want} (non-finite)`);
     }
+    // A negative or NaN tolerance would make every ratio below pass: it is a broken bound, not a loose one.
+    if (!(tol[j] >= 0)) throw new Error(`${a[j][0]}: the tolerance is ${tol[j]}, expected a number ≥ 0`);
     const ratio = Math.abs(got - want) / tol[j];
     if (ratio > worstRatio) {
       worst = j;
