@@ -81,6 +81,18 @@ describe('firstOutOfRange', () => {
     }
   });
 
+  it('names nothing where a component\'s two products in the mix cancel (a·w ≈ −b·ς·q̃ ≈ 2.1e38), and the float32 op is finite there', async () => {
+    await useBackend('cpu');
+    // σ = x = 1.41 (σ̃ ≈ 2, ŝ ≈ 2), t = 1: q̃ = U·σ̃·x̂ ≈ −2.5e38 and b·q̃ ≈ −2.1e38, while v makes w = U·μ + v ≈ 9.8e37 and a·w ≈ 2.1e38.
+    // The same with the covariance as V = 1.41 instead of σ: q̃ as U·(VᵀV x̂)/ς.
+    const diagonal: GeneratedCase = { params: { mu: [[1.41]], sigma: [[1.41]], U: [[[-8.9e37]]], v: [[2.24e38]] }, x: [[1.41]], G: [[1]] };
+    const lowRank: GeneratedCase = { ...diagonal, params: { ...diagonal.params, sigma: [[0]], V: [[[1.41]]] } };
+    for (const c of [diagonal, lowRank]) {
+      expect(firstOutOfRange(...args(c))).toBeUndefined();
+      for (const kernels of ['fused', 'composite'] as const) expect((await float32Results(toFloat32(c), kernels)).every(Number.isFinite), kernels).toBe(true);
+    }
+  });
+
   it('with underflow: names a term that falls below the normal range before a large factor lifts it (a·f↓ ≈ 4e−45, then w ≈ 2e20)', () => {
     // Found by the whole-range property of gm-op.test.ts before the scan checked a·f↓ on
     // its own: y[0][1] was 2 % off (a subnormal keeps one or two significant bits).
@@ -257,6 +269,12 @@ describe('firstOutOfRange names', () => {
     // P_q·σ̃ = 2^−141 alone would be subnormal. Nothing else leaves the normal range.
     const small: GMParams = { mu: [[0]], sigma: [[2 ** -70]], U: [[[2 ** 60]]], v: [[0]] };
     expect(firstOutOfRange(small, [[2 ** 20]], [[1]], { underflow: true })).toBeUndefined();
+    // At |σ̃| = 1 exactly P_q·σ̃ comes first (σ = 1, t = −1, x = 2^100): P_q = G·Φ(−1) ≈ 3.4e8 stays in range and cmax·P_q·σ̃ ≈ 4.3e38
+    // is the term named; cmax first would name P_q·(σ̃·cmax) instead. U = w = 0, and ∂ℓ/∂w = cmax·a·G ≈ 2.3e38 stays in range.
+    expect(firstOutOfRange({ mu: [[-1]], sigma: [[1]], U: [[[0]]], v: [[0]] }, [[2 ** 100]], [[2 ** 31]])).toMatchObject({
+      kind: 'overflow',
+      quantity: 'the term cmax·P_q·σ̃ of ∂ℓ/∂U_kl,i = ∂ℓ/∂w_kl·μ_ki + cmax·P_q,kli·σ̃_ki (k = 0, l = 0, i = 0)',
+    });
     // With x = 1 (cmax = 1) that product is 2^−141: named.
     expect(firstOutOfRange(small, [[1]], [[1]], { underflow: true })).toMatchObject({
       kind: 'underflow',
@@ -272,7 +290,8 @@ describe('firstOutOfRange names', () => {
     expect(firstOutOfRange(params, [[0, 1]], [[2 ** 40]], { underflow: true })).toBeUndefined();
   });
 
-  const firstNamed: [string, GMParams, number[][], OutOfRange['kind'], string][] = [
+  /** name, params, x, kind, the quantity named, and G (ones where absent) */
+  const firstNamed: [string, GMParams, number[][], OutOfRange['kind'], string, number[][]?][] = [
     // x̂, σ̂ and σ̃ below the normal range: a small entry beside its row's largest.
     ['x̂', { mu: [[1, 1]], sigma: [[1, 1]], U: [[[1, 1]]], v: [[0]] }, [[1, 2 ** -140]], 'underflow', 'x̂_bi = x_bi/c_b (b = 0, i = 1)'],
     ['σ̂', { mu: [[1, 1]], sigma: [[1, 2 ** -140]], U: [[[1, 1]]], v: [[0]] }, [[1, 1]], 'underflow', 'σ̂_ki = σ_ki/ς_k (k = 0, i = 1)'],
@@ -283,9 +302,52 @@ describe('firstOutOfRange names', () => {
     ['m̂', { mu: [[3e38, 3e38]], sigma: [[0, 0]], U: [[[0, 0]]], v: [[0]] }, [[1, 1]], 'overflow', 'a partial sum of m̂_kb = ⟨μ_k, x̂_b⟩ (k = 0, b = 0) (through μ_ki·x̂_bi with i = 1)'],
     // Two components of 2e38 each in the mix (a = 2e19, w = 2e19, f↓ = ½).
     ['the mix', { mu: [[2e19], [2e19]], sigma: [[0], [0]], U: [[[0]], [[0]]], v: [[2e19], [2e19]] }, [[1]], 'overflow', 'a partial sum of the mix Σ_k (a_kb·f↓)·w_kl + (b_kb·ς_k·f↓)·q̃_klb (b = 0, l = 0) (through component k = 1)'],
+    // t = −13.1 (ς = 2^10): b = Q(13.1) ≈ 1.6e−39, while a = s·(φ(t) − |t|·Q(|t|)) ≈ 2^10·Q/|t| ≈ 1.3e−37, scanned just before, is normal.
+    ['b', { mu: [[-13.1 * 2 ** 10]], sigma: [[2 ** 10]], U: [[[0]]], v: [[1]] }, [[1]], 'underflow', 'b_kb = Φ(t) (k = 0, b = 0)'],
+    // ς = 2^−126, the scales' lower clamp, and t = 3: b·ς = Φ(3)·2^−126 ≈ 0.9987·2^−126, while a = s·(tΦ + φ) ≈ 3·2^−126.
+    ['b·ς', { mu: [[3 * 2 ** -126]], sigma: [[2 ** -126]], U: [[[0]]], v: [[1]] }, [[1]], 'underflow', 'b_kb·ς_k (k = 0, b = 0)'],
+    // Rows scaled by c = 2^100 and 2^−20 (r_1 = 2^−120); a = m̂ = 2^−10 in x̂'s units (σ = 0): a_k1·r_1 = 2^−130.
+    ['a·r', { mu: [[2 ** -10]], sigma: [[0]], U: [[[0]]], v: [[1]] }, [[2 ** 100], [2 ** -20]], 'underflow', 'a_kb·r_b in ∂ℓ/∂w (k = 0, b = 1)', [[1], [1]]],
+    // ŝ = 1.4·2^−20 (σ = (1, 2^−20) meets x̂ = (0, 1.4)), t = 0, α = G·w = 8.4e32: D = α·φ(0)/ŝ ≈ 2.5e38, and its term D·r·x̂² ≈ 4.9e38.
+    ['S', { mu: [[0, 0]], sigma: [[1, 2 ** -20]], U: [[[0, 0]]], v: [[8.4e32]] }, [[0, 1.4]], 'overflow', 'the term row b = 0 of S_ki = Σ_b D_bk·r_b·x̂_bi² (k = 0, i = 1)'],
+    // As above with S ≈ 2e38 (w = 3.4e32) and U = 1.4e38 at i = 1: 2U·P_q ≈ 2e38 (P_q = G·b·x̂ = 0.7), and S takes the sum past the range.
+    ['S in ∂ℓ/∂σ', { mu: [[0, 0]], sigma: [[1, 2 ** -20]], U: [[[0, 1.4e38]]], v: [[3.4e32]] }, [[0, 1.4]], 'overflow', 'a partial sum of 2 Σ_l U_kl,i·P_q,kli + S_ki (k = 0, i = 1) (through S_ki)'],
+    // a = m̂ = 1 in x̂'s units (σ = 0) and x = 2^100: ∂ℓ/∂w = cmax·a·G ≈ 1.3e40, where Σ_b a·r·G = 1e10 is in range.
+    ['∂ℓ/∂w', { mu: [[1]], sigma: [[0]], U: [[[0]]], v: [[1]] }, [[2 ** 100]], 'overflow', '∂ℓ/∂w_kl = ∂ℓ/∂v_kl = cmax·Σ_b a_kb·r_b·G_bl/K (k = 0, l = 0)', [[1e10]]],
+    // μ = σ = 0 (a = 0, so ∂ℓ/∂w = 0; b = ½) and x = 2^100: P_m = G·w·b = 5e9, and cmax·P_m ≈ 6.3e39.
+    ['cmax·P_m in ∂ℓ/∂μ', { mu: [[0]], sigma: [[0]], U: [[[0]]], v: [[1]] }, [[2 ** 100]], 'overflow', 'the term cmax·P_m,ki of ∂ℓ/∂μ_ki = cmax·P_m,ki + Σ_l ∂ℓ/∂w_kl·U_kl,i (k = 0, i = 0)', [[1e10]]],
+    // w = U·μ + v = 0 (so α = ∂ℓ/∂m = 0), a = 1: ∂ℓ/∂w = a·G = 1e38, times U = 10.
+    ['∂ℓ/∂w·U in ∂ℓ/∂μ', { mu: [[1]], sigma: [[0]], U: [[[10]]], v: [[-10]] }, [[1]], 'overflow', 'the term ∂ℓ/∂w_kl·U_kl,i with l = 0 of ∂ℓ/∂μ_ki = cmax·P_m,ki + Σ_l ∂ℓ/∂w_kl·U_kl,i (k = 0, i = 0)', [[1e38]]],
+    // μ = σ = v = 0: P_q = G·b = 5e37 and 2·U·P_q = 1e39, every term before it 0.
+    ['2U·P_q in ∂ℓ/∂σ', { mu: [[0]], sigma: [[0]], U: [[[10]]], v: [[0]] }, [[1]], 'overflow', 'the term 2·U_kl,i·P_q,kli with l = 0 of 2 Σ_l U_kl,i·P_q,kli + S_ki (k = 0, i = 0)', [[1e38]]],
+    // σ = 0.7 (ς = ½, σ̂ = 1.4, σ̃ = 0.98), two equal rows, t = 0: P_q = 2·G·b·ς = 1.25e38 and the sum 2U·P_q = 2.5e38, times σ̂ (≥ 1, so
+    // before cmax) = 3.5e38; each row's β = G·q̃ = 2.45e38 stays in range (with one row, β would leave it first).
+    ['σ̂·(…) in ∂ℓ/∂σ', { mu: [[0]], sigma: [[0.7]], U: [[[1]]], v: [[0]] }, [[1], [1]], 'overflow', 'σ̂_ki·(2 Σ_l U·P_q + S) (cmax first where |σ̂| < 1) in ∂ℓ/∂σ (k = 0, i = 0)', [[2.5e38], [2.5e38]]],
+    // σ = 1, x = 2^100 (cmax = 2^100), v = −2φ(0) (so ∂ℓ/∂m = G·(v/2 + U·φ(0)) = 0): 2U·P_q + S ≈ 3.4e8, and times cmax ≈ 4.3e38,
+    // while cmax·P_q·σ̃ = G·b·2^100 ≈ 3.2e38 and ∂ℓ/∂w = cmax·a·G ≈ 2.5e38 stay in range.
+    ['∂ℓ/∂σ', { mu: [[0]], sigma: [[1]], U: [[[1]]], v: [[-2 * 0.3989422804014327]] }, [[2 ** 100]], 'overflow', '∂ℓ/∂σ_ki (k = 0, i = 0)', [[5e8]]],
+    // U = 2^100 and v = −2^80 make w = 0 (α = 0); ŝ = 2^−20, t = 1, β = G·q̃ = 2^33·2^60: β·tφ/ŝ² ≈ 2.6e39.
+    ['β·tφ/ŝ² in D', { mu: [[0, 2 ** -20]], sigma: [[1, 2 ** -20]], U: [[[0, 2 ** 100]]], v: [[-(2 ** 80)]] }, [[0, 1]], 'overflow', 'the term β·tφ/ŝ² of D_bk = α·φ/ŝ − β·tφ/ŝ² (b = 0, k = 0)', [[2 ** 33]]],
+    // D = (≈ 204, ≈ 2^−121.3) for the two components (w = 2^10, 2^−119): e = 2^8, and D_b1/e ≈ 2^−129.
+    ['D/e', { mu: [[0], [0]], sigma: [[1], [1]], U: [[[0]], [[0]]], v: [[2 ** 10], [2 ** -119]] }, [[1]], 'underflow', 'D_bk/e_b in ∂ℓ/∂x (b = 0, k = 1)'],
+    // As above with σ_1 = 2^−15 = σ̃_1 and w_1 = 2^−105: D_b1/e ≈ 2^−115, normal, and times σ̃_1 ≈ 2^−130.
+    ['a term of Σ_k (D/e)·σ̃', { mu: [[0], [0]], sigma: [[1], [2 ** -15]], U: [[[0]], [[0]]], v: [[2 ** 10], [2 ** -105]] }, [[1]], 'underflow', 'the term k = 1 of Σ_k (D_bk/e_b)·σ̃_ki in ∂ℓ/∂x (b = 0, i = 0)'],
+    // Two equal components with σ̃ = σ²/2^126 ≈ 2e38 (σ = 1.3e38) and t = −2.5: D/e ≈ 1.1 each (w = 384), so the sum of the two ≈ 4.4e38;
+    // G = 2^−120 keeps cmax·P_q·σ̃ ≈ 4e37.
+    ['Σ_k (D/e)·σ̃', { mu: [[-3.25e38], [-3.25e38]], sigma: [[1.3e38], [1.3e38]], U: [[[0]], [[0]]], v: [[384], [384]] }, [[1]], 'overflow', 'a partial sum of Σ_k (D_bk/e_b)·σ̃_ki in ∂ℓ/∂x (b = 0, i = 0) (through k = 1)', [[2 ** -120]]],
+    // e = 2^−8 < 1 (D ≈ 2^−8.3), so e meets Σ_k (D/e)·σ̃ first: at i = 1, σ̃ = 2^−120 gives ≈ 2^−128.3. x̂_b1 = 0 keeps ∂ℓ/∂U's and ∂ℓ/∂σ's
+    // terms at i = 1 zero, and x̂·e would be 0: only the order the kernels use forms that value.
+    ['x̂·e or e·Σ_k (D/e)·σ̃', { mu: [[0, 0]], sigma: [[1, 2 ** -60]], U: [[[0, 0]]], v: [[1]] }, [[1, 0]], 'underflow', 'x̂_bi·e_b or e_b·Σ_k (D_bk/e_b)·σ̃_ki, whichever is formed first, in ∂ℓ/∂x (b = 0, i = 1)', [[2 ** -7]]],
+    // μ = (1e10, −1e10) cancels in m (a = 0, b = ½), σ = 0: ∂ℓ/∂m = G·b = 5e29, times μ_0 = 5e39.
+    ['[∂ℓ/∂m, ∂ℓ/∂q̃]·A in ∂ℓ/∂x', { mu: [[1e10, -1e10]], sigma: [[0, 0]], U: [[[0, 0]]], v: [[1]] }, [[1, 1]], 'overflow', 'the term [∂ℓ/∂m, ∂ℓ/∂q̃]·A, term 0 of ∂ℓ/∂x_bi (b = 0, i = 0)', [[1e30]]],
+    // x̂ = (1, 0) and U = (0, 1e20): A's second entry 1e20 meets no x̂ (q̃ = β = 0). t = −3 (b = Q(3) ≈ 1.35e−3, a ≈ 3.8e−4 keeps
+    // ∂ℓ/∂w·U ≈ 1.5e38 in range): ∂ℓ/∂q̃ = G·b ≈ 5.4e18, times A's 1e20.
+    ['∂ℓ/∂q̃·A in ∂ℓ/∂x', { mu: [[-3, 0]], sigma: [[1, 1]], U: [[[0, 1e20]]], v: [[0]] }, [[1, 0]], 'overflow', 'the term [∂ℓ/∂m, ∂ℓ/∂q̃]·A, term 1 of ∂ℓ/∂x_bi (b = 0, i = 1)', [[4e21]]],
+    // c = 2^−42 leaves the row's own gradients in x̂'s units while r = c weights the batch sums down; σ̃ = 1.5625·2^35, α = G·w = 2^96,
+    // D = α·φ(0)/ŝ ≈ 2.5e28 (ŝ = 1.25): x̂·D·σ̃ ≈ 1.4e39.
+    ['x̂·Σ_k D·σ̃ in ∂ℓ/∂x', { mu: [[0]], sigma: [[1.25 * 2 ** 35]], U: [[[0]]], v: [[-(2 ** 59)]] }, [[-(2 ** -42)]], 'overflow', 'the term x̂_bi·Σ_k D_bk·σ̃_ki of ∂ℓ/∂x_bi (b = 0, i = 0)', [[2 ** 37]]],
   ];
-  it.each(firstNamed)('names %s where it is the first quantity out of range (%s)', (_name, params, x, kind, quantity) => {
-    const G = x.map(() => params.v[0].map(() => 1));
+  it.each(firstNamed)('names %s where it is the first quantity out of range (%s)', (_name, params, x, kind, quantity, G = x.map(() => params.v[0].map(() => 1))) => {
     expect(firstOutOfRange(params, x, G, { underflow: kind === 'underflow' })).toMatchObject({ kind, quantity });
   });
 
