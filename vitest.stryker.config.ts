@@ -3,9 +3,16 @@ import base from './vitest.config.js';
 
 /**
  * Suites that need a module graph of their own: one restarts a backend, which needs it to
- * hold no tensor of another file; one needs the loops not compiled yet.
+ * hold no tensor of another file; one needs the loops not compiled yet; one needs no GM
+ * call made before its own; one imports the loops under a WebAssembly.validate that
+ * refuses them.
  */
-const OWN_WORKER = ['properties/backend/wasm-threads.test.ts', 'properties/op/fused/wasm-compile-refused.test.ts'];
+const OWN_WORKER = [
+  'properties/backend/wasm-threads.test.ts',
+  'properties/op/fused/wasm-compile-refused.test.ts',
+  'properties/op/fused/first-call.test.ts',
+  'properties/op/fused/no-simd.test.ts',
+];
 
 /**
  * For `npm run mutate`: Stryker reruns the covering tests once per mutant, and most of a

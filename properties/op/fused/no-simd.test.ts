@@ -1,0 +1,44 @@
+/**
+ * A runtime without WebAssembly SIMD (WebAssembly.validate refuses the loops' module), as
+ * some older browsers are: the fused loops are not supported, nothing tries to compile
+ * them, 'auto' runs the composite kernels and 'fused' says why it cannot. This file needs
+ * a module graph in which src/op/fused/wasm-loops.ts is first imported under the refusal
+ * (vitest's isolation; vitest.stryker.config.ts keeps it in a worker of its own).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import type { GeneratedCase } from '../../support/arbitraries.js';
+
+const CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] };
+
+const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+const compile = vi.spyOn(WebAssembly, 'Module');
+// Imported after the refusal: wasm-loops.ts reads WebAssembly.validate once, at import.
+const { compileWasmLoops, wasmLoopsReady, wasmLoopsSupported } = await import('../../../src/op/fused/wasm-loops.js');
+const { resolveKernels } = await import('../../../src/op/gm-op.js');
+const { GMBackendError } = await import('../../../src/errors.js');
+const { checkAgainstReference, opFor } = await import('../../support/against-reference.js');
+compile.mockClear(); // tfjs-layers compiles a small module of its own at import
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+afterAll(() => {
+  validate.mockRestore();
+  compile.mockRestore();
+});
+
+it('the loops are not supported, and neither readiness nor compileWasmLoops() compiles them', async () => {
+  expect(wasmLoopsSupported).toBe(false);
+  expect(wasmLoopsReady()).toBe(false);
+  await expect(compileWasmLoops()).resolves.toBe(false);
+  expect(compile).not.toHaveBeenCalled();
+});
+
+it("'fused' is refused, naming the missing SIMD; 'auto' runs the composite kernels, within the float32 bound of the reference", async () => {
+  expect(() => resolveKernels('fused')).toThrow(GMBackendError);
+  expect(() => resolveKernels('fused')).toThrow(/'fused' on a runtime without WebAssembly SIMD/);
+  expect(resolveKernels('auto')).toBe('composite');
+  await checkAgainstReference(opFor('auto'), CASE);
+});
