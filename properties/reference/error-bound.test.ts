@@ -76,6 +76,17 @@ describe('the bound covers the rounding of the inputs', () => {
     expectWithinBound(params, x, G, { params, x: mapNested(x, Math.fround), G }, FLOAT32_UNIT_ROUNDOFF);
   });
 
+  it('where V_k x cancels to γE(s) ≈ 1.16·s (between s/2 and 2s), the bound still holds: ŝ may be near 0, so first-order terms do not', () => {
+    // σ = 0, x ≈ (1, 1), V = (1, −(1 − 2^−16)): s = |p| ≈ 2^−16 and E(s) = s + P with P ≈ 2, so γE(s)/s ≈ γ·2^17 ≈ 1.16
+    // with γ = 4·37·2^−24 (d + K + 32 + L + B = 37). There 1 − γE(s)/s < 0: the first-order factor 1/(1 − γE(s)/s) of 1/ŝ
+    // would be negative, and the terms divided by ŝ must be bounded by their ranges. μ = (2^−17, 2^−17) puts t near 1,
+    // where φ(t)/ŝ matters, and x_1 = 1 + 2^−26, which float32 rounds to 1, moves s by 2^−10 of itself.
+    const params: GMParams = { mu: [[2 ** -17, 2 ** -17]], sigma: [[0, 0]], U: [[[0.9, -0.4]]], v: [[0.2]], V: [[[1, -(1 - 2 ** -16)]]] };
+    const x = [[1, 1 + 2 ** -26]];
+    const G = [[1.1]];
+    expectWithinBound(params, x, G, { params: mapParams(params, Math.fround), x: mapNested(x, Math.fround), G: mapNested(G, Math.fround) }, FLOAT32_UNIT_ROUNDOFF);
+  });
+
   /**
    * One component per target t ∈ ±[37, 45] on a single row scaled by 10^e, e ∈ [0, 250]:
    * Φ(t), φ(t) and g(−|t|) are subnormal or 0 in float64 while their products are not.
