@@ -20,8 +20,16 @@ export interface HostMemory {
   /** A new uninitialised float32 tensor of the given shape, owned by the backend. */
   alloc(shape: number[]): tf.TensorInfo;
   /**
+   * Moves a tensor still held by another backend into this one (tfjs moves data on a
+   * backend's first lookup of it), without a view. On wasm the move allocates, so the
+   * heap may grow: move every input before the first view.
+   */
+  adopt(t: tf.TensorInfo): void;
+  /**
    * The float32 storage of a tensor, no copy. On wasm the heap may grow (and detach
-   * earlier views) on every alloc: take views only after the last alloc.
+   * earlier views) on every alloc or move: take views only after the last of them, of
+   * tensors this backend holds already (tfjs-wasm's view reads the heap before the
+   * lookup that would move a tensor, so a move that grows the heap fails it).
    */
   view(t: tf.TensorInfo): Float32Array;
   /**
@@ -49,6 +57,7 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
     const cpu = backend as unknown as CpuBackend;
     return {
       alloc: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
+      adopt: (t) => void cpu.data.get(t.dataId),
       view: (t) => {
         const values = cpu.data.get(t.dataId).values;
         if (!(values instanceof Float32Array)) throw new GMInternalError('host memory on cpu', 'float32 storage (validate admits float32 tensors only)', Object.prototype.toString.call(values));
@@ -61,6 +70,7 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
     const memory = wasm.wasm.asm?.memory ?? wasm.wasm.wasmMemory;
     return {
       alloc: (shape) => wasm.makeOutput(shape, 'float32'),
+      adopt: (t) => void wasm.dataIdMap.get(t.dataId),
       view: (t) => wasm.typedArrayFromHeap(t),
       heap: memory instanceof WebAssembly.Memory ? { memory, address: (t) => wasm.dataIdMap.get(t.dataId).memoryOffset } : undefined,
     };
