@@ -5,7 +5,7 @@ import base from './vitest.config.js';
  * Suites that need a module graph of their own: one restarts a backend, which needs it to
  * hold no tensor of another file; one needs the loops not compiled yet; one needs no GM
  * call made before its own; one imports the loops under a WebAssembly.validate that
- * refuses them; one needs the adapter probe (once per process) to meet its mock; two
+ * refuses them; two need the adapter probe (once per process) to meet their mocks; two
  * need the wasm heap at its initial size, one of them the loops' instances not made yet.
  */
 const OWN_WORKER = [
@@ -14,6 +14,7 @@ const OWN_WORKER = [
   'properties/op/fused/first-call.test.ts',
   'properties/op/fused/no-simd.test.ts',
   'properties/backend/webgpu-no-adapter.test.ts',
+  'properties/backend/webgpu-adapters.test.ts',
   'properties/op/fused/wasm-heap-growth.test.ts',
   'properties/op/fused/wasm-heap-refused.test.ts',
 ];
