@@ -6,7 +6,8 @@ import base from './vitest.config.js';
  * hold no tensor of another file; one needs the loops not compiled yet; one needs no GM
  * call made before its own; one imports the loops under a WebAssembly.validate that
  * refuses them; two need the adapter probe (once per process) to meet their mocks; two
- * need the wasm heap at its initial size, one of them the loops' instances not made yet.
+ * need the wasm heap at its initial size, one of them the loops' instances not made yet;
+ * one mocks the backend packages away.
  */
 const OWN_WORKER = [
   'properties/backend/wasm-threads.test.ts',
@@ -15,6 +16,7 @@ const OWN_WORKER = [
   'properties/op/fused/no-simd.test.ts',
   'properties/backend/webgpu-no-adapter.test.ts',
   'properties/backend/webgpu-adapters.test.ts',
+  'properties/backend/no-backend.test.ts',
   'properties/op/fused/wasm-heap-growth.test.ts',
   'properties/op/fused/wasm-heap-refused.test.ts',
 ];

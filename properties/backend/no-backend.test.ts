@@ -1,0 +1,35 @@
+/**
+ * A runtime where no backend package loads (neither tfjs-node nor tfjs-backend-wasm nor
+ * tfjs-backend-cpu, no GPU device): made here by those packages failing to import. Each
+ * request names what to install. The packages are mocked for the whole module graph:
+ * this file needs one of its own (vitest's isolation; vitest.stryker.config.ts keeps it
+ * in a worker of its own).
+ */
+import { expect, it, vi } from 'vitest';
+import { useBackend } from '../../src/backend/backend.js';
+import { GMBackendError } from '../../src/errors.js';
+
+vi.mock('@tensorflow/tfjs-backend-wasm', () => {
+  throw new Error("Cannot find package '@tensorflow/tfjs-backend-wasm'");
+});
+vi.mock('@tensorflow/tfjs-backend-cpu', () => {
+  throw new Error("Cannot find package '@tensorflow/tfjs-backend-cpu'");
+});
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const readdirSync = (path: string, ...rest: unknown[]) => (path === '/dev/dri' || path === '/dev' ? [] : (fs.readdirSync as (...args: unknown[]) => unknown)(path, ...rest));
+  return { ...fs, default: { ...fs, readdirSync }, readdirSync };
+});
+
+it("'auto' names the backends it tried and what to install", async () => {
+  const failed = useBackend('auto');
+  await expect(failed).rejects.toThrow(GMBackendError);
+  await expect(failed).rejects.toThrow(/^backend: expected one of tensorflow, webgpu, wasm, cpu installed \(.*tfjs-backend-wasm.*\), got none of them$/);
+});
+
+it.each([
+  ['cpu', '@tensorflow/tfjs-backend-cpu'],
+  ['wasm', '@tensorflow/tfjs-backend-wasm'],
+])('%s names its own package', async (name, pkg) => {
+  await expect(useBackend(name)).rejects.toThrow(new RegExp(`^backend: expected ${name} to be installed and to start \\(.*\\), got no working ${pkg.replace('/', '\\/')}$`));
+});
