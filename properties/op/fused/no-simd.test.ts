@@ -1,9 +1,10 @@
 /**
  * A runtime without WebAssembly SIMD (WebAssembly.validate refuses the loops' module), as
  * some older browsers are: the fused loops are not supported, nothing tries to compile
- * them, 'auto' runs the composite kernels and 'fused' says why it cannot. This file needs
- * a module graph in which src/op/fused/wasm-loops.ts is first imported under the refusal
- * (vitest's isolation; vitest.stryker.config.ts keeps it in a worker of its own).
+ * them, 'auto' runs the composite kernels, 'fused' says why it cannot, and a loop run
+ * anyway is an internal error. This file needs a module graph in which
+ * src/op/fused/wasm-loops.ts is first imported under the refusal (vitest's isolation;
+ * vitest.stryker.config.ts keeps it in a worker of its own).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -15,9 +16,10 @@ const CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: 
 const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
 const compile = vi.spyOn(WebAssembly, 'Module');
 // Imported after the refusal: wasm-loops.ts reads WebAssembly.validate once, at import.
-const { compileWasmLoops, wasmLoopsReady, wasmLoopsSupported } = await import('../../../src/op/fused/wasm-loops.js');
+const { compileWasmLoops, runLoop, wasmLoopsReady, wasmLoopsSupported } = await import('../../../src/op/fused/wasm-loops.js');
 const { resolveKernels } = await import('../../../src/op/gm-op.js');
-const { GMBackendError } = await import('../../../src/errors.js');
+const { GMBackendError, GMInternalError } = await import('../../../src/errors.js');
+const { hostMemory } = await import('../../../src/op/fused/host-memory.js');
 const { checkAgainstReference, opFor } = await import('../../support/against-reference.js');
 compile.mockClear(); // tfjs-layers compiles a small module of its own at import
 
@@ -41,4 +43,10 @@ it("'fused' is refused, naming the missing SIMD; 'auto' runs the composite kerne
   expect(() => resolveKernels('fused')).toThrow(/'fused' on a runtime without WebAssembly SIMD/);
   expect(resolveKernels('auto')).toBe('composite');
   await checkAgainstReference(opFor('auto'), CASE);
+});
+
+it('a loop run anyway is an internal error, not a crash in WebAssembly (resolveKernels keeps the fused kernels away)', () => {
+  const run = () => runLoop(hostMemory('cpu', tf.backend()), 'rowMaxAbs', [1, 1], [], []);
+  expect(run).toThrow(GMInternalError);
+  expect(run).toThrow(/the WebAssembly loops: expected a compiled module before any loop runs/);
 });
