@@ -303,6 +303,14 @@ describeEachPath('low-rank factors V', (backend, kernels) => {
   test.prop([cancellingCase], { numRuns: runsOn(backend, 40) })('s at or near 0 where p = V_k x cancels exactly and its float32 sum need not: within the float32 bound', async (c) => {
     await checkAgainstReference(op, c);
   });
+
+  // The second component's scale comes from V alone (σ ≈ 0.3, V ≈ 5e20: ς_1 = 2^69), where
+  // VᵀV x ≈ 4e41 would leave float32's range unscaled; U ≈ 1e−10 and G = 1e−10 keep every
+  // true output and gradient in range.
+  it('a component scaled by its V alone (V ≈ 5e20, K = 2): within the float32 bound', async () => {
+    const params = { mu: [[0.5, -1], [0.2, 0.3]], sigma: [[0.1, 0.2], [0.3, 0.05]], U: [[[1, 2]], [[1e-10, -2e-10]]], v: [[0.1], [-0.2]], V: [[[3, 1]], [[-2e20, 5e20]]] };
+    await checkAgainstReference(op, toFloat32({ params, x: [[1, 2]], G: [[1e-10]] }));
+  });
 });
 
 describeEachPath('identities of the float32 op', (backend, kernels) => {

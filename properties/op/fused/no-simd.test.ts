@@ -48,5 +48,5 @@ it("'fused' is refused, naming the missing SIMD; 'auto' runs the composite kerne
 it('a loop run anyway is an internal error, not a crash in WebAssembly (resolveKernels keeps the fused kernels away)', () => {
   const run = () => runLoop(hostMemory('cpu', tf.backend()), 'rowMaxAbs', [1, 1], [], []);
   expect(run).toThrow(GMInternalError);
-  expect(run).toThrow(/the WebAssembly loops: expected a compiled module before any loop runs/);
+  expect(run).toThrow(/the WebAssembly loops: expected a compiled module before any loop runs \(resolveKernels checks\), got none$/);
 });
