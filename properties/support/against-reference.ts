@@ -13,6 +13,9 @@ import { expectClose } from './compare.js';
 import { readArrays } from './read.js';
 import { FLOAT32_UNIT_ROUNDOFF, forwardTolerance, gradientTolerance } from './tolerance.js';
 
+/** A small ordinary case (K = 1, d = 2, L = 1, B = 1), exact in float32: for suites about which path runs rather than its values. */
+export const SMALL_CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] };
+
 /** Each entry rounded to float32. */
 export const fround = (m: Matrix) => m.map((row) => row.map(Math.fround));
 

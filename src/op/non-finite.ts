@@ -26,7 +26,6 @@ export interface NonFinite {
 export function scanHost(entries: [string, tf.Tensor][], backendName: string): NonFinite | undefined {
   const memory = hostMemory(backendName, tf.backend());
   for (const [field, tensor] of entries) {
-    memory.adopt(tensor); // a tensor still on another backend moves in before its view (a move may grow wasm's heap)
     const values = memory.view(tensor);
     const at = firstNonFinite(values);
     if (at >= 0) return { field, shape: tensor.shape, at, value: values[at] };

@@ -8,13 +8,11 @@
 import { expect, it } from 'vitest';
 import { useBackend } from '../../../src/backend/backend.js';
 import { resolveKernels } from '../../../src/op/gm-op.js';
-import { checkAgainstReference, opFor } from '../../support/against-reference.js';
-import type { GeneratedCase } from '../../support/arbitraries.js';
+import { checkAgainstReference, opFor, SMALL_CASE } from '../../support/against-reference.js';
 
-const CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] };
 
 it('the first GM call of a process, on the fused path, runs forward and backward within the float32 bound of the reference', async () => {
   await useBackend('cpu');
   expect(resolveKernels('fused')).toBe('fused');
-  await checkAgainstReference(opFor('fused'), CASE);
+  await checkAgainstReference(opFor('fused'), SMALL_CASE);
 });

@@ -9,9 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { GeneratedCase } from '../../support/arbitraries.js';
 
-const CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] };
 
 const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
 const compile = vi.spyOn(WebAssembly, 'Module');
@@ -20,7 +18,7 @@ const { compileWasmLoops, runLoop, wasmLoopsReady, wasmLoopsSupported } = await 
 const { resolveKernels } = await import('../../../src/op/gm-op.js');
 const { GMBackendError, GMInternalError } = await import('../../../src/errors.js');
 const { hostMemory } = await import('../../../src/op/fused/host-memory.js');
-const { checkAgainstReference, opFor } = await import('../../support/against-reference.js');
+const { checkAgainstReference, opFor, SMALL_CASE } = await import('../../support/against-reference.js');
 compile.mockClear(); // tfjs-layers compiles a small module of its own at import
 
 beforeAll(async () => {
@@ -42,7 +40,7 @@ it("'fused' is refused, naming the missing SIMD; 'auto' runs the composite kerne
   expect(() => resolveKernels('fused')).toThrow(GMBackendError);
   expect(() => resolveKernels('fused')).toThrow(/'fused' on a runtime without WebAssembly SIMD/);
   expect(resolveKernels('auto')).toBe('composite');
-  await checkAgainstReference(opFor('auto'), CASE);
+  await checkAgainstReference(opFor('auto'), SMALL_CASE);
 });
 
 it('a loop run anyway is an internal error, not a crash in WebAssembly (resolveKernels keeps the fused kernels away)', () => {

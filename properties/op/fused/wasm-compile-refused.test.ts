@@ -12,10 +12,8 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { GMBackendError } from '../../../src/errors.js';
 import { compileWasmLoops, wasmLoopsReady } from '../../../src/op/fused/wasm-loops.js';
 import { gmLayer, resolveKernels } from '../../../src/op/gm-op.js';
-import { checkAgainstReference, opFor, tensors } from '../../support/against-reference.js';
-import type { GeneratedCase } from '../../support/arbitraries.js';
+import { checkAgainstReference, opFor, SMALL_CASE, tensors } from '../../support/against-reference.js';
 
-const CASE: GeneratedCase = { params: { mu: [[0.5, -1]], sigma: [[1, 0.25]], U: [[[1, 2]]], v: [[0.1]] }, x: [[1, 2]], G: [[1]] };
 
 const refuse = vi.spyOn(WebAssembly, 'Module');
 beforeAll(async () => {
@@ -34,8 +32,8 @@ it('before any compile: not ready, asking once and not again', () => {
 
 it("'auto' runs the composite kernels, with the same result as asking for them", async () => {
   expect(resolveKernels('auto')).toBe('composite');
-  const params = tensors(CASE.params);
-  const x = tf.tensor2d(CASE.x);
+  const params = tensors(SMALL_CASE.params);
+  const x = tf.tensor2d(SMALL_CASE.x);
   expect(await gmLayer(x, params).data()).toEqual(await gmLayer(x, params, { kernels: 'composite' }).data());
 });
 
@@ -48,7 +46,7 @@ it("after compileWasmLoops() (asynchronous, no synchronous compile), 'auto' runs
   await expect(compileWasmLoops()).resolves.toBe(true);
   expect(wasmLoopsReady()).toBe(true);
   expect(resolveKernels('auto')).toBe('fused');
-  await checkAgainstReference(opFor('auto'), CASE);
+  await checkAgainstReference(opFor('auto'), SMALL_CASE);
   // The async compile needed no synchronous one: the only refusal is the first test's, if
   // it ran (Stryker runs alone the tests that cover a mutant).
   expect(refuse.mock.calls.length).toBeLessThanOrEqual(1);

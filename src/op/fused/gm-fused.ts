@@ -173,7 +173,7 @@ function fusedKernelFunc(kernel: FusedKernel): tf.KernelFunc {
     const memory = hostMemory(tf.getBackend(), backend as tf.KernelBackend);
     const named = Object.fromEntries(kernel.inputs.map((name) => [name, inputs[name] as tf.TensorInfo]));
     const shape: Shapes = Object.fromEntries(kernel.inputs.map((name) => [name, named[name].shape]));
-    Object.values(named).forEach((t) => memory.adopt(t)); // an input still on another backend moves here now (and may allocate)
+    Object.values(named).forEach((t) => memory.view(t)); // an input still on another backend moves here now (and may allocate)
     const outputs = kernel.outputShapes(shape).map((s) => memory.alloc(s));
     kernel.body({ inputs: named, outputs, memory, shape }); // views are taken inside, after every allocation
     return outputs;

@@ -20,16 +20,10 @@ export interface HostMemory {
   /** A new uninitialised float32 tensor of the given shape, owned by the backend. */
   alloc(shape: number[]): tf.TensorInfo;
   /**
-   * Moves a tensor still held by another backend into this one (tfjs moves data on a
-   * backend's first lookup of it), without a view. On wasm the move allocates, so the
-   * heap may grow: move every input before the first view.
-   */
-  adopt(t: tf.TensorInfo): void;
-  /**
-   * The float32 storage of a tensor, no copy. On wasm the heap may grow (and detach
-   * earlier views) on every alloc or move: take views only after the last of them, of
-   * tensors this backend holds already (tfjs-wasm's view reads the heap before the
-   * lookup that would move a tensor, so a move that grows the heap fails it).
+   * The float32 storage of a tensor, no copy; a tensor still held by another backend
+   * moves here first (tfjs moves data on a backend's first lookup of it). On wasm the heap
+   * may grow (and detach earlier views) on every alloc or move: take views only after the
+   * last of them.
    */
   view(t: tf.TensorInfo): Float32Array;
   /**
@@ -57,7 +51,6 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
     const cpu = backend as unknown as CpuBackend;
     return {
       alloc: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
-      adopt: (t) => void cpu.data.get(t.dataId),
       view: (t) => {
         const values = cpu.data.get(t.dataId).values;
         if (!(values instanceof Float32Array)) throw new GMInternalError('host memory on cpu', 'float32 storage (validate admits float32 tensors only)', Object.prototype.toString.call(values));
@@ -70,8 +63,12 @@ export function hostMemory(name: string, backend: tf.KernelBackend): HostMemory 
     const memory = wasm.wasm.asm?.memory ?? wasm.wasm.wasmMemory;
     return {
       alloc: (shape) => wasm.makeOutput(shape, 'float32'),
-      adopt: (t) => void wasm.dataIdMap.get(t.dataId),
-      view: (t) => wasm.typedArrayFromHeap(t),
+      // tfjs-wasm's own view reads the heap before the lookup that would move the tensor in
+      // (and may grow the heap, detaching what it read): look it up first.
+      view: (t) => {
+        wasm.dataIdMap.get(t.dataId);
+        return wasm.typedArrayFromHeap(t);
+      },
       heap: memory instanceof WebAssembly.Memory ? { memory, address: (t) => wasm.dataIdMap.get(t.dataId).memoryOffset } : undefined,
     };
   }
