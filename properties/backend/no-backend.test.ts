@@ -15,11 +15,7 @@ vi.mock('@tensorflow/tfjs-backend-wasm', () => {
 vi.mock('@tensorflow/tfjs-backend-cpu', () => {
   throw new Error("Cannot find package '@tensorflow/tfjs-backend-cpu'");
 });
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const readdirSync = (path: string, ...rest: unknown[]) => (path === '/dev/dri' || path === '/dev' ? [] : (fs.readdirSync as (...args: unknown[]) => unknown)(path, ...rest));
-  return { ...fs, default: { ...fs, readdirSync }, readdirSync };
-});
+vi.mock('node:fs', async (importOriginal) => (await import('../support/devices.js')).withDevices(await importOriginal(), { '/dev': [], '/dev/dri': [] }));
 
 it("'auto' names the backends it tried and what to install", async () => {
   const failed = useBackend('auto');

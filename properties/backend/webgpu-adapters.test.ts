@@ -12,11 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect, it, vi } from 'vitest';
 import { findAdapter, registerWebGPU } from '../../src/backend/webgpu.js';
 
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const readdirSync = (path: string, ...rest: unknown[]) => (path === '/dev/dri' ? ['card0', 'renderD128'] : (fs.readdirSync as (...args: unknown[]) => unknown)(path, ...rest));
-  return { ...fs, default: { ...fs, readdirSync }, readdirSync };
-});
+vi.mock('node:fs', async (importOriginal) => (await import('../support/devices.js')).withDevices(await importOriginal(), { '/dev/dri': ['card0', 'renderD128'] }));
 const dawn = vi.hoisted(() => {
   const limits = { maxComputeWorkgroupStorageSize: 1, maxComputeWorkgroupsPerDimension: 2, maxStorageBufferBindingSize: 3, maxBufferSize: 4, maxComputeWorkgroupSizeX: 5, maxComputeInvocationsPerWorkgroup: 6, maxBindGroups: 7 };
   const requestDevice = vi.fn(async () => ({ label: 'the device' }));

@@ -15,16 +15,7 @@ import { restoreAfterEach } from '../support/env.js';
 
 /** What readdirSync lists for /dev and /dev/dri (undefined: the folder is missing). */
 const devices = vi.hoisted(() => ({ '/dev': ['null', 'zero'] as string[] | undefined, '/dev/dri': undefined as string[] | undefined }));
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const readdirSync = (path: string, ...rest: unknown[]) => {
-    if (!(path in devices)) return (fs.readdirSync as (...args: unknown[]) => unknown)(path, ...rest);
-    const listed = devices[path as keyof typeof devices];
-    if (listed === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, scandir '${path}'`), { code: 'ENOENT' });
-    return listed;
-  };
-  return { ...fs, default: { ...fs, readdirSync }, readdirSync };
-});
+vi.mock('node:fs', async (importOriginal) => (await import('../support/devices.js')).withDevices(await importOriginal(), devices));
 vi.mock('webgpu', () => ({ create: () => ({ requestAdapter: async () => null }), globals: {} }));
 restoreAfterEach('EGL_PLATFORM');
 
