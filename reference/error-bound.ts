@@ -143,8 +143,11 @@ function componentErrors(params: GMParams, xb: number[], k: number, gamma: numbe
   // plus what the errors of p = V_k x carry in (|p̂_j − p_j| ≤ γP_j): at most their norm
   // (a norm is 1-Lipschitz), and at most Σ_j |p_j|P_j/s + γ‖P‖²/(2s) (√(s² + ε) ≤
   // s + ε/(2s)), the first-order term and the rest, which dominates where p cancels.
+  // Both through ratios to s, never a square that may leave float64's range where E(s)
+  // does not: M scales with x as the layer does.
   const normP = Math.hypot(...cov.P);
-  const Es = mom.s > 0 ? mom.s + Math.min(normP, cov.pP / mom.s + (gamma * normP * normP) / (2 * mom.s)) : normP;
+  const pPOverS = (s: number) => cov.p.reduce((acc, pj, j) => acc + (Math.abs(pj) / s) * cov.P[j], 0);
+  const Es = mom.s > 0 ? mom.s + Math.min(normP, pPOverS(mom.s) + (gamma * normP * (normP / mom.s)) / 2) : normP;
   const { lo, hi } = tInterval(mom.m, mom.s, Em, Es, gamma);
   // |t̂ − t|: ∞ where t is infinite or the interval is unbounded (then only the caps hold).
   const spread = Number.isFinite(mom.t) ? Math.max(hi - mom.t, mom.t - lo) : lo === hi ? 0 : Infinity;
@@ -230,14 +233,14 @@ function tailParts(mom: ComponentMoments, Em: number, Es: number, absT: number, 
 
 /**
  * Σ_k x = σ_k² ⊙ x + V_kᵀp with p = V_k x, and error scales: E(p_j) = P_j = Σ_i |V_kji x_i|,
- * E((Σ_k x)_i) = |σ_ki² x_i| + Σ_j |V_kji|(|p_j| + P_j); pP = Σ_j |p_j| P_j (for E(s)).
+ * E((Σ_k x)_i) = |σ_ki² x_i| + Σ_j |V_kji|(|p_j| + P_j).
  */
 function covarianceErrors(sigmaK: number[], Vk: Matrix | undefined, xb: number[]) {
   const p = lowRankProjection(Vk, xb);
   const P = (Vk ?? []).map((row) => row.reduce((acc, v, i) => acc + Math.abs(v * xb[i]), 0));
   const y = covarianceTimes(sigmaK, Vk, xb, p);
   const Ey = sigmaK.map((sk, i) => (Vk ?? []).reduce((acc, row, j) => acc + Math.abs(row[i]) * (Math.abs(p[j]) + P[j]), Math.abs(sk * sk * xb[i])));
-  return { p, P, y, Ey, pP: p.reduce((acc, pj, j) => acc + Math.abs(pj) * P[j], 0) };
+  return { p, P, y, Ey };
 }
 
 /** Σ_i |U_kli| |y_i| for each l: the error scale (and bound) of U_k y. */
@@ -333,7 +336,10 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
       // their ranges instead (lowerS).
       const lowerS = Es > 0 && gamma * Es >= s / 2;
       const rel = lowerS ? 0 : (Es * over) / (1 - gamma * Es * over);
-      const overHat = hat(over, over * rel, gamma); // |1/ŝ|
+      const growth = hat(1, rel, gamma); // |1/ŝ| = growth/s
+      // e/s and E(e)/s, of degree 0 in x: formed before a φ-sized factor meets them, so that
+      // no product underflows where the term it feeds does not.
+      const [eOver, EeOver] = [e * over, Ee * over];
       const cHat = hat(c, Ec, gamma);
       const eRange = lowerS ? 2 * quotientRange(params, k, absG) : 0; // ≥ |ê/ŝ| (2 covers the computed values' own roundings); read only where lowerS
       for (const { k: scale, a, b: bk, pdf, Ea, Eb, Epdf, EtPdf, pdfSup, tPdfSup } of parts) {
@@ -344,15 +350,15 @@ export function gradientMagnitude(params: GMParams, x: Matrix, G: Matrix, gamma:
         // ill conditioned, |computed − exact| ≤ |computed| + |exact|, the computed ones
         // bounded through |ê/ŝ| ≤ eRange and t̂ ∈ I; the exact δs terms are 0 at s = 0
         // (section 10), where the computed ŝ may be positive.
-        const Vdm = (c * bk + e * pdf * over) / K;
-        const Vds = s > 0 ? (c * pdf + e * absT * pdf * over) / K : 0;
+        const Vdm = (c * bk + eOver * pdf) / K;
+        const Vds = s > 0 ? (c * pdf + eOver * absT * pdf) / K : 0;
         const Edm = lowerS
           ? ((cHat * bHat + eRange * pdfSup) / K + Vdm) / gamma
-          : (Ec * bHat + c * Eb + (Ee * pdfHat + e * Epdf) * overHat + e * pdf * rel * over) / K + Vdm;
+          : (Ec * bHat + c * Eb + (EeOver * pdfHat + eOver * Epdf) * growth + eOver * pdf * rel) / K + Vdm;
         const Eds = lowerS
           ? ((cHat * pdfSup + eRange * tPdfSup) / K + Vds) / gamma
           : s > 0
-            ? (Ec * pdfHat + c * Epdf + (Ee * tPdfHat + e * EtPdf) * overHat + e * absT * pdf * rel * over) / K + Vds
+            ? (Ec * pdfHat + c * Epdf + (EeOver * tPdfHat + eOver * EtPdf) * growth + eOver * absT * pdf * rel) / K + Vds
             : 0;
         for (let l = 0; l < L; l++) {
           const gl = absG[l] / K;

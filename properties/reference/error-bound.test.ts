@@ -10,8 +10,8 @@ import { forwardMagnitude, gradientMagnitude, intervalSuprema, operationCount, r
 import { gmGradients } from '../../reference/gradients.js';
 import { normalCdf, normalPdf, tailExponent } from '../../reference/normal.js';
 import type { GMGradients, GMParams, Matrix } from '../../reference/types.js';
-import { hardCase, uniform } from '../support/arbitraries.js';
-import { expectClose, mapNested } from '../support/compare.js';
+import { gmCase, hardCase, moderateEntries, uniform } from '../support/arbitraries.js';
+import { expectClose, mapNested, type Nested } from '../support/compare.js';
 import { FLOAT32_UNIT_ROUNDOFF, FLOAT64_UNIT_ROUNDOFF, forwardTolerance, gradientTolerance } from '../support/tolerance.js';
 
 const parts = (g: GMGradients) => ({ mu: g.mu, sigma: g.sigma, U: g.U, v: g.v, x: g.x, ...(g.V !== undefined && { V: g.V }) });
@@ -127,10 +127,20 @@ describe('the bound covers the rounding of the inputs', () => {
   /** Each entry moved by one float64 ulp up or down, as a port's own input rounding may. */
   const ulpStep = (z: number, up: boolean) => (z === 0 ? 0 : z + (up ? 1 : -1) * Math.abs(z) * FLOAT64_UNIT_ROUNDOFF * 2);
 
-  test.prop([deepTail, fc.boolean()])('in the deep tail at float64: one ulp on every input stays within the float64 bound', (c, up) => {
+  const expectUlpWithinBound = (c: { params: GMParams; x: Matrix; G: Matrix }, up: boolean) => {
     const step = (z: number) => ulpStep(z, up);
     expectWithinBound(c.params, c.x, c.G, { params: mapParams(c.params, step), x: mapNested(c.x, step), G: mapNested(c.G, step) }, FLOAT64_UNIT_ROUNDOFF);
-  });
+  };
+
+  test.prop([deepTail, fc.boolean()])('in the deep tail at float64: one ulp on every input stays within the float64 bound', (c, up) => expectUlpWithinBound(c, up));
+
+  // With U = 0 nothing of b ≈ 1 reaches ∂ℓ/∂σ: in the right tail it is c·φ(t)·σx²/(sK)
+  // alone, φ-sized, and only the tail part at scale 2^k carries it (φ(t) is 0 in float64
+  // beyond t ≈ 38.6; rows up to 10^250 make the product a normal number).
+  test.prop([deepTail.map((c) => ({ ...c, params: { ...c.params, U: mapNested(c.params.U, () => 0) } })), fc.boolean()])(
+    'in the deep tail with U = 0 (∂ℓ/∂σ φ-sized alone): one ulp on every input stays within the float64 bound',
+    (c, up) => expectUlpWithinBound(c, up),
+  );
 });
 
 describe('the pieces of the bound', () => {
@@ -238,5 +248,137 @@ describe('the switch to scaled tails', () => {
     const [before, after] = [magnitudes(inside), magnitudes(beyond)];
     expectClose(after.y, before.y, mapNested(before.y, (z) => 1e-6 * z), 'y');
     for (const [name, value] of Object.entries(after.grad)) expectClose(value, before.grad[name as keyof typeof before.grad]!, mapNested(before.grad[name as keyof typeof before.grad]!, (z) => 1e-6 * z), name);
+  });
+});
+
+describe('the magnitudes scale as the layer does', () => {
+  // M is built from the layer's own quantities, so it inherits the layer's exact
+  // symmetries: h is homogeneous of degree 1 in x (m, s, a, Σx, q are; t, b, φ are of
+  // degree 0), its parameter gradients of degree 1 and ∂ℓ/∂x of degree 0; every gradient
+  // is linear in G; and h = 1/K Σ_k (…) is unchanged when each component is repeated, each
+  // copy then taking half its gradient. Scaling by a power of two commutes with every
+  // rounding, so these hold to the last bit, but for terms that fall below float64's
+  // normal range at one of the two scales: such a term moves an entry by less than the
+  // floor F of (†), or tips its last rounding. Hence 2 ulps and F.
+  const gamma = roundingFactor({ K: 6, d: 5, L: 3 }, 3, FLOAT32_UNIT_ROUNDOFF, 'gradient');
+  const F = underflowFloor(FLOAT64_UNIT_ROUNDOFF);
+  const expectSame = (actual: Nested, expected: Nested, label: string) => expectClose(actual, expected, mapNested(expected, (z) => 2 ** -51 * Math.abs(z) + F), label);
+  const magnitudes = (params: GMParams, x: Matrix, G: Matrix) => ({ y: forwardMagnitude(params, x, gamma), ...parts(gradientMagnitude(params, x, G, gamma)) });
+  type Magnitudes = ReturnType<typeof magnitudes>;
+  const each = (m: Magnitudes, f: (name: keyof Magnitudes, value: Nested) => Nested): Magnitudes =>
+    Object.fromEntries(Object.entries(m).map(([name, value]) => [name, f(name as keyof Magnitudes, value as Nested)])) as Magnitudes;
+  const expectAllSame = (actual: Magnitudes, expected: Magnitudes) => Object.keys(expected).forEach((name) => expectSame(actual[name as keyof Magnitudes] as Nested, expected[name as keyof Magnitudes] as Nested, name));
+
+  /** x → 2^j x: M of h and of every parameter gradient times 2^j, of ∂ℓ/∂x unchanged. */
+  const expectHomogeneousInX = (c: { params: GMParams; x: Matrix; G: Matrix }, j: number) => {
+    const expected = each(magnitudes(c.params, c.x, c.G), (name, value) => (name === 'x' ? value : mapNested(value, (z) => z * 2 ** j)));
+    expectAllSame(magnitudes(c.params, mapNested(c.x, (z) => z * 2 ** j), c.G), expected);
+  };
+  // Entries of at least 1e−6 (moderateEntries) and |t| aimed up to 37: the terms below the
+  // normal range are the tails' φ-sized ones.
+  const cases = gmCase({ maxK: 3, maxD: 5, maxL: 3, maxB: 3, maxR: 2 }, moderateEntries, true);
+
+  test.prop([cases, fc.integer({ min: -200, max: 200 }), fc.integer({ min: -200, max: 200 })])('x → 2^j·x scales M of h and of the parameter gradients by 2^j, and G → 2^i·G every gradient’s by 2^i', (c, j, i) => {
+    expectHomogeneousInX(c, j);
+    const expected = each(magnitudes(c.params, c.x, c.G), (name, value) => (name === 'y' ? value : mapNested(value, (z) => z * 2 ** i)));
+    expectAllSame(magnitudes(c.params, c.x, mapNested(c.G, (z) => z * 2 ** i)), expected);
+  });
+
+  it('x → 2^−490·x in the right tail (t = 37.5, s ≈ 1e−147): the tail part’s φ-sized terms keep the degree of the rest', () => {
+    // At s ≈ 1e−147 a term of degree −1 in x, such as φ(37)/s, would be 1e−5 of the
+    // first part's E(m) + a ≈ 75·s; at s = 1, 1e−300 of it.
+    const params: GMParams = { mu: [[37.5, 0]], sigma: [[1, 0.25]], U: [[[0.5, -1]]], v: [[0.25]] };
+    expectHomogeneousInX({ params, x: [[1, 0]], G: [[1]] }, -490);
+  });
+
+  /** Each component twice, in place: the same layer. */
+  const repeated = (p: GMParams): GMParams => {
+    const twice = <T,>(rows: T[]) => rows.flatMap((row) => [row, row]);
+    return { mu: twice(p.mu), sigma: twice(p.sigma), U: twice(p.U), v: twice(p.v), ...(p.V !== undefined && { V: twice(p.V) }) };
+  };
+  /** The two ill-conditioned s cases of 'the bound covers the rounding of the inputs' (γE(s) ≥ s/2: the ranges' branch). */
+  const cancellingS = [
+    { params: { mu: [[0, 0, 0]], sigma: [[0, 0, 0]], U: [[[1, 1, -1]]], v: [[0]], V: [[[2, 2, -2]]] }, x: [[1 + 5 * 2 ** -26, 1 + 2 ** -25, 2 + 7 * 2 ** -26]], G: [[1]] },
+    { params: { mu: [[2 ** -17, 2 ** -17]], sigma: [[0, 0]], U: [[[0.9, -0.4]]], v: [[0.2]], V: [[[1, -(1 - 2 ** -16)]]] }, x: [[1, 1 + 2 ** -26]], G: [[1.1]] },
+  ];
+
+  // M of h and of ∂ℓ/∂x sum over the components: at most K·2·(1 + r) = 18 nonnegative terms
+  // (two parts in a tail, one more per row of V), 36 when repeated, in another order, so
+  // the two sums differ by at most (17 + 35)u relative; 2^−46 = 128u.
+  test.prop([cases], { examples: cancellingS.map((c) => [c]) })('each component repeated: M of h and of ∂ℓ/∂x unchanged, each copy’s parameter M halved', (c) => {
+    const once = magnitudes(c.params, c.x, c.G);
+    const expected = each(once, (name, value) => (name === 'y' || name === 'x' ? value : (value as Nested[]).flatMap((row) => [row, row].map((copy) => mapNested(copy, (z) => z / 2)))));
+    const got = magnitudes(repeated(c.params), c.x, c.G);
+    for (const name of Object.keys(expected) as (keyof Magnitudes)[]) {
+      expectClose(got[name] as Nested, expected[name] as Nested, mapNested(expected[name] as Nested, (z) => 2 ** -46 * Math.abs(z) + F), name);
+    }
+  });
+});
+
+describe('where ∂ℓ/∂σ_0 is the tφ(t) term alone', () => {
+  // d = 4. μ = (0, 0, 1, 1) and x = (1, 1, 1, x_3) make m = 1 + x_3 cancel (E(m) = 1 + |x_3|),
+  // which widens the interval I of t̂; U = [[0, u, 0, 0]] and v = 0 make w = 0 (c = 0) and
+  // keep U off σ_0; σ = (3, 4, 0, 0)·2^e makes s = 5·2^e exactly. Then
+  //   ∂ℓ/∂σ_0 = ∂ℓ/∂s · σ_0 x_0²/s = −(e/s)·tφ(t)·(σ_0 x_0²/s)/K,  e = G·u·σ_1² x_1,
+  // so γ·E(∂ℓ/∂σ_0) = γ·M must cover what S·tφ sweeps over I (S = (e/s)(σ_0 x_0²/s)/K), and
+  // need not exceed the cap of two values in [−sup_I |t|φ, sup_I |t|φ], 2·S·sup_I |t|φ, but
+  // for first-order terms in γ: 1/ŝ's growth (γ·rel ≤ 2γ), σ_0x_0/ŝ's (3γ) and the rounding
+  // of E(e) and |t̂|φ(t̂) (3γ/2), less than 8γ; 16γ leaves a margin of 2. Both cases are
+  // wide enough for the cap to bind, and I reaches sup_I |t|φ's point while t's value is
+  // near 0 beside it: the sweep is half the cap, so the two checks hold M within a factor 2.
+  const gamma = 2 ** -10;
+  const u = 0.75;
+  /** S·tφ(t) through logarithms: S and φ(t) may be far outside float64's range. */
+  const scaledTPdf = (S: number, t: number) => (t === 0 ? 0 : Math.sign(t) * Math.exp(Math.log(S) + Math.log(Math.abs(t)) - (t * t) / 2 - 0.5 * Math.log(2 * Math.PI)));
+
+  it.each([
+    ['t = 0, I ≈ [−3.2, 3.2] (|t|φ peaks inside; the ordinary part)', -13, -1, 1],
+    ['t = −40, I ≈ [−40.5, −39.5] (the tail parts at scale 2^k; G = 1e300 keeps M normal)', -10, -1 - 200 * 2 ** -10, 1e300],
+  ])('γM lies between what tφ sweeps over I and the cap 2·sup_I |t|φ: %s', (_name, e, x3, g) => {
+    const [sigma0, sigma1, s] = [3 * 2 ** e, 4 * 2 ** e, 5 * 2 ** e];
+    const params: GMParams = { mu: [[0, 0, 1, 1]], sigma: [[sigma0, sigma1, 0, 0]], U: [[[0, u, 0, 0]]], v: [[0]] };
+    const m = 1 + x3;
+    const { lo, hi } = tInterval(m, s, 1 + Math.abs(x3), s, gamma);
+    const S = ((g * u * sigma1 * sigma1) / s) * (sigma0 / s);
+    const points = [...Array.from({ length: 2001 }, (_, i) => lo + ((hi - lo) * i) / 2000), ...[-1, 1].filter((p) => lo < p && p < hi)];
+    const sweep = Math.max(...points.map((p) => Math.abs(scaledTPdf(S, p) - scaledTPdf(S, m / s))));
+    const cap = 2 * Math.max(...points.map((p) => Math.abs(scaledTPdf(S, p))));
+    const bound = gamma * gradientMagnitude(params, [[1, 1, 1, x3]], [[g]], gamma).sigma[0][0];
+    expect(sweep).toBeGreaterThan(0.49 * cap);
+    expect(bound).toBeGreaterThanOrEqual(sweep);
+    expect(bound).toBeLessThanOrEqual(cap * (1 + 16 * gamma));
+  });
+});
+
+describe('where ŝ may be far from s (γE(s) ≥ s/2: the ranges’ branch)', () => {
+  it('∂ℓ/∂μ_0 = cΦ(t)x_0/K alone (U = 0): γM lies between what cΦ sweeps over I and twice the range [0, c] both values lie in', () => {
+    // σ = 0, V = [[1, −(1 − δ)]], x = (1, 1): p = δ = s exactly, while E(s) = s + ‖P‖ = 2 with
+    // P = 2 − δ; δ = 3γ puts γE(s) = 2γ between s/2 and s, so ŝ ∈ [s/3, 5s/3]. μ = (−5δ, 0)
+    // makes t = −5 and I = [−15, −3] (to first order in γ). U = 0 makes e = 0 and c = |⟨G, v⟩| = 1.
+    const gamma = 2 ** -10;
+    const delta = 3 * gamma;
+    const params: GMParams = { mu: [[-5 * delta, 0]], sigma: [[0, 0]], U: [[[0, 0]]], v: [[1]], V: [[[1, -(1 - delta)]]] };
+    const { lo, hi } = tInterval(-5 * delta, delta, 5 * delta, 2, gamma);
+    const points = Array.from({ length: 2001 }, (_, i) => lo + ((hi - lo) * i) / 2000);
+    const sweep = Math.max(...points.map((t) => Math.abs(normalCdf(t) - normalCdf(-5))));
+    const bound = gamma * gradientMagnitude(params, [[1, 1]], [[1]], gamma).mu[0][0];
+    expect([lo, hi].map((end) => Math.round(end))).toEqual([-15, -3]);
+    expect(bound).toBeGreaterThanOrEqual(sweep);
+    expect(bound).toBeLessThanOrEqual(2);
+  });
+
+  it('begins at γE(s) = s/2 itself: there M is the ranges’ branch’s, continuous with γ just above, not the first-order one just below', () => {
+    // A diagonal component has E(s) = s, so γ = ½ puts γE(s) at s/2 exactly. Within a
+    // branch M is continuous in γ (its 1/γ and the interval's ends, which move with γ):
+    // one ulp of γ moves it by a few ulps, and 2^−40 leaves ample room. Across the switch
+    // it jumps (the first-order factor 1/(1 − γE(s)/s) of 1/ŝ is 2 just below).
+    const params: GMParams = { mu: [[0.5, -0.25]], sigma: [[1, 0.5]], U: [[[0.5, -1], [0.25, 0.75]]], v: [[0.5, 0.25]] };
+    const [x, G] = [[[1, -0.5]], [[1, -0.5]]];
+    const at = (gamma: number) => parts(gradientMagnitude(params, x, G, gamma));
+    const [below, equal, above] = [at(0.5 * (1 - 2 ** -53)), at(0.5), at(0.5 * (1 + 2 ** -52))];
+    for (const [name, value] of Object.entries(equal)) {
+      expectClose(value, above[name as keyof typeof above]!, mapNested(above[name as keyof typeof above]!, (z) => 2 ** -40 * z), name);
+    }
+    expect(Math.abs(below.mu[0][0] - equal.mu[0][0])).toBeGreaterThan(1e-3 * equal.mu[0][0]);
   });
 });

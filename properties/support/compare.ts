@@ -4,7 +4,7 @@
  * always fails (unlike tfjs's own expectArraysClose), and so does a tolerance that is
  * negative or NaN.
  */
-type Nested = number | Nested[];
+export type Nested = number | Nested[];
 
 function flatten(value: Nested, path: string, out: [string, number][]): void {
   if (typeof value === 'number') out.push([path, value]);
