@@ -11,6 +11,7 @@ import base from './vitest.config.js';
  */
 const OWN_WORKER = [
   'properties/backend/wasm-threads.test.ts',
+  'properties/backend/wasm-threads-steps.test.ts',
   'properties/op/fused/wasm-compile-refused.test.ts',
   'properties/op/fused/first-call.test.ts',
   'properties/op/fused/no-simd.test.ts',

@@ -95,8 +95,8 @@ async function withThreadedStart<T>(threads: number, start: () => Promise<T>): P
   class RecordingBlob extends RealBlob {
     constructor(...args: ConstructorParameters<typeof Blob>) {
       super(...args);
-      const parts = args[0];
-      const text = (parts ?? []).every((p) => typeof p === 'string') ? (parts as string[]).join('') : undefined;
+      const parts = args[0] ?? [];
+      const text = parts.every((p) => typeof p === 'string') ? (parts as string[]).join('') : undefined;
       if (text === undefined) return;
       texts.set(this, text);
       if (text.startsWith(MAIN_SCRIPT_MARK)) {
