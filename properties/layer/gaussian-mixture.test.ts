@@ -13,7 +13,7 @@ import { GaussianMixture, gaussianMixture, type GaussianMixtureArgs } from '../.
 import { checkGMArtifacts, loadGMModel } from '../../src/layer/load.js';
 import { describeEachBackend } from '../support/backends.js';
 import { DEFERRED_READ_BACKENDS, gmValuesChecked } from '../../src/op/deferred-check.js';
-import { expectClose } from '../support/compare.js';
+import { expectClose, mapNested, type Nested } from '../support/compare.js';
 import { expectNormal } from '../support/draws.js';
 import { saveToMemory } from '../support/save.js';
 import { FLOAT32_UNIT_ROUNDOFF, forwardTolerance } from '../support/tolerance.js';
@@ -117,6 +117,9 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     expect(() => new GaussianMixture({ units: 2, components: 1.5 })).toThrow(/components: expected a positive integer, got 1.5/);
     expect(() => new GaussianMixture({ units: 2, components: 2, rank: -1 })).toThrow(/rank: expected an integer ≥ 0, got -1/);
     expect(() => new GaussianMixture({ units: 2, components: 2, gamma: -1 })).toThrow(GMValueError);
+    expect(() => new GaussianMixture({ units: 2, components: 2, seed: -1 })).toThrow(/seed: expected an integer ≥ 0, got -1/);
+    expect(() => new GaussianMixture({ units: 2, components: 2, seed: 0.5 })).toThrow(/seed: expected an integer ≥ 0, got 0.5/);
+    expect(() => new GaussianMixture({ units: 2, components: 2, seed: 2 ** 60 })).toThrow(/seed: expected an integer ≥ 0, got 1152921504606847000/);
     const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
     const nan = /x\[0\]\[1\]: expected a finite number, got NaN/;
     if (!DEFERRED_READ_BACKENDS.has(backend)) {
@@ -162,9 +165,17 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     expect(v[0]).not.toEqual(mu[0].slice(0, 3));
     expect(V).not.toEqual(mu);
     expect(await weights(new GaussianMixture({ units: 3, components: 2 }))).not.toEqual(await weights(new GaussianMixture({ units: 3, components: 2 })));
-    const overridden = await weights(new GaussianMixture({ units: 3, components: 2, seed: 7, muInitializer: initializers.constant({ value: 0.25 }) }));
-    expect(overridden[0]).toEqual([Array(6).fill(0.25), Array(6).fill(0.25)]);
-    expect(overridden.slice(1)).toEqual(seeded.slice(1, 4)); // the others as the paper's, from the same seed
+    // seed 0 fixes them too (tfjs's generators take a seed of 0 for none), μ's as well
+    const zero = await weights(new GaussianMixture({ units: 3, components: 2, seed: 0 }));
+    expect(await weights(new GaussianMixture({ units: 3, components: 2, seed: 0 }))).toEqual(zero);
+    expect(zero[0]).not.toEqual(seeded[0]);
+    // each weight's own initialiser replaces the paper's; the others as the paper's, from the same seed
+    const names = ['mu', 'sigma', 'U', 'v', 'V'] as const;
+    for (const [i, name] of names.entries()) {
+      const overridden = await weights(new GaussianMixture({ units: 3, components: 2, rank: 1, seed: 7, [`${name}Initializer`]: initializers.constant({ value: 0.25 }) }));
+      expect(overridden[i], name).toEqual(mapNested(seeded[i] as Nested, () => 0.25));
+      expect(overridden.filter((_, j) => j !== i), name).toEqual(seeded.filter((_, j) => j !== i));
+    }
   });
 
   it('fit stops at the batch after one with a non-finite input (checked on webgpu after the fact)', async () => {

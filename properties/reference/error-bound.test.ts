@@ -258,8 +258,10 @@ describe('the magnitudes scale as the layer does', () => {
   // is linear in G; and h = 1/K Σ_k (…) is unchanged when each component is repeated, each
   // copy then taking half its gradient. Scaling by a power of two commutes with every
   // rounding, so these hold to the last bit, but for terms that fall below float64's
-  // normal range at one of the two scales: such a term moves an entry by less than the
-  // floor F of (†), or tips its last rounding. Hence 2 ulps and F.
+  // normal range (2^−1022) at one of the two scales: the reference lets no later factor
+  // enlarge such a term (it forms the ratios to s first, docs/MATH.md section 8), so it
+  // moves an entry by far less than the floor F of (†), or tips its last rounding. Hence
+  // 2 ulps and F.
   const gamma = roundingFactor({ K: 6, d: 5, L: 3 }, 3, FLOAT32_UNIT_ROUNDOFF, 'gradient');
   const F = underflowFloor(FLOAT64_UNIT_ROUNDOFF);
   const expectSame = (actual: Nested, expected: Nested, label: string) => expectClose(actual, expected, mapNested(expected, (z) => 2 ** -51 * Math.abs(z) + F), label);
@@ -317,9 +319,9 @@ describe('the magnitudes scale as the layer does', () => {
 
 describe('where ∂ℓ/∂σ_0 is the tφ(t) term alone', () => {
   // d = 4. μ = (0, 0, 1, 1) and x = (1, 1, 1, x_3) make m = 1 + x_3 cancel (E(m) = 1 + |x_3|),
-  // which widens the interval I of t̂; U = [[0, u, 0, 0]] and v = 0 make w = 0 (c = 0) and
-  // keep U off σ_0; σ = (3, 4, 0, 0)·2^e makes s = 5·2^e exactly. Then
-  //   ∂ℓ/∂σ_0 = ∂ℓ/∂s · σ_0 x_0²/s = −(e/s)·tφ(t)·(σ_0 x_0²/s)/K,  e = G·u·σ_1² x_1,
+  // which widens the interval I of t̂; U = [[0, U_01, 0, 0]] and v = 0 make w = 0 (c = 0) and
+  // keep U off σ_0; σ = (3, 4, 0, 0)·2^j makes s = 5·2^j exactly. Then
+  //   ∂ℓ/∂σ_0 = ∂ℓ/∂s · σ_0 x_0²/s = −(e/s)·tφ(t)·(σ_0 x_0²/s)/K,  e = G·U_01·σ_1² x_1,
   // so γ·E(∂ℓ/∂σ_0) = γ·M must cover what S·tφ sweeps over I (S = (e/s)(σ_0 x_0²/s)/K), and
   // need not exceed the cap of two values in [−sup_I |t|φ, sup_I |t|φ], 2·S·sup_I |t|φ, but
   // for first-order terms in γ: 1/ŝ's growth (γ·rel ≤ 2γ), σ_0x_0/ŝ's (3γ) and the rounding
@@ -327,19 +329,19 @@ describe('where ∂ℓ/∂σ_0 is the tφ(t) term alone', () => {
   // wide enough for the cap to bind, and I reaches sup_I |t|φ's point while t's value is
   // near 0 beside it: the sweep is half the cap, so the two checks hold M within a factor 2.
   const gamma = 2 ** -10;
-  const u = 0.75;
+  const U01 = 0.75;
   /** S·tφ(t) through logarithms: S and φ(t) may be far outside float64's range. */
   const scaledTPdf = (S: number, t: number) => (t === 0 ? 0 : Math.sign(t) * Math.exp(Math.log(S) + Math.log(Math.abs(t)) - (t * t) / 2 - 0.5 * Math.log(2 * Math.PI)));
 
   it.each([
     ['t = 0, I ≈ [−3.2, 3.2] (|t|φ peaks inside; the ordinary part)', -13, -1, 1],
     ['t = −40, I ≈ [−40.5, −39.5] (the tail parts at scale 2^k; G = 1e300 keeps M normal)', -10, -1 - 200 * 2 ** -10, 1e300],
-  ])('γM lies between what tφ sweeps over I and the cap 2·sup_I |t|φ: %s', (_name, e, x3, g) => {
-    const [sigma0, sigma1, s] = [3 * 2 ** e, 4 * 2 ** e, 5 * 2 ** e];
-    const params: GMParams = { mu: [[0, 0, 1, 1]], sigma: [[sigma0, sigma1, 0, 0]], U: [[[0, u, 0, 0]]], v: [[0]] };
+  ])('γM lies between what tφ sweeps over I and the cap 2·sup_I |t|φ: %s', (_name, j, x3, g) => {
+    const [sigma0, sigma1, s] = [3 * 2 ** j, 4 * 2 ** j, 5 * 2 ** j];
+    const params: GMParams = { mu: [[0, 0, 1, 1]], sigma: [[sigma0, sigma1, 0, 0]], U: [[[0, U01, 0, 0]]], v: [[0]] };
     const m = 1 + x3;
     const { lo, hi } = tInterval(m, s, 1 + Math.abs(x3), s, gamma);
-    const S = ((g * u * sigma1 * sigma1) / s) * (sigma0 / s);
+    const S = ((g * U01 * sigma1 * sigma1) / s) * (sigma0 / s);
     const points = [...Array.from({ length: 2001 }, (_, i) => lo + ((hi - lo) * i) / 2000), ...[-1, 1].filter((p) => lo < p && p < hi)];
     const sweep = Math.max(...points.map((p) => Math.abs(scaledTPdf(S, p) - scaledTPdf(S, m / s))));
     const cap = 2 * Math.max(...points.map((p) => Math.abs(scaledTPdf(S, p))));

@@ -149,6 +149,8 @@ describe('initial values', () => {
     };
     expect(await weights(3)).toEqual(await weights(3));
     expect((await weights(4))[0]).not.toEqual((await weights(3))[0]);
+    // seed 0 too: tfjs's normal generators take a seed of 0 for none (src/seeds.ts)
+    expect(await weights(0)).toEqual(await weights(0));
   });
 
   it('fc-standard: 1000 hidden units by default, W ~ U(±1/√fan_in) stored transposed, biases 0', () => {

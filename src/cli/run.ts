@@ -8,7 +8,7 @@ import { parseCase, type GMCase } from '../../reference/case.js';
 import { gmGradients } from '../../reference/gradients.js';
 import { gmMonteCarlo } from '../../reference/monte-carlo.js';
 import { GMBackendError, GMInternalError } from '../errors.js';
-import { firstOutOfRange, FLOAT32_MAX } from '../op/float32-range.js';
+import { firstOutOfRange } from '../op/float32-range.js';
 import { isParseArgsError, parseIntegerFlag, UsageError } from './args.js';
 import type { CliImpl, EvalOptions } from './impl.js';
 
@@ -108,7 +108,8 @@ function float32Diagnosis(c: GMCase, bad: NonFinite): string {
   const exact = bad.keys.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], reference);
   if (typeof exact !== 'number' || !Number.isFinite(exact)) return 'the float64 reference is not finite there either';
   const shown = exact.toPrecision(6);
-  if (Math.abs(exact) > FLOAT32_MAX) return `its true value, ${shown} (float64 reference), is outside float32's range`;
+  // outside the range: what float32's rounding to nearest takes to ±∞ (just above its largest value still rounds to it)
+  if (!Number.isFinite(Math.fround(exact))) return `its true value, ${shown} (float64 reference), is outside float32's range`;
   const found = firstOutOfRange(c.params, c.x, c.upstream);
   const which = found
     ? `${found.quantity} reaches ${found.value.toPrecision(3)}, beyond float32's largest value (3.40e+38)`

@@ -20,6 +20,7 @@ import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js'
 import { GMValueError } from '../../reference/errors.js';
 import { checkTfjsVersion } from '../backend/tfjs-version.js';
 import { gmLayer } from '../op/gm-op.js';
+import { normalSeed } from '../seeds.js';
 
 checkTfjsVersion('@tensorflow/tfjs-layers', version_layers);
 
@@ -35,7 +36,7 @@ export interface GaussianMixtureArgs extends LayerArgs {
   gamma?: number;
   /** r: rank of each component's low-rank covariance factor V (default 0: the paper's diagonal layer). */
   rank?: number;
-  /** Seed for the initialisers (each weight gets seed, seed + 1, …); random when absent. */
+  /** Seed for the initialisers, an integer ≥ 0 (each weight gets seed, seed + 1, …); random when absent. */
   seed?: number;
   /** Check inputs and weights for NaN and ±∞ on every call (default true). */
   checkValues?: boolean;
@@ -48,7 +49,7 @@ export interface GaussianMixtureArgs extends LayerArgs {
 }
 
 function integerAtLeast(value: unknown, field: string, minimum: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
     throw new GMValueError(field, minimum === 1 ? 'a positive integer' : `an integer ≥ ${minimum}`, String(value));
   }
   return value;
@@ -76,7 +77,7 @@ export class GaussianMixture extends layers.Layer {
     this.rank = integerAtLeast(args.rank ?? 0, 'rank', 0);
     this.gamma = args.gamma ?? 0.5;
     if (!(Number.isFinite(this.gamma) && this.gamma > 0)) throw new GMValueError('gamma', 'a finite number > 0', String(args.gamma));
-    this.seed = args.seed;
+    this.seed = args.seed === undefined ? undefined : integerAtLeast(args.seed, 'seed', 0);
     this.checkValues = args.checkValues ?? true;
     this.initializerOverrides = { mu: args.muInitializer, sigma: args.sigmaInitializer, U: args.UInitializer, v: args.vInitializer, V: args.VInitializer };
     this.inputSpec = [{ minNDim: 2, maxNDim: 2 }];
@@ -87,7 +88,7 @@ export class GaussianMixture extends layers.Layer {
     const override = this.initializerOverrides[name];
     if (override) return override;
     if (name === 'sigma') return initializers.constant({ value: this.gamma });
-    const seed = this.seed === undefined ? undefined : this.seed + offset;
+    const seed = this.seed === undefined ? undefined : normalSeed(this.seed + offset);
     return initializers.randomNormal({ mean: 0, stddev: name === 'V' ? this.gamma / Math.sqrt(d) : this.gamma, seed });
   }
 

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GMValueError } from '../../reference/errors.js';
 import { gmLayer } from '../op/gm-op.js';
+import { normalSeed } from '../seeds.js';
 
 export const MODEL_KINDS = ['gm', 'gm2', 'gm-frozen', 'fc-standard', 'fc-mean-field'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -142,11 +143,11 @@ const variable = (init: () => tf.Tensor, trainable: boolean, name: string): tf.V
  * benchmarks/README.md), and frozen with σ in gm-frozen.
  */
 function gmParameters(d: number, L: number, K: number, r: number, gamma: number, seed: number, trainMarginal: boolean) {
-  const mu = variable(() => tf.randomNormal([K, d], 0, gamma, 'float32', seed), trainMarginal, 'gm_mu');
+  const mu = variable(() => tf.randomNormal([K, d], 0, gamma, 'float32', normalSeed(seed)), trainMarginal, 'gm_mu');
   const sigma = variable(() => tf.fill([K, d], gamma), trainMarginal, 'gm_sigma');
-  const U = variable(() => tf.randomNormal([K, L, d], 0, gamma, 'float32', seed + 1), true, 'gm_U');
-  const v = variable(() => tf.randomNormal([K, L], 0, gamma, 'float32', seed + 2), true, 'gm_v');
-  const V = r > 0 ? variable(() => tf.randomNormal([K, r, d], 0, gamma / Math.sqrt(d), 'float32', seed + 3), trainMarginal, 'gm_V') : undefined;
+  const U = variable(() => tf.randomNormal([K, L, d], 0, gamma, 'float32', normalSeed(seed + 1)), true, 'gm_U');
+  const v = variable(() => tf.randomNormal([K, L], 0, gamma, 'float32', normalSeed(seed + 2)), true, 'gm_v');
+  const V = r > 0 ? variable(() => tf.randomNormal([K, r, d], 0, gamma / Math.sqrt(d), 'float32', normalSeed(seed + 3)), trainMarginal, 'gm_V') : undefined;
   const parameters: Parameter[] = [
     ...(trainMarginal ? [{ variable: mu, group: 'other' as const, rateScale: 1 }, { variable: sigma, group: 'sigma' as const, rateScale: 1 }] : []),
     ...(trainMarginal && V !== undefined ? [{ variable: V, group: 'other' as const, rateScale: 1 }] : []),
@@ -208,8 +209,8 @@ export function buildModel(spec: ModelSpec, d: number, classes: number, seed: nu
     }
     case 'fc-mean-field': {
       const m = spec.hidden ?? 1000;
-      const betaT = variable(() => tf.transpose(tf.randomNormal([d, m], 0, gamma, 'float32', seed)), true, 'mf_betaT');
-      const omegaT = variable(() => tf.transpose(tf.randomNormal([m, classes], 0, gamma, 'float32', seed + 1)), true, 'mf_omegaT');
+      const betaT = variable(() => tf.transpose(tf.randomNormal([d, m], 0, gamma, 'float32', normalSeed(seed))), true, 'mf_betaT');
+      const omegaT = variable(() => tf.transpose(tf.randomNormal([m, classes], 0, gamma, 'float32', normalSeed(seed + 1))), true, 'mf_omegaT');
       return {
         name,
         spec,
