@@ -18,6 +18,7 @@ const OWN_WORKER = [
   'properties/backend/webgpu-no-adapter.test.ts',
   'properties/backend/webgpu-adapters.test.ts',
   'properties/backend/webgpu-own-navigator.test.ts',
+  'properties/backend/webgpu-software-only.test.ts',
   'properties/backend/no-backend.test.ts',
   'properties/op/fused/wasm-heap-growth.test.ts',
   'properties/op/fused/wasm-heap-refused.test.ts',

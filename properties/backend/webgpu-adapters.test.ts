@@ -51,6 +51,9 @@ it('registers tfjs\'s webgpu backend on it once, in place of a factory there bef
   expect(globalThis).toMatchObject({ GMLAYER_TEST_GLOBAL: 'from dawn', GMLAYER_TEST_OWN: 'own' });
   // the GPU object of the attempt that found the adapter (OpenGL ES: the last one)
   expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBe(dawn.gpus.at(-1));
+  // each one replaceable later, as a browser's own are
+  expect(Object.getOwnPropertyDescriptor(globalThis, 'GMLAYER_TEST_GLOBAL')).toMatchObject({ configurable: true, writable: true });
+  expect(Object.getOwnPropertyDescriptor((globalThis as { navigator?: object }).navigator, 'gpu')).toMatchObject({ configurable: true });
   // once: a hardware adapter serves both kinds of request after
   expect(await registerWebGPU(true)).toEqual(HARDWARE);
   expect(await registerWebGPU(false)).toEqual(HARDWARE);
