@@ -147,6 +147,14 @@ describeEachBackend('GaussianMixture layer', (backend) => {
     expect(layer.computeOutputShape([5, 3])).toEqual([5, 2]);
   });
 
+  it('a build called directly marks the layer built, as tfjs-layers asks of build(): a later apply makes no second set of weights', () => {
+    const layer = new GaussianMixture({ units: 2, components: 2, seed: 1 });
+    layer.build([null, 3]);
+    expect(layer.built).toBe(true);
+    layer.apply(tf.zeros([1, 3]));
+    expect(layer.weights.map((w) => w.shape)).toEqual([[2, 3], [2, 3], [2, 2, 3], [2, 2]]);
+  });
+
   it('checkValues: false lets a NaN through to the output, unchecked (the default checks)', async () => {
     const layer = new GaussianMixture({ units: 2, components: 2, seed: 1, checkValues: false });
     const y = layer.apply(tf.tensor2d([[1, NaN, 3]])) as tf.Tensor;

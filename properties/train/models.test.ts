@@ -264,7 +264,7 @@ describe('models release what they allocate', () => {
 });
 
 describe('model names', () => {
-  it.each(['gm-K20', 'gm-K20-r4', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'gm-K5-gamma1/256', 'gm-K20-r4-gamma1/3', 'gm2-K5-gamma1/49', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
+  it.each(['gm-K20', 'gm-K20-r4', 'gm-K20-r16', 'gm2-K20', 'gm-frozen-K5', 'gm-frozen-K20-r1', 'gm-K5-gamma1/256', 'gm-K20-r4-gamma1/3', 'gm2-K5-gamma1/49', 'fc-standard', 'fc-mean-field'])('%s round-trips through parseModelName and modelName', (name) => {
     expect(modelName(parseModelName(name)!)).toBe(name);
   });
   it.each(['gm', 'gm-K0', 'gm-K20-r0', 'gm2-K20-r2', 'fc', 'gm-K20-r', 'GM-K20', 'gm-K5-gamma0.5', 'gm-K5-gamma1/0', 'gm-K5-gamma256', 'fc-standard-gamma1/4', 'xgm-K5', 'gm-K5x'])('%s is no model name', (name) => {

@@ -58,6 +58,7 @@ describe('training recipe', () => {
   it('stops a diverging run with a GMTrainingError saying where', async () => {
     const model = buildModel({ kind: 'fc-standard', hidden: 8 }, 2, 2, 1);
     await expect(train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).rejects.toThrow(GMTrainingError);
+    await expect(train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).rejects.toHaveProperty('name', 'GMTrainingError');
     await expect(train(model, tiny, tiny, { epochs: 3, batchSize: 2, seed: 1, classes: 2, lrOther: 1e30 })).rejects.toThrow(/the loss is (NaN|Infinity) at epoch 1, batch \d+ \(diverged\)/);
   });
 
@@ -134,13 +135,16 @@ describe('resuming (TrainState)', () => {
 
   it('one epoch, then a new model given its weights and state, runs the rest as one call does', async () => {
     const straight = buildModel({ kind: 'gm', K: 2 }, 4, 2, 9);
-    const expected = await train(straight, set, set, options);
+    const states: TrainState[] = [];
+    const expected = await train(straight, set, set, { ...options, onEpoch: (_, state) => void states.push(state) });
     const first = buildModel({ kind: 'gm', K: 2 }, 4, 2, 9);
     let saved: { state: TrainState; weights: Awaited<ReturnType<typeof readWeights>> } | undefined;
     await train(first, set, set, { ...options, epochs: 1, onEpoch: async (_, state) => void (saved = { state, weights: await readWeights(first) }) });
     const resumed = buildModel({ kind: 'gm', K: 2 }, 4, 2, 1); // another initialisation: the weights must come from the state
     assignWeights(resumed, saved!.weights);
-    const rest = await train(resumed, set, set, { ...options, resume: saved!.state });
+    let last: TrainState | undefined;
+    const rest = await train(resumed, set, set, { ...options, resume: saved!.state, onEpoch: (_, state) => void (last = state) });
+    expect(last).toEqual(states.at(-1)); // the optimizers' state (SGD's step count), the order and the stream too
     const strip = (rs: EpochResult[]) => rs.map(({ seconds, ...r }) => r);
     expect(strip(rest)).toEqual(strip(expected.slice(1)));
     expect((await readWeights(resumed)).map((w) => Array.from(w.values))).toEqual((await readWeights(straight)).map((w) => Array.from(w.values)));
