@@ -127,6 +127,22 @@ describe('an epoch', () => {
     // a uniform shuffle of 8 leaves no point fixed with probability ≈ 1/e: all 20 seeds doing so would be ≈ 2e−9
     expect(bySeed.some(([o]) => o.some((value, j) => value === j))).toBe(true);
   });
+
+  it('shuffles as documented (TrainOptions.seed): Fisher–Yates from j = n − 1 down to 1 on the previous order, with alea(String(seed))', async () => {
+    await useBackend('cpu');
+    const seen: number[][] = [];
+    await train(buildModel({ kind: 'gm', K: 2 }, 2, 2, 5), eight, eight, { epochs: 3, batchSize: 8, lrSigma: 0, lrOther: 0, seed: 'fy', classes: 2, onEpoch: (_, state) => void seen.push(Array.from(state.order)) });
+    const u = seedrandom.alea('fy');
+    const order = [0, 1, 2, 3, 4, 5, 6, 7];
+    const expected = [1, 2, 3].map(() => {
+      for (let j = order.length - 1; j >= 1; j--) {
+        const r = Math.floor(u() * (j + 1));
+        [order[j], order[r]] = [order[r], order[j]];
+      }
+      return [...order];
+    });
+    expect(seen).toEqual(expected);
+  });
 });
 
 describe('resuming (TrainState)', () => {

@@ -33,7 +33,11 @@ export interface TrainOptions {
   lrSigma?: number;
   /** learning rate of everything else (default 0.1) */
   lrOther?: number;
-  /** shuffling seed */
+  /**
+   * Shuffling seed. Each epoch shuffles the previous order (first 0, 1, …, n − 1) in place
+   * by Fisher–Yates: for j from n − 1 down to 1, swap entries j and ⌊u·(j + 1)⌋, u the next
+   * draw of seedrandom's alea(String(seed)), one stream for the whole run.
+   */
   seed: string | number;
   classes: number;
   /**
