@@ -19,6 +19,7 @@ const OWN_WORKER = [
   'properties/backend/webgpu-adapters.test.ts',
   'properties/backend/webgpu-own-navigator.test.ts',
   'properties/backend/webgpu-software-only.test.ts',
+  'properties/backend/webgpu-platforms.test.ts',
   'properties/backend/no-backend.test.ts',
   'properties/op/fused/wasm-heap-growth.test.ts',
   'properties/op/fused/wasm-heap-refused.test.ts',

@@ -1,6 +1,7 @@
 /**
  * A runtime where no backend package loads (neither tfjs-node nor tfjs-backend-wasm nor
- * tfjs-backend-cpu, no GPU device): made here by those packages failing to import. Each
+ * tfjs-backend-cpu nor Dawn's webgpu, no GPU device): made here by those packages failing
+ * to import. Each
  * request names what to install. The packages are mocked for the whole module graph:
  * this file needs one of its own (vitest's isolation; vitest.stryker.config.ts keeps it
  * in a worker of its own).
@@ -15,6 +16,9 @@ vi.mock('@tensorflow/tfjs-backend-wasm', () => {
 vi.mock('@tensorflow/tfjs-backend-cpu', () => {
   throw new Error("Cannot find package '@tensorflow/tfjs-backend-cpu'");
 });
+vi.mock('webgpu', () => {
+  throw new Error("Cannot find package 'webgpu'");
+});
 vi.mock('node:fs', async (importOriginal) => (await import('../support/devices.js')).withDevices(await importOriginal(), { '/dev': [], '/dev/dri': [] }));
 
 it("'auto' names the backends it tried and what to install", async () => {
@@ -28,4 +32,8 @@ it.each([
   ['wasm', '@tensorflow/tfjs-backend-wasm'],
 ])('%s names its own package', async (name, pkg) => {
   await expect(useBackend(name)).rejects.toThrow(new RegExp(`^backend: expected ${name} to be installed and to start \\(.*\\), got no working ${pkg.replace('/', '\\/')}$`));
+});
+
+it('webgpu names the package that did not load', async () => {
+  await expect(useBackend('webgpu')).rejects.toThrow(/^backend: expected a WebGPU adapter \(.*\), got no loadable webgpu package \(.+\)$/);
 });
