@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli, USAGE, type CliIO } from '../../src/cli/run.js';
 import { gmGradients } from '../../reference/gradients.js';
@@ -117,6 +118,19 @@ describe('gmlayer eval', () => {
     expect(r.stdout.endsWith('}\n')).toBe(true);
     const failed = await runWith(async () => Promise.reject(new Error('stream closed')), ['eval', '-']);
     expect(failed).toEqual({ code: 2, stdout: '', stderr: 'gmlayer: cannot read case file -: stream closed\n' });
+  });
+
+  it('without a reader given, reads the process’s own stdin to its end, chunk by chunk', async () => {
+    const text = Buffer.from(JSON.stringify(ok));
+    const stdin = Object.getOwnPropertyDescriptor(process, 'stdin');
+    Object.defineProperty(process, 'stdin', { value: Readable.from([text.subarray(0, 7), text.subarray(7)]), configurable: true });
+    try {
+      const r = await run('eval', '-');
+      expect([r.code, JSON.parse(r.stdout).y]).toEqual([0, gmGradients(ok.params, ok.x, ok.upstream).y]);
+    } finally {
+      if (stdin) Object.defineProperty(process, 'stdin', stdin);
+      else delete (process as { stdin?: unknown }).stdin;
+    }
   });
 
   it('exits 1 saying it is a bug on an internal error, and lets an unexpected error through', async () => {

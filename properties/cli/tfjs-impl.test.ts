@@ -60,9 +60,12 @@ describe('--impl tfjs', () => {
     }
   });
 
-  it('takes GMLAYER_BACKEND when --backend is absent', async () => {
+  it('takes GMLAYER_BACKEND when --backend is absent, and auto’s choice when both are', async () => {
     process.env.GMLAYER_BACKEND = 'cpu';
     expect(await runTfjs(parseCase(inputs), options)).toMatchObject({ backend: 'cpu' });
+    delete process.env.GMLAYER_BACKEND;
+    const { backend } = await runTfjs(parseCase(inputs), options);
+    expect(backend).toBe((await useBackend('auto')).backend);
   });
 
   it('takes an empty batch: no outputs, no ∂ℓ/∂x rows, zero parameter gradients', async () => {
