@@ -146,8 +146,8 @@ function componentErrors(params: GMParams, xb: number[], k: number, gamma: numbe
   // Both through ratios to s, never a square that may leave float64's range where E(s)
   // does not: M scales with x as the layer does.
   const normP = Math.hypot(...cov.P);
-  const pPOverS = (s: number) => cov.p.reduce((acc, pj, j) => acc + (Math.abs(pj) / s) * cov.P[j], 0);
-  const Es = mom.s > 0 ? mom.s + Math.min(normP, pPOverS(mom.s) + (gamma * normP * (normP / mom.s)) / 2) : normP;
+  const carried = (s: number) => Math.min(normP, cov.p.reduce((acc, pj, j) => acc + (Math.abs(pj) / s) * cov.P[j], 0) + (gamma * normP * (normP / s)) / 2);
+  const Es = mom.s > 0 ? mom.s + carried(mom.s) : normP;
   const { lo, hi } = tInterval(mom.m, mom.s, Em, Es, gamma);
   // |t̂ − t|: ∞ where t is infinite or the interval is unbounded (then only the caps hold).
   const spread = Number.isFinite(mom.t) ? Math.max(hi - mom.t, mom.t - lo) : lo === hi ? 0 : Infinity;
