@@ -20,6 +20,7 @@ const OWN_WORKER = [
   'properties/backend/webgpu-own-navigator.test.ts',
   'properties/backend/webgpu-software-only.test.ts',
   'properties/backend/webgpu-platforms.test.ts',
+  'properties/op/deferred-check.test.ts',
   'properties/backend/no-backend.test.ts',
   'properties/op/fused/wasm-heap-growth.test.ts',
   'properties/op/fused/wasm-heap-refused.test.ts',

@@ -56,6 +56,7 @@ describe('useBackend', () => {
     await useBackend('cpu');
     const absent = useBackend('tensorflow');
     await expect(absent).rejects.toThrow(GMBackendError);
+    await expect(absent).rejects.toHaveProperty('name', 'GMBackendError'); // what a stack trace or a log shows first
     await expect(absent).rejects.toThrow(
       'backend: expected tensorflow to be installed and to start (npm install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA 11.2 and cuDNN 8.1); both download libtensorflow at install), got no working @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node',
     );

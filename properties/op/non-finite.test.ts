@@ -8,7 +8,8 @@ import { expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { HOST_BACKENDS } from '../../src/op/fused/host-memory.js';
 import { DEFERRED_READ_BACKENDS } from '../../src/op/deferred-check.js';
-import { nonFiniteError, scanDevice, scanDeviceAsync, scanHost, type NonFinite } from '../../src/op/non-finite.js';
+import { GMInternalError } from '../../src/errors.js';
+import { firstNonFiniteOf, nonFiniteError, scanDevice, scanDeviceAsync, scanHost, type NonFinite } from '../../src/op/non-finite.js';
 import { describeEachBackend } from '../support/backends.js';
 
 const special = fc.constantFrom(NaN, Infinity, -Infinity);
@@ -57,4 +58,15 @@ describeEachBackend('non-finite scans', (backend) => {
 it('the error names the entry by its indices, the expected and the value', () => {
   const error = nonFiniteError({ field: 'params.U', shape: [2, 3, 4], at: 1 * 12 + 2 * 4 + 3, value: -Infinity });
   expect(error.message).toBe('params.U[1][2][3]: expected a finite number, got -Infinity');
+});
+
+it('reads the summary back: the first tensor with an index, and an internal error where the device left it inconsistent', () => {
+  const entries: [string, tf.Tensor][] = [['x', tf.zeros([2, 3])], ['mu', tf.zeros([5])]];
+  expect(firstNonFiniteOf(entries, [-1, -1], [0, 0])).toBeUndefined();
+  expect(firstNonFiniteOf(entries, [-1, 4], [0, -Infinity])).toEqual({ field: 'mu', shape: [5], at: 4, value: -Infinity });
+  expect(firstNonFiniteOf(entries, [5, 4], [NaN, 0])).toEqual({ field: 'x', shape: [2, 3], at: 5, value: NaN });
+  // an unwritten summary (a command buffer the device rejected): a finite value, or an index past the tensor
+  expect(() => firstNonFiniteOf(entries, [-1, 2], [0, 0.5])).toThrow(GMInternalError);
+  expect(() => firstNonFiniteOf(entries, [-1, 5], [0, NaN])).toThrow(/the non-finite check on the device: expected a NaN or ±∞ at the index it reports, got mu at flat index 5 holding NaN/);
+  tf.dispose(entries.map(([, t]) => t));
 });

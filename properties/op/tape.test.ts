@@ -7,7 +7,8 @@
  * an alias shares its original's buffer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../src/backend/backend.js';
 import { GMInternalError } from '../../src/errors.js';
 import { gmValuesChecked } from '../../src/op/deferred-check.js';
 import { gmLayer, type GMTensors } from '../../src/op/gm-op.js';
@@ -74,14 +75,36 @@ describeEachPath('what a GM kernel keeps for its backward', (_backend, kernels) 
   });
 });
 
-it('handToTape refuses a tape whose last node is not the kernel it is told of', () => {
-  const a = tf.scalar(1);
-  tf.grad((t: tf.Tensor) => {
-    const y = tf.add(t, 1); // the last node is Add
-    const extra = tf.clone(t);
-    expect(() => handToTape(GaussianMixtureLayerFused, [y, extra])).toThrow(GMInternalError);
-    expect(extra.isDisposed).toBe(true);
-    return y;
-  })(a).dispose();
-  a.dispose();
+describe('handToTape (on cpu: it reads only the tape)', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it.each([
+    ['an empty tape (no node at all)', (t: tf.Tensor) => [t], 'nothing'],
+    ['a last node of that name whose first output is not h', (t: tf.Tensor) => {
+        tf.neg(t); // Neg saves nothing for its backward
+        return [tf.scalar(5)];
+      }, 'Neg'],
+    ['a last node that already saved tensors for its own backward', (t: tf.Tensor) => [tf.exp(t)], 'Exp'],
+  ])('handToTape refuses %s', (_name, run, seen) => {
+    const a = tf.scalar(1);
+    tf.grad((t: tf.Tensor) => {
+      const outputs = run(t);
+      const kernel = seen === 'nothing' ? 'Add' : seen;
+      expect(() => handToTape(kernel, outputs)).toThrow(new RegExp(`the tfjs gradient tape: expected a last node for ${kernel} with h as its first output and no saved tensors \\(tfjs-core 4\\.x\\), got a node for ${seen} `));
+      return tf.add(t, 0);
+    })(a).dispose();
+    a.dispose();
+  });
+
+  it('handToTape refuses a tape whose last node is not the kernel it is told of', () => {
+    const a = tf.scalar(1);
+    tf.grad((t: tf.Tensor) => {
+      const y = tf.add(t, 1); // the last node is Add
+      const extra = tf.clone(t);
+      expect(() => handToTape(GaussianMixtureLayerFused, [y, extra])).toThrow(GMInternalError);
+      expect(extra.isDisposed).toBe(true);
+      return y;
+    })(a).dispose();
+    a.dispose();
+  });
 });

@@ -51,8 +51,13 @@ export function nonFiniteSummary(entries: [string, tf.Tensor][]): { at: tf.Tenso
   });
 }
 
-/** The first tensor with a non-finite entry, from nonFiniteSummary's values read back. */
-function firstNonFiniteOf(entries: [string, tf.Tensor][], at: ArrayLike<number>, value: ArrayLike<number>): NonFinite | undefined {
+/**
+ * The first tensor with a non-finite entry, from nonFiniteSummary's values read back
+ * (`at`, `value`: one entry per tensor of `entries`).
+ * @throws GMInternalError where the summary contradicts itself (an index past the tensor,
+ *         or a finite value at it): the device did not compute it.
+ */
+export function firstNonFiniteOf(entries: [string, tf.Tensor][], at: ArrayLike<number>, value: ArrayLike<number>): NonFinite | undefined {
   const j = Array.from(at).findIndex((i) => i >= 0);
   if (j < 0) return undefined;
   const [field, tensor] = entries[j];
