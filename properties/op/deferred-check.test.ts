@@ -15,8 +15,8 @@ import type { NonFinite } from '../../src/op/non-finite.js';
 
 /** Each device read started, in order: its promise and how to land it. */
 const reads = vi.hoisted(() => [] as { read: Promise<NonFinite | undefined>; land: (found: NonFinite | undefined) => void }[]);
-vi.mock('../../src/op/non-finite.js', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/op/non-finite.js')>()),
+vi.mock(import('../../src/op/non-finite.js'), async (importOriginal) => ({
+  ...(await importOriginal()),
   scanDeviceAsync: () => {
     let land!: (found: NonFinite | undefined) => void;
     const read = new Promise<NonFinite | undefined>((resolve) => (land = resolve));
