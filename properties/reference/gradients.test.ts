@@ -116,3 +116,11 @@ describe('gradients where s = 0 stay finite', () => {
     },
   );
 });
+
+describe('the upstream gradient G', () => {
+  // Documented default: the gradient of ℓ = Σ h, so G of all ones, bit for bit (the same arithmetic).
+  test.prop([gmCase({ maxR: 1 })])('omitted, it is all ones: the gradient of Σ h', (c) => {
+    const ones = c.x.map(() => c.params.v[0].map(() => 1));
+    expect(gmGradients(c.params, c.x)).toEqual(gmGradients(c.params, c.x, ones));
+  });
+});
