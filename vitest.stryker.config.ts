@@ -2,12 +2,11 @@ import { configDefaults, defineConfig, type TestProjectInlineConfiguration } fro
 import base from './vitest.config.js';
 
 /**
- * Suites that need a module graph of their own: one restarts a backend, which needs it to
- * hold no tensor of another file; one needs the loops not compiled yet; one needs no GM
- * call made before its own; one imports the loops under a WebAssembly.validate that
- * refuses them; two need the adapter probe (once per process) to meet their mocks; two
- * need the wasm heap at its initial size, one of them the loops' instances not made yet;
- * one mocks the backend packages away.
+ * Suites that need a module graph of their own, as vitest's isolation gives them in
+ * `npm test`: they mock a module for the whole graph (vi.mock), restart a backend (which
+ * must then hold no tensor of another file), or need the state of a fresh process (the
+ * loops not compiled, no GM call made yet, the adapter probe not run, the wasm heap at its
+ * initial size). Each file's header says which.
  */
 const OWN_WORKER = [
   'properties/backend/wasm-threads.test.ts',

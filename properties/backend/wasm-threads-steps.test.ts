@@ -26,7 +26,7 @@ vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   const readFileSync = ((path: string, ...rest: unknown[]) =>
     bundle.text !== undefined && String(path).endsWith('tf-backend-wasm.node.js') ? bundle.text : (real.readFileSync as (...args: unknown[]) => unknown)(path, ...rest)) as typeof real.readFileSync;
-  return { ...real, default: { ...real, readFileSync }, readFileSync };
+  return (await import('../support/devices.js')).withFs(real, { readFileSync });
 });
 vi.mock('@tensorflow/tfjs-core', () => ({
   env: () => ({ set: (name: string, value: unknown) => tfjs.flags.set(name, value) }),

@@ -10,7 +10,6 @@ import { useBackend } from '../../../src/backend/backend.js';
 import { resolveKernels } from '../../../src/op/gm-op.js';
 import { checkAgainstReference, opFor, SMALL_CASE } from '../../support/against-reference.js';
 
-
 it('the first GM call of a process, on the fused path, runs forward and backward within the float32 bound of the reference', async () => {
   await useBackend('cpu');
   expect(resolveKernels('fused')).toBe('fused');

@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 
-
 const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
 const compile = vi.spyOn(WebAssembly, 'Module');
 // Imported after the refusal: wasm-loops.ts reads WebAssembly.validate once, at import.

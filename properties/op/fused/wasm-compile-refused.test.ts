@@ -14,7 +14,6 @@ import { compileWasmLoops, wasmLoopsReady } from '../../../src/op/fused/wasm-loo
 import { gmLayer, resolveKernels } from '../../../src/op/gm-op.js';
 import { checkAgainstReference, opFor, SMALL_CASE, tensors } from '../../support/against-reference.js';
 
-
 const refuse = vi.spyOn(WebAssembly, 'Module');
 beforeAll(async () => {
   refuse.mockImplementation(() => {

@@ -1,8 +1,8 @@
 /**
  * The loops in place on the wasm heap, with inputs still on cpu whose move into the heap
  * grows it, moved by the check of values (the default): the op agrees with the reference
- * (tfjs-wasm's own view of a tensor fails where its lookup moves the tensor and grows the
- * heap, so the scan moves each input before its view). The heap starts at its initial
+ * (tfjs-wasm's own view of a tensor reads the heap before the lookup that moves the tensor
+ * and grows the heap; gmlayer's wasm view looks it up first). The heap starts at its initial
  * size only in a module graph of its own (vitest's isolation; vitest.stryker.config.ts
  * keeps it in a worker of its own).
  */
